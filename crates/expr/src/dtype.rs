@@ -1,0 +1,91 @@
+//! The kinds of values an expression computes with, and numexpr's promotion order.
+
+use std::fmt;
+
+/// The type of a value in an expression.
+///
+/// numexpr's kinds, in promotion order: `Bool < Int32 < Int64 < Float32 < Float64 < Complex128`.
+/// `Bytes` (fixed-length byte strings, NUL padded) stands apart: it only compares with bytes.
+/// Storage types outside this set (int8, uint16, float16, ...) are cast on the way in by the
+/// caller, as PyTables does (int8/int16/uint8/uint16 → int32, uint32 → int64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    Bool,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    Complex128,
+    /// A fixed-length byte string of this many bytes.
+    Bytes(usize),
+}
+
+impl DType {
+    /// The short name used in opcode names and disassembly: `b`, `i32`, `i64`, `f32`, `f64`, `c128`, `s`.
+    pub fn short(self) -> &'static str {
+        match self {
+            DType::Bool => "b",
+            DType::Int32 => "i32",
+            DType::Int64 => "i64",
+            DType::Float32 => "f32",
+            DType::Float64 => "f64",
+            DType::Complex128 => "c128",
+            DType::Bytes(_) => "s",
+        }
+    }
+
+    /// Size of one element in bytes.
+    pub fn itemsize(self) -> usize {
+        match self {
+            DType::Bool => 1,
+            DType::Int32 | DType::Float32 => 4,
+            DType::Int64 | DType::Float64 => 8,
+            DType::Complex128 => 16,
+            DType::Bytes(n) => n,
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, DType::Bytes(_))
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DType::Bool => f.write_str("bool"),
+            DType::Int32 => f.write_str("int32"),
+            DType::Int64 => f.write_str("int64"),
+            DType::Float32 => f.write_str("float32"),
+            DType::Float64 => f.write_str("float64"),
+            DType::Complex128 => f.write_str("complex128"),
+            DType::Bytes(n) => write!(f, "bytes{n}"),
+        }
+    }
+}
+
+/// A constant value: a literal, or the result of constant folding.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int32(i32),
+    Int64(i64),
+    Float32(f32),
+    Float64(f64),
+    Complex128(f64, f64),
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Value::Bool(_) => DType::Bool,
+            Value::Int32(_) => DType::Int32,
+            Value::Int64(_) => DType::Int64,
+            Value::Float32(_) => DType::Float32,
+            Value::Float64(_) => DType::Float64,
+            Value::Complex128(..) => DType::Complex128,
+            Value::Bytes(b) => DType::Bytes(b.len()),
+        }
+    }
+}

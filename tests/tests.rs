@@ -1,0 +1,1 @@
+//! outcore's integration tests, one module per topic.
