@@ -19,3 +19,22 @@ pub mod types;
 
 pub use dtype::{DType, Value};
 pub use error::{Error, ErrorKind, Span};
+
+pub use program::Program;
+pub use typed::VarInfo;
+
+/// Compiles an expression for variables of the given types: parse → check types → optimise →
+/// lower to register bytecode.
+///
+/// ```
+/// use outcore_expr::{compile, DType, VarInfo};
+/// let vars = [VarInfo { name: "a".into(), dtype: DType::Float64, scalar: false }];
+/// let program = compile("a*a + 1", &vars).unwrap();
+/// assert_eq!(program.dtype(), DType::Float64);
+/// ```
+pub fn compile(src: &str, vars: &[VarInfo]) -> Result<Program, Error> {
+    let ast = parse::parse(src)?;
+    let typed = types::check(&ast, src, vars)?;
+    let typed = opt::optimize(typed);
+    lower::lower(&typed, src, vars)
+}
