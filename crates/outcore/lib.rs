@@ -1,5 +1,28 @@
 //! outcore: numexpr and PyTables' query engine, rebuilt in Rust.
+//!
+//! Compile an expression once, bind arrays, slices and scalars to its names, and evaluate it
+//! in parallel blocks with SIMD kernels:
+//!
+//! ```
+//! use ndarray::Array1;
+//! let a = Array1::linspace(0.0, 1.0, 1000);
+//! let b = Array1::linspace(1.0, 2.0, 1000);
+//! let expr = outcore::Expr::new("where(a > 0.5, sqrt(a), b**3)")?.bind("a", &a)?.bind("b", &b)?;
+//! let r = expr.eval()?;
+//! assert_eq!(r.shape(), &[1000]);
+//! let total = outcore::Expr::new("sum(a*b)")?.bind("a", &a)?.bind("b", &b)?.eval()?;
+//! assert!(total.as_scalar().is_some());
+//! # Ok::<(), outcore::Error>(())
+//! ```
 
-pub use outcore_expr as expr;
+mod array;
+mod error;
+mod expr;
+
+pub use array::{Array, ArrayRef, BytesArray, IntoOperand, Operand};
+pub use error::{Error, Result};
+pub use expr::{evaluate, Expr, OutputTarget};
+pub use outcore_expr as expr_lang;
+pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;

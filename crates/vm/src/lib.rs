@@ -9,3 +9,8 @@ pub mod kernels;
 pub mod lanes;
 pub mod math;
 pub mod reduce;
+
+pub use exec::{
+    evaluate, evaluate_into, Arg, Col, Config, OutMut, Output, Owned, Prepared, VmError, Worker,
+};
+pub use kernels::c128;
