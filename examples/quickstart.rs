@@ -20,11 +20,7 @@ fn time<T>(f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(10_000_000);
+    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(10_000_000);
     // Deterministic inputs in [0, 1): a small xorshift, so the demo needs no extra crates.
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut rand = move || {
@@ -36,10 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Array1<f64> = (0..n).map(|_| rand()).collect();
     let b: Array1<f64> = (0..n).map(|_| rand()).collect();
     let c: Array1<f64> = (0..n).map(|_| rand()).collect();
-    println!(
-        "outcore quickstart: {n} float64 elements per operand, {} threads\n",
-        rayon_threads()
-    );
+    println!("outcore quickstart: {n} float64 elements per operand, {} threads\n", rayon_threads());
 
     let exprs = [
         ("M1", "a*b+c"),
@@ -48,24 +41,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("M4", "where(a>0.5, sqrt(a), b**3)"),
         ("M5", "(a>0.2)&(b<0.7)|(a+b>1.5)"),
     ];
-    println!(
-        "{:<4} {:<30} {:>12} {:>14} {:>8}",
-        "", "expression", "outcore", "Rust loop", "ratio"
-    );
+    println!("{:<4} {:<30} {:>12} {:>14} {:>8}", "", "expression", "outcore", "Rust loop", "ratio");
     for (key, src) in exprs {
         // Compile once, evaluate many times.
-        let expr = outcore::Expr::new(src)?
-            .bind("a", &a)?
-            .bind("b", &b)?
-            .bind("c", &c)?;
+        let expr = outcore::Expr::new(src)?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?;
         let (ours, result) = time(|| expr.eval());
         let result = result?;
         let (naive, check) = time(|| naive(key, &a, &b, &c));
         let same = match &result {
-            outcore::Array::Float64(r) => r
-                .iter()
-                .zip(&check)
-                .all(|(x, y)| (x - y).abs() <= 1e-12 * y.abs().max(1.0)),
+            outcore::Array::Float64(r) => r.iter().zip(&check).all(|(x, y)| (x - y).abs() <= 1e-12 * y.abs().max(1.0)),
             outcore::Array::Bool(r) => r.iter().zip(&check).all(|(&x, &y)| x == (y != 0.0)),
             _ => false,
         };
@@ -78,10 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let total = outcore::Expr::new("sum(a*b)")?
-        .bind("a", &a)?
-        .bind("b", &b)?
-        .eval()?;
+    let total = outcore::Expr::new("sum(a*b)")?.bind("a", &a)?.bind("b", &b)?.eval()?;
     println!("\nsum(a*b) = {:?}", total.as_scalar());
     Ok(())
 }
@@ -95,15 +76,9 @@ fn naive(key: &str, a: &Array1<f64>, b: &Array1<f64>, c: &Array1<f64>) -> Vec<f6
     let z = a.iter().zip(b.iter()).zip(c.iter());
     match key {
         "M1" => z.map(|((a, b), c)| a * b + c).collect(),
-        "M2" => z
-            .map(|((a, b), _)| a.sin().powi(2) + b.cos().powi(2))
-            .collect(),
+        "M2" => z.map(|((a, b), _)| a.sin().powi(2) + b.cos().powi(2)).collect(),
         "M3" => z.map(|((a, b), _)| (-a * a).exp() * b.ln_1p()).collect(),
-        "M4" => z
-            .map(|((a, b), _)| if *a > 0.5 { a.sqrt() } else { b.powi(3) })
-            .collect(),
-        _ => z
-            .map(|((a, b), _)| f64::from(u8::from((*a > 0.2) & (*b < 0.7) | (a + b > 1.5))))
-            .collect(),
+        "M4" => z.map(|((a, b), _)| if *a > 0.5 { a.sqrt() } else { b.powi(3) }).collect(),
+        _ => z.map(|((a, b), _)| f64::from(u8::from((*a > 0.2) & (*b < 0.7) | (a + b > 1.5)))).collect(),
     }
 }

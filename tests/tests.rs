@@ -1,1 +1,3 @@
 //! outcore's integration tests, one module per topic.
+
+mod numexpr_diff;

@@ -38,20 +38,13 @@ impl BytesArray {
         for item in items {
             let item = item.as_ref();
             if item.len() > itemsize {
-                return Err(format!(
-                    "byte string of {} bytes does not fit in {itemsize}",
-                    item.len()
-                ));
+                return Err(format!("byte string of {} bytes does not fit in {itemsize}", item.len()));
             }
             data.extend_from_slice(item);
             data.resize(data.len() + itemsize - item.len(), 0);
             n += 1;
         }
-        Ok(BytesArray {
-            shape: vec![n],
-            itemsize,
-            data,
-        })
+        Ok(BytesArray { shape: vec![n], itemsize, data })
     }
 
     /// Item `i` with its trailing NULs stripped.

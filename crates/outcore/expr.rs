@@ -32,25 +32,15 @@ impl<'a> Expr<'a> {
     /// Parses an expression; syntax errors are reported now, names and types at evaluation.
     pub fn new(src: &str) -> Result<Expr<'a>> {
         outcore_expr::parse::parse(src)?;
-        Ok(Expr {
-            src: src.to_string(),
-            vars: Vec::new(),
-            config: Config::default(),
-            program: OnceLock::new(),
-        })
+        Ok(Expr { src: src.to_string(), vars: Vec::new(), config: Config::default(), program: OnceLock::new() })
     }
 
     /// Binds a name to an array, a slice or a scalar (binding a name again replaces it).
     pub fn bind(mut self, name: &str, value: impl IntoOperand<'a>) -> Result<Expr<'a>> {
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(Error::Bind(format!(
-                "`{name}` is not a valid variable name"
-            )));
+            return Err(Error::Bind(format!("`{name}` is not a valid variable name")));
         }
         let op = value.into_operand();
         match self.vars.iter_mut().find(|(n, _)| n == name) {
@@ -208,13 +198,7 @@ fn col_of(v: ArrayRef<'_>) -> Arg<'_> {
         ArrayRef::Float32(a) => arr!(a, Float32),
         ArrayRef::Float64(a) => arr!(a, Float64),
         ArrayRef::Complex128(a) => arr!(a, Complex128),
-        ArrayRef::Bytes(b) => Arg::Array(
-            Col::Bytes {
-                data: &b.data,
-                itemsize: b.itemsize,
-            },
-            b.shape.clone(),
-        ),
+        ArrayRef::Bytes(b) => Arg::Array(Col::Bytes { data: &b.data, itemsize: b.itemsize }, b.shape.clone()),
     }
 }
 
@@ -224,9 +208,7 @@ fn to_array(shape: Vec<usize>, data: Owned) -> Array {
             match ArrayD::from_shape_vec(IxDyn(&shape), $v) {
                 Ok(a) => Array::$variant(a),
                 // The VM returns exactly shape.product() values.
-                Err(_) => Array::$variant(
-                    ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).unwrap_or_default(),
-                ),
+                Err(_) => Array::$variant(ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).unwrap_or_default()),
             }
         };
     }
@@ -266,9 +248,7 @@ where
     fn target(&mut self) -> Result<OutMut<'_>> {
         match self.as_slice_mut() {
             Some(s) => Ok(T::out_mut(s)),
-            None => Err(Error::Bind(
-                "the output array must be contiguous (standard layout)".into(),
-            )),
+            None => Err(Error::Bind("the output array must be contiguous (standard layout)".into())),
         }
     }
 }

@@ -2,11 +2,7 @@
 use outcore_expr::{compile, DType, VarInfo};
 fn main() {
     let src = std::env::args().nth(1).unwrap_or_else(|| "a*b+c".into());
-    let v = |n: &str, d| VarInfo {
-        name: n.into(),
-        dtype: d,
-        scalar: false,
-    };
+    let v = |n: &str, d| VarInfo { name: n.into(), dtype: d, scalar: false };
     let vars = [
         v("a", DType::Float64),
         v("b", DType::Float64),

@@ -49,14 +49,10 @@ impl Expr {
     pub fn without_spans(&self) -> Expr {
         let kind = match &self.kind {
             ExprKind::Unary(op, e) => ExprKind::Unary(*op, Box::new(e.without_spans())),
-            ExprKind::Binary(op, l, r) => ExprKind::Binary(
-                *op,
-                Box::new(l.without_spans()),
-                Box::new(r.without_spans()),
-            ),
-            ExprKind::Call {
-                func, args, axis, ..
-            } => ExprKind::Call {
+            ExprKind::Binary(op, l, r) => {
+                ExprKind::Binary(*op, Box::new(l.without_spans()), Box::new(r.without_spans()))
+            }
+            ExprKind::Call { func, args, axis, .. } => ExprKind::Call {
                 func: func.clone(),
                 func_span: Span::default(),
                 args: args.iter().map(Expr::without_spans).collect(),
@@ -64,10 +60,7 @@ impl Expr {
             },
             other => other.clone(),
         };
-        Expr {
-            kind,
-            span: Span::default(),
-        }
+        Expr { kind, span: Span::default() }
     }
 }
 
@@ -146,9 +139,7 @@ impl fmt::Display for Expr {
                 write!(f, "({sym}{e})")
             }
             ExprKind::Binary(op, l, r) => write!(f, "({l} {} {r})", binop_symbol(*op)),
-            ExprKind::Call {
-                func, args, axis, ..
-            } => {
+            ExprKind::Call { func, args, axis, .. } => {
                 write!(f, "{func}(")?;
                 for (i, a) in args.iter().enumerate() {
                     if i > 0 {

@@ -71,27 +71,15 @@ impl fmt::Display for Program {
         let mut n = 0;
         let last = self.stages.len().saturating_sub(1);
         for (s, stage) in self.stages.iter().enumerate() {
-            let target = if s == last {
-                "result".to_string()
-            } else {
-                format!("s{s}")
-            };
+            let target = if s == last { "result".to_string() } else { format!("s{s}") };
             match stage.kind {
                 StageKind::Elementwise => writeln!(f, "stage {s} -> {target} {}:", stage.dtype)?,
-                StageKind::Reduce { op, axis: None, .. } => writeln!(
-                    f,
-                    "stage {s} -> {target} = {}(all) {}:",
-                    op.name(),
-                    stage.dtype
-                )?,
-                StageKind::Reduce {
-                    op, axis: Some(a), ..
-                } => writeln!(
-                    f,
-                    "stage {s} -> {target} = {}(axis={a}) {}:",
-                    op.name(),
-                    stage.dtype
-                )?,
+                StageKind::Reduce { op, axis: None, .. } => {
+                    writeln!(f, "stage {s} -> {target} = {}(all) {}:", op.name(), stage.dtype)?
+                }
+                StageKind::Reduce { op, axis: Some(a), .. } => {
+                    writeln!(f, "stage {s} -> {target} = {}(axis={a}) {}:", op.name(), stage.dtype)?
+                }
             }
             for ins in &stage.instrs {
                 write!(f, "  {n:04}: {} t{}", ins.op.name(), ins.dst)?;

@@ -23,21 +23,11 @@ pub enum ErrorKind {
     /// The text does not parse; the string says what was expected.
     Syntax(String),
     /// A name that no variable binds.
-    UnknownName {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownName { name: String, suggestion: Option<String> },
     /// An unknown function.
-    UnknownFunction {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownFunction { name: String, suggestion: Option<String> },
     /// A function called with the wrong number of arguments.
-    Arity {
-        func: String,
-        expected: String,
-        got: usize,
-    },
+    Arity { func: String, expected: String, got: usize },
     /// Operand types an operation does not accept.
     Type(String),
     /// A Python construct numexpr does not have (`and`, subscripts, lambdas, ...).
@@ -49,10 +39,9 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Syntax(m)
-            | ErrorKind::Type(m)
-            | ErrorKind::Unsupported(m)
-            | ErrorKind::Limit(m) => f.write_str(m),
+            ErrorKind::Syntax(m) | ErrorKind::Type(m) | ErrorKind::Unsupported(m) | ErrorKind::Limit(m) => {
+                f.write_str(m)
+            }
             ErrorKind::UnknownName { name, suggestion } => {
                 write!(f, "unknown name `{name}`")?;
                 if let Some(s) = suggestion {
@@ -67,11 +56,7 @@ impl fmt::Display for ErrorKind {
                 }
                 Ok(())
             }
-            ErrorKind::Arity {
-                func,
-                expected,
-                got,
-            } => {
+            ErrorKind::Arity { func, expected, got } => {
                 write!(f, "`{func}` takes {expected} arguments, got {got}")
             }
         }
@@ -88,11 +73,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, expr: &str, span: Span) -> Error {
-        Error {
-            kind,
-            expr: expr.to_string(),
-            span,
-        }
+        Error { kind, expr: expr.to_string(), span }
     }
 }
 
@@ -110,9 +91,7 @@ impl fmt::Display for Error {
         // Show the line holding the fault; columns count characters, not bytes.
         let start = self.span.start.min(self.expr.len());
         let line_start = self.expr[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.expr[start..]
-            .find('\n')
-            .map_or(self.expr.len(), |i| start + i);
+        let line_end = self.expr[start..].find('\n').map_or(self.expr.len(), |i| start + i);
         let line = &self.expr[line_start..line_end];
         let col = self.expr[line_start..start].chars().count();
         let end = self.span.end.clamp(start, line_end);

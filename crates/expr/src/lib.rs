@@ -35,6 +35,7 @@ pub use typed::VarInfo;
 pub fn compile(src: &str, vars: &[VarInfo]) -> Result<Program, Error> {
     let ast = parse::parse(src)?;
     let typed = types::check(&ast, src, vars)?;
+    let shape_inputs = lower::shape_inputs(&typed);
     let typed = opt::optimize(typed);
-    lower::lower(&typed, src, vars)
+    lower::lower(&typed, src, vars, shape_inputs)
 }

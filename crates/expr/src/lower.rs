@@ -13,53 +13,23 @@ use crate::typed::{TExpr, TKind, VarInfo};
 pub const MAX_REGS: usize = 128;
 
 /// Lowers a typed (and optimised) tree.
-pub fn lower(e: &TExpr, src: &str, vars: &[VarInfo]) -> Result<Program, Error> {
-    let mut l = Lowerer {
-        src,
-        consts: Vec::new(),
-        stages: Vec::new(),
-        regs: Vec::new(),
-    };
-    let inputs = vars
-        .iter()
-        .map(|v| Input {
-            name: v.name.clone(),
-            dtype: v.dtype,
-            scalar: v.scalar,
-        })
-        .collect();
+pub fn lower(e: &TExpr, src: &str, vars: &[VarInfo], shape_inputs: Vec<u16>) -> Result<Program, Error> {
+    let mut l = Lowerer { src, consts: Vec::new(), stages: Vec::new(), regs: Vec::new() };
+    let inputs = vars.iter().map(|v| Input { name: v.name.clone(), dtype: v.dtype, scalar: v.scalar }).collect();
     let stage = match &e.kind {
         TKind::Reduce(red, axis, x) => {
             let op = reduce_op(Kop::from_red(*red), x.dtype, src, e.span)?;
-            l.stage(
-                x,
-                StageKind::Reduce {
-                    op,
-                    red: *red,
-                    axis: *axis,
-                },
-            )?
+            l.stage(x, StageKind::Reduce { op, red: *red, axis: *axis })?
         }
         _ => l.stage(e, StageKind::Elementwise)?,
     };
     l.stages.push(stage);
-    Ok(Program {
-        source: src.to_string(),
-        inputs,
-        consts: l.consts,
-        regs: l.regs,
-        stages: l.stages,
-    })
+    Ok(Program { source: src.to_string(), inputs, consts: l.consts, regs: l.regs, stages: l.stages, shape_inputs })
 }
 
 fn reduce_op(kop: Kop, d: DType, src: &str, span: Span) -> Result<Op, Error> {
-    Op::find(kop, d, d).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Type(format!("no reduction `{kop:?}` for {d}").to_lowercase()),
-            src,
-            span,
-        )
-    })
+    Op::find(kop, d, d)
+        .ok_or_else(|| Error::new(ErrorKind::Type(format!("no reduction `{kop:?}` for {d}").to_lowercase()), src, span))
 }
 
 struct Lowerer<'a> {
@@ -85,9 +55,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float32(x), Value::Float32(y)) => x.to_bits() == y.to_bits(),
         (Value::Float64(x), Value::Float64(y)) => x.to_bits() == y.to_bits(),
-        (Value::Complex128(a, b), Value::Complex128(c, d)) => {
-            a.to_bits() == c.to_bits() && b.to_bits() == d.to_bits()
-        }
+        (Value::Complex128(a, b), Value::Complex128(c, d)) => a.to_bits() == c.to_bits() && b.to_bits() == d.to_bits(),
         _ => a == b,
     }
 }
@@ -111,10 +79,7 @@ impl Lowerer<'_> {
     /// Lowers one stage: first the full reductions it contains (as stages of their own), then
     /// its own graph, then registers.
     fn stage(&mut self, e: &TExpr, kind: StageKind) -> Result<Stage, Error> {
-        let mut g = Graph {
-            nodes: Vec::new(),
-            index: HashMap::new(),
-        };
+        let mut g = Graph { nodes: Vec::new(), index: HashMap::new() };
         let root = self.build(e, &mut g)?;
         let dtype = e.dtype;
         // Registers: allocate each node's destination, free operands after their last use.
@@ -138,9 +103,7 @@ impl Lowerer<'_> {
                 None => {
                     if self.regs.len() >= MAX_REGS {
                         return Err(Error::new(
-                            ErrorKind::Limit(format!(
-                                "expression needs more than {MAX_REGS} registers"
-                            )),
+                            ErrorKind::Limit(format!("expression needs more than {MAX_REGS} registers")),
                             self.src,
                             e.span,
                         ));
@@ -165,22 +128,13 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            instrs.push(Instr {
-                op: *op,
-                dst,
-                args: operands,
-            });
+            instrs.push(Instr { op: *op, dst, args: operands });
         }
         let result = match root {
             Val::Leaf(o) => o,
             Val::Node(n) => Operand::Reg(assigned[n]),
         };
-        Ok(Stage {
-            instrs,
-            result,
-            dtype,
-            kind,
-        })
+        Ok(Stage { instrs, result, dtype, kind })
     }
 
     fn node(&mut self, g: &mut Graph, op: Op, args: &[Val]) -> Val {
@@ -196,12 +150,8 @@ impl Lowerer<'_> {
     }
 
     fn find(&self, kop: Kop, input: DType, output: DType, span: Span) -> Result<Op, Error> {
-        Op::find(kop, input, output).ok_or_else(|| {
-            self.err(
-                format!("no instruction `{kop:?}` for {input}").to_lowercase(),
-                span,
-            )
-        })
+        Op::find(kop, input, output)
+            .ok_or_else(|| self.err(format!("no instruction `{kop:?}` for {input}").to_lowercase(), span))
     }
 
     fn build(&mut self, e: &TExpr, g: &mut Graph) -> Result<Val, Error> {
@@ -225,10 +175,7 @@ impl Lowerer<'_> {
                 self.node(g, op, &[a, b])
             }
             TKind::Call(f, args) => {
-                let vals = args
-                    .iter()
-                    .map(|a| self.build(a, g))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let vals = args.iter().map(|a| self.build(a, g)).collect::<Result<Vec<_>, _>>()?;
                 // `where`'s instruction is typed by its values, not its bool condition.
                 let typed_by = args.last().map_or(e.dtype, |a| a.dtype);
                 let op = self.find(Kop::from_func(*f), typed_by, e.dtype, e.span)?;
@@ -237,25 +184,45 @@ impl Lowerer<'_> {
             TKind::Reduce(red, axis, x) => {
                 if axis.is_some() {
                     return Err(Error::new(
-                        ErrorKind::Unsupported(
-                            "a reduction along an axis must be the outermost operation".into(),
-                        ),
+                        ErrorKind::Unsupported("a reduction along an axis must be the outermost operation".into()),
                         self.src,
                         e.span,
                     ));
                 }
                 let op = reduce_op(Kop::from_red(*red), x.dtype, self.src, e.span)?;
-                let stage = self.stage(
-                    x,
-                    StageKind::Reduce {
-                        op,
-                        red: *red,
-                        axis: None,
-                    },
-                )?;
+                let stage = self.stage(x, StageKind::Reduce { op, red: *red, axis: None })?;
                 self.stages.push(stage);
                 Val::Leaf(Operand::Stage((self.stages.len() - 1) as u16))
             }
         })
     }
+}
+
+/// The variables a tree names outside full reductions (whose values are single numbers).
+pub fn shape_inputs(e: &TExpr) -> Vec<u16> {
+    fn walk(e: &TExpr, out: &mut Vec<u16>) {
+        match &e.kind {
+            TKind::Var(i) => {
+                if !out.contains(&(*i as u16)) {
+                    out.push(*i as u16);
+                }
+            }
+            TKind::Const(_) => {}
+            TKind::Cast(x) | TKind::Unary(_, x) => walk(x, out),
+            TKind::Binary(_, l, r) => {
+                walk(l, out);
+                walk(r, out);
+            }
+            TKind::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            TKind::Reduce(_, None, _) => {}
+            TKind::Reduce(_, Some(_), x) => walk(x, out),
+        }
+    }
+    let mut out = Vec::new();
+    match &e.kind {
+        // The final reduction's own operand is what it reduces over.
+        TKind::Reduce(_, None, x) => walk(x, &mut out),
+        _ => walk(e, &mut out),
+    }
+    out
 }

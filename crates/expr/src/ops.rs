@@ -328,6 +328,8 @@ macro_rules! for_each_op {
             floor_f64     = Unary(Floor) f64 -> f64;
             /// `round(a)`: half to even
             round_f64     = Unary(Round) f64 -> f64;
+            /// `round(a)`: both parts, half to even
+            round_c128    = Unary(Round) c128 -> c128;
             /// `trunc(a)`
             trunc_f64     = Unary(Trunc) f64 -> f64;
             /// `sign(a)`: -1, 0 or 1 (NaN for NaN)
@@ -336,6 +338,8 @@ macro_rules! for_each_op {
             sign_i64      = Unary(Sign) i64 -> i64;
             /// `sign(a)`: -1, 0 or 1 (NaN for NaN)
             sign_f64      = Unary(Sign) f64 -> f64;
+            /// `sign(a)`: `a / abs(a)` (0 for 0)
+            sign_c128     = Unary(Sign) c128 -> c128;
             /// `fmod(a, b)`
             fmod_f32      = Binary(Fmod) f32 -> f32;
             /// `fmod(a, b)`
@@ -478,6 +482,7 @@ macro_rules! for_each_op {
             max_f32       = Reduce(Max) f32 -> f32;
             /// partial maximum (NaN wins)
             max_f64       = Reduce(Max) f64 -> f64;
+
         }
     };
 }
@@ -744,11 +749,10 @@ impl Op {
     /// The instruction for an operation on operands of type `input` (for a cast, `input` is
     /// the source and `output` the target; otherwise `output` is ignored).
     pub fn find(kop: Kop, input: DType, output: DType) -> Option<Op> {
-        Op::ALL.iter().copied().find(|op| {
-            op.kop() == kop
-                && same_kind(op.input(), input)
-                && (kop != Kop::Cast || op.output() == output)
-        })
+        Op::ALL
+            .iter()
+            .copied()
+            .find(|op| op.kop() == kop && same_kind(op.input(), input) && (kop != Kop::Cast || op.output() == output))
     }
 
     pub fn arity(self) -> usize {
@@ -766,32 +770,16 @@ mod tests {
         for op in Op::ALL {
             assert!(seen.insert(op.name()), "{} twice", op.name());
             let suffix = op.input().short();
-            assert!(
-                op.name().ends_with(suffix) || op.category() == Category::Cast,
-                "{}",
-                op.name()
-            );
+            assert!(op.name().ends_with(suffix) || op.category() == Category::Cast, "{}", op.name());
         }
     }
 
     #[test]
     fn lookups_find_the_typed_instruction() {
-        assert_eq!(
-            Op::find(Kop::Add, DType::Float64, DType::Float64),
-            Some(Op::add_f64)
-        );
-        assert_eq!(
-            Op::find(Kop::Lt, DType::Int32, DType::Bool),
-            Some(Op::lt_i32)
-        );
-        assert_eq!(
-            Op::find(Kop::Cast, DType::Int32, DType::Float64),
-            Some(Op::cast_i32_f64)
-        );
-        assert_eq!(
-            Op::find(Kop::Eq, DType::Bytes(4), DType::Bool),
-            Some(Op::eq_s)
-        );
+        assert_eq!(Op::find(Kop::Add, DType::Float64, DType::Float64), Some(Op::add_f64));
+        assert_eq!(Op::find(Kop::Lt, DType::Int32, DType::Bool), Some(Op::lt_i32));
+        assert_eq!(Op::find(Kop::Cast, DType::Int32, DType::Float64), Some(Op::cast_i32_f64));
+        assert_eq!(Op::find(Kop::Eq, DType::Bytes(4), DType::Bool), Some(Op::eq_s));
         assert_eq!(Op::find(Kop::Lt, DType::Complex128, DType::Bool), None);
     }
 }

@@ -20,11 +20,7 @@ pub fn optimize(e: TExpr) -> TExpr {
             let x = optimize(*x);
             if let TKind::Const(v) = &x.kind {
                 if let Some(v) = convert(v, dtype) {
-                    return TExpr {
-                        kind: TKind::Const(v),
-                        dtype,
-                        span,
-                    };
+                    return TExpr { kind: TKind::Const(v), dtype, span };
                 }
             }
             TKind::Cast(Box::new(x))
@@ -42,9 +38,7 @@ pub fn optimize(e: TExpr) -> TExpr {
             }
             TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp))
         }
-        TKind::Binary(op, l, r) => {
-            TKind::Binary(op, Box::new(optimize(*l)), Box::new(optimize(*r)))
-        }
+        TKind::Binary(op, l, r) => TKind::Binary(op, Box::new(optimize(*l)), Box::new(optimize(*r))),
         TKind::Call(Func::Where, args) => {
             let mut args: Vec<TExpr> = args.into_iter().map(optimize).collect();
             if let TKind::Const(Value::Bool(c)) = args[0].kind {
@@ -101,16 +95,8 @@ pub fn convert(v: &Value, to: DType) -> Option<Value> {
 }
 
 fn mul(a: TExpr, b: TExpr, span: Span) -> TExpr {
-    let kind = if rank(a.dtype) >= rank(b.dtype) {
-        a.dtype
-    } else {
-        b.dtype
-    };
-    TExpr {
-        kind: TKind::Binary(BinOp::Mul, Box::new(cast(a, kind)), Box::new(cast(b, kind))),
-        dtype: kind,
-        span,
-    }
+    let kind = if rank(a.dtype) >= rank(b.dtype) { a.dtype } else { b.dtype };
+    TExpr { kind: TKind::Binary(BinOp::Mul, Box::new(cast(a, kind)), Box::new(cast(b, kind))), dtype: kind, span }
 }
 
 fn rank(d: DType) -> u8 {
@@ -161,11 +147,7 @@ fn expand_pow(base: TExpr, x: f64, span: Span) -> TExpr {
             DType::Int32 | DType::Int64 => DType::Float64,
             k => k,
         };
-        let s = TExpr {
-            kind: TKind::Call(Func::Sqrt, vec![cast(base.clone(), kind)]),
-            dtype: kind,
-            span,
-        };
+        let s = TExpr { kind: TKind::Call(Func::Sqrt, vec![cast(base.clone(), kind)]), dtype: kind, span };
         r = Some(match r {
             None => s,
             Some(r) => mul(r, s, span),
@@ -176,11 +158,7 @@ fn expand_pow(base: TExpr, x: f64, span: Span) -> TExpr {
         // `a ** 0`: ones of the base's type, over its shape.
         None => {
             let v = one(base.dtype);
-            return TExpr {
-                dtype: v.dtype(),
-                kind: TKind::Const(v),
-                span,
-            };
+            return TExpr { dtype: v.dtype(), kind: TKind::Const(v), span };
         }
     };
     if x < 0.0 {
@@ -188,11 +166,7 @@ fn expand_pow(base: TExpr, x: f64, span: Span) -> TExpr {
             DType::Bool | DType::Int32 | DType::Int64 => DType::Float64,
             k => k,
         };
-        let numerator = TExpr {
-            kind: TKind::Const(one(kind)),
-            dtype: kind,
-            span,
-        };
+        let numerator = TExpr { kind: TKind::Const(one(kind)), dtype: kind, span };
         return TExpr {
             kind: TKind::Binary(BinOp::Div, Box::new(numerator), Box::new(cast(r, kind))),
             dtype: kind,

@@ -59,13 +59,8 @@ fn pratt() -> &'static PrattParser<Rule> {
 pub fn parse(src: &str) -> Result<Expr, Error> {
     prescan(src)?;
     let mut pairs = ExprParser::parse(Rule::top, src).map_err(|e| syntax_error(src, e))?;
-    let top = pairs
-        .next()
-        .ok_or_else(|| err(src, ErrorKind::Syntax("empty expression".into()), 0, 0))?;
-    let expr = top
-        .into_inner()
-        .next()
-        .ok_or_else(|| err(src, ErrorKind::Syntax("empty expression".into()), 0, 0))?;
+    let top = pairs.next().ok_or_else(|| err(src, ErrorKind::Syntax("empty expression".into()), 0, 0))?;
+    let expr = top.into_inner().next().ok_or_else(|| err(src, ErrorKind::Syntax("empty expression".into()), 0, 0))?;
     let (e, _) = build_expr(src, expr)?;
     Ok(e)
 }
@@ -109,8 +104,7 @@ fn build_expr(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
                             return Err(err(
                                 src,
                                 ErrorKind::Unsupported(
-                                    "chained comparisons are not supported: write `(a < b) & (b < c)`"
-                                        .into(),
+                                    "chained comparisons are not supported: write `(a < b) & (b < c)`".into(),
                                 ),
                                 s.start,
                                 s.end,
@@ -130,9 +124,7 @@ fn node(src: &str, kind: ExprKind, span: Span, child_depth: usize) -> Result<Bui
     if depth > MAX_DEPTH {
         return Err(err(
             src,
-            ErrorKind::Limit(format!(
-                "expression nests deeper than {MAX_DEPTH} operations"
-            )),
+            ErrorKind::Limit(format!("expression nests deeper than {MAX_DEPTH} operations")),
             span.start,
             span.end,
         ));
@@ -166,9 +158,7 @@ fn binop(rule: Rule) -> BinOp {
 /// `primary attr*`: `.real` and `.imag` become calls; other attributes are errors.
 fn build_postfix(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
     let mut inner = pair.into_inner();
-    let primary = inner
-        .next()
-        .ok_or_else(|| err(src, ErrorKind::Syntax("expected an operand".into()), 0, 0))?;
+    let primary = inner.next().ok_or_else(|| err(src, ErrorKind::Syntax("expected an operand".into()), 0, 0))?;
     let (mut e, mut depth) = build_primary(src, primary)?;
     for attr in inner {
         let s = span_of(&attr);
@@ -187,12 +177,7 @@ fn build_postfix(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
             }
         };
         let span = Span::new(e.span.start, s.end);
-        let kind = ExprKind::Call {
-            func,
-            func_span: Span::new(s.start + 1, s.end),
-            args: vec![e],
-            axis: None,
-        };
+        let kind = ExprKind::Call { func, func_span: Span::new(s.start + 1, s.end), args: vec![e], axis: None };
         (e, depth) = node(src, kind, span, depth)?;
     }
     Ok((e, depth))
@@ -203,14 +188,10 @@ fn build_primary(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
     let leaf = |kind| Ok((Expr { kind, span }, 1));
     match pair.as_rule() {
         Rule::paren => {
-            let inner = pair.into_inner().next().ok_or_else(|| {
-                err(
-                    src,
-                    ErrorKind::Syntax("expected an operand".into()),
-                    span.start,
-                    span.end,
-                )
-            })?;
+            let inner = pair
+                .into_inner()
+                .next()
+                .ok_or_else(|| err(src, ErrorKind::Syntax("expected an operand".into()), span.start, span.end))?;
             let (mut e, d) = build_expr(src, inner)?;
             // The span of a parenthesised expression includes its parentheses.
             e.span = span;
@@ -221,11 +202,7 @@ fn build_primary(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
         Rule::float => leaf(ExprKind::Float(parse_float(src, pair.as_str(), span)?)),
         Rule::imag => {
             let text = pair.as_str();
-            leaf(ExprKind::Imag(parse_float(
-                src,
-                &text[..text.len() - 1],
-                span,
-            )?))
+            leaf(ExprKind::Imag(parse_float(src, &text[..text.len() - 1], span)?))
         }
         Rule::bytes | Rule::string => {
             let is_bytes = pair.as_rule() == Rule::bytes;
@@ -237,39 +214,25 @@ fn build_primary(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
             "False" => leaf(ExprKind::Bool(false)),
             name => leaf(ExprKind::Name(name.to_string())),
         },
-        _ => Err(err(
-            src,
-            ErrorKind::Syntax("expected an operand".into()),
-            span.start,
-            span.end,
-        )),
+        _ => Err(err(src, ErrorKind::Syntax("expected an operand".into()), span.start, span.end)),
     }
 }
 
 fn build_call(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
-    let name = inner.next().ok_or_else(|| {
-        err(
-            src,
-            ErrorKind::Syntax("expected a function name".into()),
-            span.start,
-            span.end,
-        )
-    })?;
+    let name = inner
+        .next()
+        .ok_or_else(|| err(src, ErrorKind::Syntax("expected a function name".into()), span.start, span.end))?;
     let func_span = span_of(&name);
     let mut args = Vec::new();
     let mut axis = None;
     let mut depth = 0;
     for arg in inner {
-        let a = arg.into_inner().next().ok_or_else(|| {
-            err(
-                src,
-                ErrorKind::Syntax("expected an argument".into()),
-                span.start,
-                span.end,
-            )
-        })?;
+        let a = arg
+            .into_inner()
+            .next()
+            .ok_or_else(|| err(src, ErrorKind::Syntax("expected an argument".into()), span.start, span.end))?;
         if a.as_rule() == Rule::kwarg {
             let kspan = span_of(&a);
             let mut kv = a.into_inner();
@@ -277,29 +240,17 @@ fn build_call(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
             if key != "axis" {
                 return Err(err(
                     src,
-                    ErrorKind::Unsupported(format!(
-                        "keyword argument `{key}` is not supported (only `axis=`)"
-                    )),
+                    ErrorKind::Unsupported(format!("keyword argument `{key}` is not supported (only `axis=`)")),
                     kspan.start,
                     kspan.end,
                 ));
             }
             if axis.is_some() {
-                return Err(err(
-                    src,
-                    ErrorKind::Syntax("`axis` given twice".into()),
-                    kspan.start,
-                    kspan.end,
-                ));
+                return Err(err(src, ErrorKind::Syntax("`axis` given twice".into()), kspan.start, kspan.end));
             }
-            let value = kv.next().ok_or_else(|| {
-                err(
-                    src,
-                    ErrorKind::Syntax("expected a value".into()),
-                    kspan.start,
-                    kspan.end,
-                )
-            })?;
+            let value = kv
+                .next()
+                .ok_or_else(|| err(src, ErrorKind::Syntax("expected a value".into()), kspan.start, kspan.end))?;
             let (v, d) = build_expr(src, value)?;
             depth = depth.max(d);
             axis = Some(Box::new(v));
@@ -319,17 +270,7 @@ fn build_call(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
         }
     }
     let func = name.as_str().to_string();
-    node(
-        src,
-        ExprKind::Call {
-            func,
-            func_span,
-            args,
-            axis,
-        },
-        span,
-        depth,
-    )
+    node(src, ExprKind::Call { func, func_span, args, axis }, span, depth)
 }
 
 fn parse_int(src: &str, text: &str, span: Span) -> Result<i64, Error> {
@@ -345,9 +286,7 @@ fn parse_int(src: &str, text: &str, span: Span) -> Result<i64, Error> {
         if lower.len() > 1 && lower.starts_with('0') && lower.bytes().any(|b| b != b'0') {
             return Err(err(
                 src,
-                ErrorKind::Syntax(
-                    "leading zeros in an integer are not allowed (use 0o for octal)".into(),
-                ),
+                ErrorKind::Syntax("leading zeros in an integer are not allowed (use 0o for octal)".into()),
                 span.start,
                 span.end,
             ));
@@ -356,25 +295,15 @@ fn parse_int(src: &str, text: &str, span: Span) -> Result<i64, Error> {
     };
     // Integer literals beyond int64 would silently wrap in numexpr; they are an error here.
     i64::from_str_radix(digits, radix).map_err(|_| {
-        err(
-            src,
-            ErrorKind::Type(format!("integer literal `{text}` does not fit in int64")),
-            span.start,
-            span.end,
-        )
+        err(src, ErrorKind::Type(format!("integer literal `{text}` does not fit in int64")), span.start, span.end)
     })
 }
 
 fn parse_float(src: &str, text: &str, span: Span) -> Result<f64, Error> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().map_err(|_| {
-        err(
-            src,
-            ErrorKind::Syntax(format!("invalid number `{text}`")),
-            span.start,
-            span.end,
-        )
-    })
+    clean
+        .parse::<f64>()
+        .map_err(|_| err(src, ErrorKind::Syntax(format!("invalid number `{text}`")), span.start, span.end))
 }
 
 /// Python's escapes for byte strings; plain strings must be ASCII.
@@ -385,9 +314,7 @@ fn unescape(src: &str, body: &str, span: Span, _is_bytes: bool) -> Result<Vec<u8
     while let Some(c) = chars.next() {
         if c != '\\' {
             if !c.is_ascii() {
-                return Err(bad(format!(
-                    "non-ASCII character `{c}` in a string (strings are ASCII bytes)"
-                )));
+                return Err(bad(format!("non-ASCII character `{c}` in a string (strings are ASCII bytes)")));
             }
             out.push(c as u8);
             continue;
@@ -430,12 +357,10 @@ fn keyword_message(word: &str) -> Option<String> {
         "not" => "`not` is not supported: use `~`".into(),
         "is" | "in" => format!("`{word}` is not supported"),
         "lambda" => "lambdas are not supported".into(),
-        "if" | "else" => {
-            "conditional expressions are not supported: use `where(cond, a, b)`".into()
-        }
-        "for" | "while" | "import" | "from" | "def" | "class" | "return" | "yield" | "await"
-        | "async" | "with" | "del" | "global" | "nonlocal" | "assert" | "raise" | "try"
-        | "except" | "finally" | "pass" | "break" | "continue" | "None" => {
+        "if" | "else" => "conditional expressions are not supported: use `where(cond, a, b)`".into(),
+        "for" | "while" | "import" | "from" | "def" | "class" | "return" | "yield" | "await" | "async" | "with"
+        | "del" | "global" | "nonlocal" | "assert" | "raise" | "try" | "except" | "finally" | "pass" | "break"
+        | "continue" | "None" => {
             format!("`{word}` is not part of the expression language")
         }
         _ if word.starts_with("__") => {
@@ -450,10 +375,7 @@ fn prescan(src: &str) -> Result<(), Error> {
     if src.len() > MAX_LEN {
         return Err(err(
             src,
-            ErrorKind::Limit(format!(
-                "expression is {} bytes long; the limit is {MAX_LEN}",
-                src.len()
-            )),
+            ErrorKind::Limit(format!("expression is {} bytes long; the limit is {MAX_LEN}", src.len())),
             0,
             0,
         ));
@@ -497,9 +419,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 if stack.len() + unary_run > MAX_NESTING {
                     return Err(err(
                         src,
-                        ErrorKind::Limit(format!(
-                            "expression nests deeper than {MAX_NESTING} levels"
-                        )),
+                        ErrorKind::Limit(format!("expression nests deeper than {MAX_NESTING} levels")),
                         i,
                         i + 1,
                     ));
@@ -533,12 +453,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 ))
             }
             b'@' => {
-                return Err(err(
-                    src,
-                    ErrorKind::Unsupported("`@` (matrix product) is not supported".into()),
-                    i,
-                    i + 1,
-                ))
+                return Err(err(src, ErrorKind::Unsupported("`@` (matrix product) is not supported".into()), i, i + 1))
             }
             b'=' => {
                 let prev = if i > 0 { bytes[i - 1] } else { 0 };
@@ -551,9 +466,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 if !matches!(prev, b'<' | b'>' | b'!' | b'=') && !keyword_argument(bytes, i) {
                     return Err(err(
                         src,
-                        ErrorKind::Unsupported(
-                            "assignment is not supported: did you mean `==`?".into(),
-                        ),
+                        ErrorKind::Unsupported("assignment is not supported: did you mean `==`?".into()),
                         i,
                         i + 1,
                     ));
@@ -581,9 +494,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 if stack.len() + unary_run > MAX_NESTING {
                     return Err(err(
                         src,
-                        ErrorKind::Limit(format!(
-                            "expression nests deeper than {MAX_NESTING} levels"
-                        )),
+                        ErrorKind::Limit(format!("expression nests deeper than {MAX_NESTING} levels")),
                         i,
                         i + 1,
                     ));
@@ -597,8 +508,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 }
                 let word = &src[start..i];
                 // `b'..'` is a bytes literal, not a name.
-                let is_prefix =
-                    (word == "b" || word == "B") && matches!(bytes.get(i), Some(b'\'' | b'"'));
+                let is_prefix = (word == "b" || word == "B") && matches!(bytes.get(i), Some(b'\'' | b'"'));
                 if !is_prefix {
                     if let Some(msg) = keyword_message(word) {
                         return Err(err(src, ErrorKind::Unsupported(msg), start, i));
@@ -608,9 +518,7 @@ fn prescan(src: &str) -> Result<(), Error> {
                 }
                 continue;
             }
-            _ if c.is_ascii_digit()
-                || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
-            {
+            _ if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) => {
                 while i < bytes.len() {
                     let d = bytes[i];
                     let exp_sign = (d == b'+' || d == b'-')
@@ -628,12 +536,7 @@ fn prescan(src: &str) -> Result<(), Error> {
             }
             _ if !c.is_ascii() => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                return Err(err(
-                    src,
-                    ErrorKind::Syntax(format!("unexpected character `{ch}`")),
-                    i,
-                    i + ch.len_utf8(),
-                ));
+                return Err(err(src, ErrorKind::Syntax(format!("unexpected character `{ch}`")), i, i + ch.len_utf8()));
             }
             _ => {
                 after_operand = false;
@@ -679,39 +582,25 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.iter().any(|r| {
             matches!(
                 r,
-                Rule::expr
-                    | Rule::postfix_expr
-                    | Rule::paren
-                    | Rule::call
-                    | Rule::name
-                    | Rule::int
-                    | Rule::float
+                Rule::expr | Rule::postfix_expr | Rule::paren | Rule::call | Rule::name | Rule::int | Rule::float
             )
         }),
         _ => false,
     };
     let (msg, width) = match found {
         None if open > close => ("unclosed parenthesis: expected `)`".to_string(), 0),
-        None if expects_operand => (
-            "unexpected end of expression: expected an operand".to_string(),
-            0,
-        ),
+        None if expects_operand => ("unexpected end of expression: expected an operand".to_string(), 0),
         None => ("unexpected end of expression".to_string(), 0),
         Some(')') if close >= open => ("unexpected `)` without a matching `(`".to_string(), 1),
         Some('\'') | Some('"') => ("unterminated string".to_string(), rest.len()),
         Some(c) if expects_operand => (format!("expected an operand, found `{c}`"), c.len_utf8()),
         Some(c) => {
             let token: String = if c.is_ascii_alphanumeric() || c == '_' {
-                rest.chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-                    .collect()
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect()
             } else {
                 c.to_string()
             };
-            (
-                format!("expected an operator, found `{token}`"),
-                token.len(),
-            )
+            (format!("expected an operator, found `{token}`"), token.len())
         }
     };
     err(src, ErrorKind::Syntax(msg), pos, pos + width)
@@ -814,25 +703,13 @@ mod tests {
     #[test]
     fn limits_stop_deep_nesting_without_overflow() {
         let deep = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
-        assert!(matches!(
-            parse(&deep).unwrap_err().kind,
-            ErrorKind::Limit(_)
-        ));
+        assert!(matches!(parse(&deep).unwrap_err().kind, ErrorKind::Limit(_)));
         let unary = format!("{}a", "-".repeat(100_000));
-        assert!(matches!(
-            parse(&unary).unwrap_err().kind,
-            ErrorKind::Limit(_)
-        ));
+        assert!(matches!(parse(&unary).unwrap_err().kind, ErrorKind::Limit(_)));
         let long = "a+".repeat(600_000) + "a";
-        assert!(matches!(
-            parse(&long).unwrap_err().kind,
-            ErrorKind::Limit(_)
-        ));
+        assert!(matches!(parse(&long).unwrap_err().kind, ErrorKind::Limit(_)));
         let chain = "a+".repeat(5_000) + "a";
-        assert!(matches!(
-            parse(&chain).unwrap_err().kind,
-            ErrorKind::Limit(_)
-        ));
+        assert!(matches!(parse(&chain).unwrap_err().kind, ErrorKind::Limit(_)));
         let pow = "a**".repeat(1000) + "a";
         assert!(matches!(parse(&pow).unwrap_err().kind, ErrorKind::Limit(_)));
         let ok = "a+".repeat(500) + "a";

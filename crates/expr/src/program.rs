@@ -54,11 +54,7 @@ pub enum StageKind {
     Elementwise,
     /// The stage's values are reduced by the instruction `op` (`sum_f64`...): over everything
     /// when `axis` is `None`, else along that axis (only the final stage reduces along an axis).
-    Reduce {
-        op: Op,
-        red: RedOp,
-        axis: Option<i64>,
-    },
+    Reduce { op: Op, red: RedOp, axis: Option<i64> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -80,6 +76,9 @@ pub struct Program {
     pub regs: Vec<DType>,
     /// Stages in the order they run; the last one gives the result.
     pub stages: Vec<Stage>,
+    /// The inputs whose shapes the result broadcasts over: every array the expression names
+    /// outside reductions, even when optimisation removed its uses (`a**0` is ones in `a`'s shape).
+    pub shape_inputs: Vec<u16>,
 }
 
 impl Program {
@@ -108,16 +107,11 @@ impl Program {
     /// Whether any stage reads input `i`.
     pub fn uses_input(&self, i: usize) -> bool {
         let target = Operand::Input(i as u16);
-        self.stages.iter().any(|s| {
-            s.result == target || s.instrs.iter().any(|ins| ins.operands().contains(&target))
-        })
+        self.stages.iter().any(|s| s.result == target || s.instrs.iter().any(|ins| ins.operands().contains(&target)))
     }
 
     /// Whether the final result is one value (a full reduction), not an array.
     pub fn is_full_reduction(&self) -> bool {
-        matches!(
-            self.result_stage().kind,
-            StageKind::Reduce { axis: None, .. }
-        )
+        matches!(self.result_stage().kind, StageKind::Reduce { axis: None, .. })
     }
 }

@@ -73,11 +73,7 @@ pub fn cast(e: TExpr, to: DType) -> TExpr {
         return e;
     }
     let span = e.span;
-    TExpr {
-        kind: TKind::Cast(Box::new(e)),
-        dtype: to,
-        span,
-    }
+    TExpr { kind: TKind::Cast(Box::new(e)), dtype: to, span }
 }
 
 /// The type a literal integer takes: int32 when it fits.
@@ -119,9 +115,7 @@ fn func_by_name(name: &str) -> Option<Func> {
 }
 
 fn red_by_name(name: &str) -> Option<RedOp> {
-    [RedOp::Sum, RedOp::Prod, RedOp::Min, RedOp::Max]
-        .into_iter()
-        .find(|r| r.name() == name)
+    [RedOp::Sum, RedOp::Prod, RedOp::Min, RedOp::Max].into_iter().find(|r| r.name() == name)
 }
 
 /// A constant as Python sees it while numexpr folds constant-only operations.
@@ -159,25 +153,16 @@ impl<'a> Checker<'a> {
                         e.span,
                     )
                 })?;
-                Ok(TExpr {
-                    kind: TKind::Var(i),
-                    dtype: self.vars[i].dtype,
-                    span: e.span,
-                })
+                Ok(TExpr { kind: TKind::Var(i), dtype: self.vars[i].dtype, span: e.span })
             }
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Imag(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Bytes(_) => unreachable_const(self, e),
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Imag(_) | ExprKind::Bool(_) | ExprKind::Bytes(_) => {
+                unreachable_const(self, e)
+            }
             ExprKind::Unary(op, x) => self.unary(*op, x, e.span),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span),
-            ExprKind::Call {
-                func,
-                func_span,
-                args,
-                axis,
-            } => self.call(func, *func_span, args, axis.as_deref(), e.span),
+            ExprKind::Call { func, func_span, args, axis } => {
+                self.call(func, *func_span, args, axis.as_deref(), e.span)
+            }
         }
     }
 
@@ -186,21 +171,13 @@ impl<'a> Checker<'a> {
             Py::Bool(b) => Value::Bool(b),
             Py::Int(i) => match i64::try_from(i) {
                 Ok(i) => int_const(i),
-                Err(_) => {
-                    return Err(
-                        self.type_err(format!("integer constant {i} does not fit in int64"), span)
-                    )
-                }
+                Err(_) => return Err(self.type_err(format!("integer constant {i} does not fit in int64"), span)),
             },
             Py::Float(f) => Value::Float64(f),
             Py::Complex(re, im) => Value::Complex128(re, im),
             Py::Bytes(b) => Value::Bytes(b),
         };
-        Ok(TExpr {
-            dtype: value.dtype(),
-            kind: TKind::Const(value),
-            span,
-        })
+        Ok(TExpr { dtype: value.dtype(), kind: TKind::Const(value), span })
     }
 
     /// Folds a constant-only subtree the way Python evaluates it; `None` when it is not one.
@@ -233,12 +210,7 @@ impl<'a> Checker<'a> {
             (UnaryOp::Neg, Py::Complex(a, b)) => Py::Complex(-a, -b),
             (UnaryOp::Invert, Py::Bool(b)) => Py::Bool(!b),
             (UnaryOp::Invert, Py::Int(i)) => Py::Int(!i),
-            (_, v) => {
-                return Err(self.type_err(
-                    format!("bad operand for unary operator: {}", py_kind(&v)),
-                    span,
-                ))
-            }
+            (_, v) => return Err(self.type_err(format!("bad operand for unary operator: {}", py_kind(&v)), span)),
         })
     }
 
@@ -274,10 +246,9 @@ impl<'a> Checker<'a> {
                 BinOp::Gt => x > y,
                 BinOp::Ge => x >= y,
                 _ => {
-                    return Err(self.type_err(
-                        format!("`{}` does not work on bytes", crate::ast::binop_symbol(op)),
-                        span,
-                    ))
+                    return Err(
+                        self.type_err(format!("`{}` does not work on bytes", crate::ast::binop_symbol(op)), span)
+                    )
                 }
             };
             return Ok(Some(Bool(r)));
@@ -286,10 +257,8 @@ impl<'a> Checker<'a> {
             return Err(self.type_err("bytes can only be operated on with bytes".into(), span));
         }
         if let (Some(x), Some(y)) = (as_int(&a), as_int(&b)) {
-            let big = |v: Option<i128>| {
-                v.ok_or_else(|| self.type_err("integer constant overflows".into(), span))
-                    .map(Int)
-            };
+            let big =
+                |v: Option<i128>| v.ok_or_else(|| self.type_err("integer constant overflows".into(), span)).map(Int);
             return Ok(Some(match op {
                 BinOp::Add => big(x.checked_add(y))?,
                 BinOp::Sub => big(x.checked_sub(y))?,
@@ -305,10 +274,7 @@ impl<'a> Checker<'a> {
                 BinOp::And => Int(x & y),
                 BinOp::Or => Int(x | y),
                 BinOp::Xor => Int(x ^ y),
-                BinOp::Shl => big(u32::try_from(y)
-                    .ok()
-                    .filter(|&s| s < 64)
-                    .and_then(|s| x.checked_mul(1i128 << s)))?,
+                BinOp::Shl => big(u32::try_from(y).ok().filter(|&s| s < 64).and_then(|s| x.checked_mul(1i128 << s)))?,
                 BinOp::Shr => Int(x >> y.clamp(0, 127)),
                 BinOp::Eq => Bool(x == y),
                 BinOp::Ne => Bool(x != y),
@@ -335,10 +301,7 @@ impl<'a> Checker<'a> {
                 BinOp::Ge => Bool(x >= y),
                 _ => {
                     return Err(self.type_err(
-                        format!(
-                            "`{}` needs integer or bool operands, not float",
-                            crate::ast::binop_symbol(op)
-                        ),
+                        format!("`{}` needs integer or bool operands, not float", crate::ast::binop_symbol(op)),
                         span,
                     ))
                 }
@@ -362,24 +325,13 @@ impl<'a> Checker<'a> {
                 if matches!(d, DType::Bool | DType::Bytes(_)) {
                     return Err(self.type_err(format!("cannot negate {d}: use `~` for bool"), span));
                 }
-                Ok(TExpr {
-                    kind: TKind::Unary(UnOp::Neg, Box::new(x)),
-                    dtype: d,
-                    span,
-                })
+                Ok(TExpr { kind: TKind::Unary(UnOp::Neg, Box::new(x)), dtype: d, span })
             }
             UnaryOp::Invert => {
                 if !(d == DType::Bool || is_int(d)) {
-                    return Err(self.type_err(
-                        format!("`~` needs a bool or integer operand, not {d}"),
-                        span,
-                    ));
+                    return Err(self.type_err(format!("`~` needs a bool or integer operand, not {d}"), span));
                 }
-                Ok(TExpr {
-                    kind: TKind::Unary(UnOp::Invert, Box::new(x)),
-                    dtype: d,
-                    span,
-                })
+                Ok(TExpr { kind: TKind::Unary(UnOp::Invert, Box::new(x)), dtype: d, span })
             }
         }
     }
@@ -401,11 +353,7 @@ impl<'a> Checker<'a> {
             return self.pow(lhs, rhs, span);
         }
         let sym = crate::ast::binop_symbol(op);
-        let verb = if op.is_comparison() {
-            "compare"
-        } else {
-            "combine"
-        };
+        let verb = if op.is_comparison() { "compare" } else { "combine" };
         let common = self.common(&lhs, &rhs, span, verb)?;
         let mut work = common;
         let mut out = common;
@@ -422,23 +370,12 @@ impl<'a> Checker<'a> {
             }
             BinOp::Add | BinOp::Mul if common == DType::Bool => {
                 // NumPy's bool arithmetic: + is or, * is and.
-                let op = if op == BinOp::Add {
-                    BinOp::Or
-                } else {
-                    BinOp::And
-                };
-                return Ok(TExpr {
-                    kind: TKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    dtype: DType::Bool,
-                    span,
-                });
+                let op = if op == BinOp::Add { BinOp::Or } else { BinOp::And };
+                return Ok(TExpr { kind: TKind::Binary(op, Box::new(lhs), Box::new(rhs)), dtype: DType::Bool, span });
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul => {
                 if common == DType::Bool {
-                    return Err(self.type_err(
-                        format!("`{sym}` does not work on bool: use `^` or `&`"),
-                        span,
-                    ));
+                    return Err(self.type_err(format!("`{sym}` does not work on bool: use `^` or `&`"), span));
                 }
             }
             BinOp::Div => {
@@ -449,37 +386,24 @@ impl<'a> Checker<'a> {
             }
             BinOp::FloorDiv | BinOp::Mod => {
                 if !(is_int(common) || is_float(common)) {
-                    return Err(self.type_err(
-                        format!("`{sym}` needs integer or float operands, not {common}"),
-                        span,
-                    ));
+                    return Err(self.type_err(format!("`{sym}` needs integer or float operands, not {common}"), span));
                 }
             }
             BinOp::And | BinOp::Or | BinOp::Xor => {
                 if !(common == DType::Bool || is_int(common)) {
-                    return Err(self.type_err(
-                        format!("`{sym}` needs bool or integer operands, not {common}"),
-                        span,
-                    ));
+                    return Err(self.type_err(format!("`{sym}` needs bool or integer operands, not {common}"), span));
                 }
             }
             BinOp::Shl | BinOp::Shr => {
                 if !is_int(common) {
-                    return Err(self.type_err(
-                        format!("`{sym}` needs integer operands, not {common}"),
-                        span,
-                    ));
+                    return Err(self.type_err(format!("`{sym}` needs integer operands, not {common}"), span));
                 }
             }
             BinOp::Pow => {}
         }
         let lhs = cast(lhs, work);
         let rhs = cast(rhs, work);
-        Ok(TExpr {
-            kind: TKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-            dtype: out,
-            span,
-        })
+        Ok(TExpr { kind: TKind::Binary(op, Box::new(lhs), Box::new(rhs)), dtype: out, span })
     }
 
     fn pow(&self, base: TExpr, exp: TExpr, span: Span) -> Result<TExpr, Error> {
@@ -496,10 +420,7 @@ impl<'a> Checker<'a> {
         };
         if let Some(x) = constant {
             if is_int(base.dtype) && is_int(exp.dtype) && x < 0.0 {
-                return Err(self.type_err(
-                    "integers to negative integer powers are not allowed".into(),
-                    exp.span,
-                ));
+                return Err(self.type_err("integers to negative integer powers are not allowed".into(), exp.span));
             }
             // numexpr expands integral and half-integral powers within ±50 into products,
             // which fixes the result's kind; `opt` performs the same expansion.
@@ -512,47 +433,26 @@ impl<'a> Checker<'a> {
                 if x < 0.0 && is_int(kind) {
                     kind = DType::Float64;
                 }
-                return Ok(TExpr {
-                    kind: TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)),
-                    dtype: kind,
-                    span,
-                });
+                return Ok(TExpr { kind: TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)), dtype: kind, span });
             }
         }
         let base = cast(base, common);
         let exp = cast(exp, common);
-        Ok(TExpr {
-            kind: TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)),
-            dtype: common,
-            span,
-        })
+        Ok(TExpr { kind: TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)), dtype: common, span })
     }
 
-    fn call(
-        &self,
-        name: &str,
-        fspan: Span,
-        args: &[Expr],
-        axis: Option<&Expr>,
-        span: Span,
-    ) -> Result<TExpr, Error> {
+    fn call(&self, name: &str, fspan: Span, args: &[Expr], axis: Option<&Expr>, span: Span) -> Result<TExpr, Error> {
         if let Some(red) = red_by_name(name) {
             return self.reduction(red, args, axis, span);
         }
         let Some(func) = func_by_name(name) else {
             let mut names: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
             names.extend(["sum", "prod", "min", "max"]);
-            let kind = ErrorKind::UnknownFunction {
-                name: name.to_string(),
-                suggestion: closest(name, names),
-            };
+            let kind = ErrorKind::UnknownFunction { name: name.to_string(), suggestion: closest(name, names) };
             return Err(self.err(kind, fspan));
         };
         if let Some(a) = axis {
-            return Err(self.err(
-                ErrorKind::Unsupported(format!("`{name}` takes no `axis` argument")),
-                a.span,
-            ));
+            return Err(self.err(ErrorKind::Unsupported(format!("`{name}` takes no `axis` argument")), a.span));
         }
         let arity = match func {
             Func::Where => 3,
@@ -568,27 +468,15 @@ impl<'a> Checker<'a> {
             _ => 1,
         };
         if args.len() != arity {
-            return Err(self.err(
-                ErrorKind::Arity {
-                    func: name.to_string(),
-                    expected: arity.to_string(),
-                    got: args.len(),
-                },
-                span,
-            ));
+            return Err(self
+                .err(ErrorKind::Arity { func: name.to_string(), expected: arity.to_string(), got: args.len() }, span));
         }
-        let args: Vec<TExpr> = args
-            .iter()
-            .map(|a| self.expr(a))
-            .collect::<Result<_, _>>()?;
+        let args: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect::<Result<_, _>>()?;
         match func {
             Func::Where => {
                 if args[0].dtype != DType::Bool {
                     return Err(self.type_err(
-                        format!(
-                            "the condition of `where` must be bool, not {}",
-                            args[0].dtype
-                        ),
+                        format!("the condition of `where` must be bool, not {}", args[0].dtype),
                         args[0].span,
                     ));
                 }
@@ -597,39 +485,18 @@ impl<'a> Checker<'a> {
                     return Err(self.type_err("`where` does not work on bytes".into(), span));
                 }
                 let mut args = args;
-                let y = cast(
-                    args.pop()
-                        .ok_or_else(|| self.type_err("where".into(), span))?,
-                    k,
-                );
-                let x = cast(
-                    args.pop()
-                        .ok_or_else(|| self.type_err("where".into(), span))?,
-                    k,
-                );
-                let c = args
-                    .pop()
-                    .ok_or_else(|| self.type_err("where".into(), span))?;
-                return Ok(TExpr {
-                    kind: TKind::Call(Func::Where, vec![c, x, y]),
-                    dtype: k,
-                    span,
-                });
+                let y = cast(args.pop().ok_or_else(|| self.type_err("where".into(), span))?, k);
+                let x = cast(args.pop().ok_or_else(|| self.type_err("where".into(), span))?, k);
+                let c = args.pop().ok_or_else(|| self.type_err("where".into(), span))?;
+                return Ok(TExpr { kind: TKind::Call(Func::Where, vec![c, x, y]), dtype: k, span });
             }
             Func::Contains => {
                 for a in &args {
                     if !matches!(a.dtype, DType::Bytes(_)) {
-                        return Err(self.type_err(
-                            format!("`contains` needs bytes arguments, not {}", a.dtype),
-                            a.span,
-                        ));
+                        return Err(self.type_err(format!("`contains` needs bytes arguments, not {}", a.dtype), a.span));
                     }
                 }
-                return Ok(TExpr {
-                    kind: TKind::Call(func, args),
-                    dtype: DType::Bool,
-                    span,
-                });
+                return Ok(TExpr { kind: TKind::Call(func, args), dtype: DType::Bool, span });
             }
             _ => {}
         }
@@ -645,9 +512,7 @@ impl<'a> Checker<'a> {
         };
         let no_complex = |k: DType| -> Result<(), Error> {
             if k == DType::Complex128 {
-                return Err(
-                    self.type_err(format!("`{name}` does not work on complex numbers"), span)
-                );
+                return Err(self.type_err(format!("`{name}` does not work on complex numbers"), span));
             }
             Ok(())
         };
@@ -687,6 +552,12 @@ impl<'a> Checker<'a> {
                 let k = float_min(kind);
                 (k, k)
             }
+            Func::Round if is_int(kind) || kind == DType::Bool => {
+                // Rounding an integer changes nothing (numexpr keeps its kind).
+                let a = args.into_iter().next().ok_or_else(|| self.type_err("round".into(), span))?;
+                return Ok(TExpr { span, ..a });
+            }
+            Func::Round | Func::Sign if kind == DType::Complex128 => (kind, kind),
             Func::Round
             | Func::Trunc
             | Func::Hypot
@@ -709,11 +580,7 @@ impl<'a> Checker<'a> {
             }
             Func::Real | Func::Imag => {
                 numeric(kind)?;
-                let w = if kind == DType::Complex128 {
-                    kind
-                } else {
-                    DType::Float64
-                };
+                let w = if kind == DType::Complex128 { kind } else { DType::Float64 };
                 (w, DType::Float64)
             }
             Func::Complex => {
@@ -723,18 +590,20 @@ impl<'a> Checker<'a> {
             }
             Func::Conj => {
                 numeric(kind)?;
+                if is_int(kind) {
+                    // numexpr: the conjugate of an integer is the float64 itself.
+                    let a = args.into_iter().next().ok_or_else(|| self.type_err("conj".into(), span))?;
+                    return Ok(TExpr { span, ..cast(a, DType::Float64) });
+                }
                 (DType::Complex128, DType::Complex128)
             }
-            Func::Where | Func::Contains => {
-                return Err(self.type_err(format!("`{name}`: bad arguments"), span))
-            }
+            Func::Where | Func::Contains => return Err(self.type_err(format!("`{name}`: bad arguments"), span)),
             Func::Isnan | Func::Isfinite | Func::Isinf | Func::Signbit => {
                 numeric(kind)?;
                 let w = match kind {
                     DType::Complex128 if func != Func::Signbit => kind,
                     DType::Complex128 => {
-                        return Err(self
-                            .type_err("`signbit` does not work on complex numbers".into(), span))
+                        return Err(self.type_err("`signbit` does not work on complex numbers".into(), span))
                     }
                     DType::Float32 => kind,
                     _ => DType::Float64,
@@ -743,11 +612,7 @@ impl<'a> Checker<'a> {
             }
         };
         let args = args.into_iter().map(|a| cast(a, work)).collect();
-        Ok(TExpr {
-            kind: TKind::Call(func, args),
-            dtype: out,
-            span,
-        })
+        Ok(TExpr { kind: TKind::Call(func, args), dtype: out, span })
     }
 
     fn common_of(&self, k: DType, a: &TExpr, span: Span, name: &str) -> Result<DType, Error> {
@@ -760,13 +625,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn reduction(
-        &self,
-        red: RedOp,
-        args: &[Expr],
-        axis: Option<&Expr>,
-        span: Span,
-    ) -> Result<TExpr, Error> {
+    fn reduction(&self, red: RedOp, args: &[Expr], axis: Option<&Expr>, span: Span) -> Result<TExpr, Error> {
         let name = red.name();
         let (arg, axis_expr) = match (args, axis) {
             ([a], ax) => (a, ax),
@@ -785,20 +644,15 @@ impl<'a> Checker<'a> {
         let axis = match axis_expr {
             None => None,
             Some(ax) => match self.fold_py(ax)? {
-                Some(Py::Int(v)) => Some(
-                    i64::try_from(v)
-                        .map_err(|_| self.type_err("axis out of range".into(), ax.span))?,
-                ),
-                _ => {
-                    return Err(self.type_err("`axis` must be an integer constant".into(), ax.span))
+                Some(Py::Int(v)) => {
+                    Some(i64::try_from(v).map_err(|_| self.type_err("axis out of range".into(), ax.span))?)
                 }
+                _ => return Err(self.type_err("`axis` must be an integer constant".into(), ax.span)),
             },
         };
         let x = self.expr(arg)?;
         let kind = match x.dtype {
-            DType::Bytes(_) => {
-                return Err(self.type_err(format!("`{name}` does not work on bytes"), span))
-            }
+            DType::Bytes(_) => return Err(self.type_err(format!("`{name}` does not work on bytes"), span)),
             DType::Complex128 if matches!(red, RedOp::Min | RedOp::Max) => {
                 return Err(self.type_err("complex numbers cannot be ordered".into(), span))
             }
@@ -806,11 +660,7 @@ impl<'a> Checker<'a> {
             k => k,
         };
         let x = cast(x, kind);
-        Ok(TExpr {
-            kind: TKind::Reduce(red, axis, Box::new(x)),
-            dtype: kind,
-            span,
-        })
+        Ok(TExpr { kind: TKind::Reduce(red, axis, Box::new(x)), dtype: kind, span })
     }
 }
 

@@ -19,9 +19,7 @@ use outcore_expr::typed::BinOp;
 use outcore_expr::{for_each_op, DType, Value};
 use rayon::prelude::*;
 
-use crate::kernels::{
-    bytes_compare, bytes_contains, c128, ops, where_, Binary, BytesSrc, CastTo, Src, Unary,
-};
+use crate::kernels::{bytes_compare, bytes_contains, c128, ops, where_, Binary, BytesSrc, CastTo, Src, Unary};
 use crate::reduce::{self, Reducer, UNIT};
 
 /// Errors from evaluating a program over given inputs.
@@ -30,32 +28,13 @@ pub enum VmError {
     #[error("expected {expected} inputs, got {got}")]
     InputCount { expected: usize, got: usize },
     #[error("input `{name}` should be {expected}, got {got}")]
-    InputType {
-        name: String,
-        expected: DType,
-        got: DType,
-    },
+    InputType { name: String, expected: DType, got: DType },
     #[error("input `{name}` has {len} elements but its shape {shape:?} needs {needed}")]
-    InputLength {
-        name: String,
-        len: usize,
-        shape: Vec<usize>,
-        needed: usize,
-    },
+    InputLength { name: String, len: usize, shape: Vec<usize>, needed: usize },
     #[error("shapes do not broadcast: `{a}` has shape {a_shape:?}, `{b}` has shape {b_shape:?}")]
-    Broadcast {
-        a: String,
-        a_shape: Vec<usize>,
-        b: String,
-        b_shape: Vec<usize>,
-    },
+    Broadcast { a: String, a_shape: Vec<usize>, b: String, b_shape: Vec<usize> },
     #[error("the output holds {got} elements of {got_type}; the result has {expected} of {expected_type}")]
-    Output {
-        expected: usize,
-        expected_type: DType,
-        got: usize,
-        got_type: DType,
-    },
+    Output { expected: usize, expected_type: DType, got: usize, got_type: DType },
     #[error("`{op}` of an empty array has no value (it has no identity)")]
     EmptyReduction { op: String },
     #[error("axis {axis} is out of range for a result of {ndim} dimensions")]
@@ -75,10 +54,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config {
-            block_len: 4096,
-            threads: None,
-        }
+        Config { block_len: 4096, threads: None }
     }
 }
 
@@ -322,46 +298,16 @@ macro_rules! elem {
     };
 }
 
-elem!(bool, Bool, Bool, |v| matches!(v, Value::Bool(true)), |x| {
-    Value::Bool(x)
-});
-elem!(
-    i32,
-    Int32,
-    Int32,
-    |v| if let Value::Int32(x) = v { *x } else { 0 },
-    |x| Value::Int32(x)
-);
-elem!(
-    i64,
-    Int64,
-    Int64,
-    |v| if let Value::Int64(x) = v { *x } else { 0 },
-    |x| Value::Int64(x)
-);
-elem!(
-    f32,
-    Float32,
-    Float32,
-    |v| if let Value::Float32(x) = v { *x } else { 0.0 },
-    |x| Value::Float32(x)
-);
-elem!(
-    f64,
-    Float64,
-    Float64,
-    |v| if let Value::Float64(x) = v { *x } else { 0.0 },
-    |x| Value::Float64(x)
-);
+elem!(bool, Bool, Bool, |v| matches!(v, Value::Bool(true)), |x| { Value::Bool(x) });
+elem!(i32, Int32, Int32, |v| if let Value::Int32(x) = v { *x } else { 0 }, |x| Value::Int32(x));
+elem!(i64, Int64, Int64, |v| if let Value::Int64(x) = v { *x } else { 0 }, |x| Value::Int64(x));
+elem!(f32, Float32, Float32, |v| if let Value::Float32(x) = v { *x } else { 0.0 }, |x| Value::Float32(x));
+elem!(f64, Float64, Float64, |v| if let Value::Float64(x) = v { *x } else { 0.0 }, |x| Value::Float64(x));
 elem!(
     c128,
     Complex128,
     Complex128,
-    |v| if let Value::Complex128(re, im) = v {
-        c128::new(*re, *im)
-    } else {
-        c128::new(0.0, 0.0)
-    },
+    |v| if let Value::Complex128(re, im) = v { c128::new(*re, *im) } else { c128::new(0.0, 0.0) },
     |x| Value::Complex128(x.re, x.im)
 );
 
@@ -405,10 +351,7 @@ fn fold_constants(p: &mut Program) {
                     }
                 }
             }
-            let all_const = ins
-                .operands()
-                .iter()
-                .all(|o| matches!(o, Operand::Const(_)));
+            let all_const = ins.operands().iter().all(|o| matches!(o, Operand::Const(_)));
             if all_const && ins.op.output() != DType::Bytes(0) {
                 if let Some(v) = eval_const(p, &ins) {
                     p.consts.push(v);
@@ -430,13 +373,7 @@ fn fold_constants(p: &mut Program) {
 
 fn eval_const(p: &Program, ins: &Instr) -> Option<Value> {
     let mut buf = Buf::new(ins.op.output(), 1);
-    let env = Env {
-        program: p,
-        inputs: &[],
-        stage_values: &[],
-        regs: &[],
-        n: 1,
-    };
+    let env = Env { program: p, inputs: &[], stage_values: &[], regs: &[], n: 1 };
     let mut out = buf.out()?;
     exec_instr(ins.op, ins, &mut out, &env);
     Some(match out {
@@ -476,36 +413,21 @@ impl Env<'_> {
                 Some(BlockIn::Scalar(v)) => Src::Scalar(T::value(v)),
                 None => Src::Scalar(T::default()),
             },
-            Operand::Const(c) => Src::Scalar(
-                self.program
-                    .consts
-                    .get(c as usize)
-                    .map_or_else(T::default, T::value),
-            ),
-            Operand::Stage(s) => Src::Scalar(
-                self.stage_values
-                    .get(s as usize)
-                    .map_or_else(T::default, T::value),
-            ),
+            Operand::Const(c) => Src::Scalar(self.program.consts.get(c as usize).map_or_else(T::default, T::value)),
+            Operand::Stage(s) => Src::Scalar(self.stage_values.get(s as usize).map_or_else(T::default, T::value)),
             Operand::None => Src::Scalar(T::default()),
         }
     }
 
     fn bytes(&self, o: Operand) -> BytesSrc<'_> {
         fn scalar(b: &[u8]) -> BytesSrc<'_> {
-            BytesSrc {
-                data: b,
-                itemsize: b.len(),
-                scalar: true,
-            }
+            BytesSrc { data: b, itemsize: b.len(), scalar: true }
         }
         match o {
             Operand::Input(i) => match self.inputs.get(i as usize) {
-                Some(BlockIn::Col(Col::Bytes { data, itemsize })) => BytesSrc {
-                    data,
-                    itemsize: *itemsize,
-                    scalar: false,
-                },
+                Some(BlockIn::Col(Col::Bytes { data, itemsize })) => {
+                    BytesSrc { data, itemsize: *itemsize, scalar: false }
+                }
                 Some(BlockIn::Scalar(Value::Bytes(b))) => scalar(b),
                 _ => scalar(&[]),
             },
@@ -520,10 +442,7 @@ impl Env<'_> {
 
 macro_rules! call_kernel {
     (Unary, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
-        <ops::$kop as Unary<$tin, $tout>>::run(
-            &mut $tout::out($out)[..$env.n],
-            $env.src::<$tin>($ins.args[0]),
-        )
+        <ops::$kop as Unary<$tin, $tout>>::run(&mut $tout::out($out)[..$env.n], $env.src::<$tin>($ins.args[0]))
     };
     (Binary, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
         <ops::$kop as Binary<$tin, $tout>>::run(
@@ -541,25 +460,13 @@ macro_rules! call_kernel {
         )
     };
     (Cast, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
-        <$tin as CastTo<$tout>>::cast(
-            &mut $tout::out($out)[..$env.n],
-            $env.src::<$tin>($ins.args[0]),
-        )
+        <$tin as CastTo<$tout>>::cast(&mut $tout::out($out)[..$env.n], $env.src::<$tin>($ins.args[0]))
     };
     (BytesCmp, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
-        bytes_compare(
-            BinOp::$kop,
-            &mut bool::out($out)[..$env.n],
-            $env.bytes($ins.args[0]),
-            $env.bytes($ins.args[1]),
-        )
+        bytes_compare(BinOp::$kop, &mut bool::out($out)[..$env.n], $env.bytes($ins.args[0]), $env.bytes($ins.args[1]))
     };
     (BytesContains, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
-        bytes_contains(
-            &mut bool::out($out)[..$env.n],
-            $env.bytes($ins.args[0]),
-            $env.bytes($ins.args[1]),
-        )
+        bytes_contains(&mut bool::out($out)[..$env.n], $env.bytes($ins.args[0]), $env.bytes($ins.args[1]))
     };
     // Reductions end a stage; they are never instructions.
     (Reduce, $kop:ident, $tin:ident, $tout:ident, $ins:ident, $out:ident, $env:ident) => {
@@ -598,11 +505,7 @@ impl<'p> Worker<'p> {
     pub fn new(program: &'p Prepared, block_len: usize) -> Worker<'p> {
         let program = program.program();
         Worker {
-            regs: program
-                .regs
-                .iter()
-                .map(|&d| Buf::new(d, block_len))
-                .collect(),
+            regs: program.regs.iter().map(|&d| Buf::new(d, block_len)).collect(),
             gathered: program.inputs.iter().map(|_| Buf::Empty).collect(),
             program,
             block_len,
@@ -623,19 +526,9 @@ impl<'p> Worker<'p> {
         let last = stage.instrs.len().wrapping_sub(1);
         for (k, ins) in stage.instrs.iter().enumerate() {
             let direct = k == last && stage.result == Operand::Reg(ins.dst) && dst.is_some();
-            let mut reg = if direct {
-                Buf::Empty
-            } else {
-                std::mem::take(&mut self.regs[ins.dst as usize])
-            };
+            let mut reg = if direct { Buf::Empty } else { std::mem::take(&mut self.regs[ins.dst as usize]) };
             {
-                let env = Env {
-                    program: self.program,
-                    inputs,
-                    stage_values,
-                    regs: &self.regs,
-                    n,
-                };
+                let env = Env { program: self.program, inputs, stage_values, regs: &self.regs, n };
                 match (direct, dst.as_deref_mut()) {
                     (true, Some(out)) => exec_instr(ins.op, ins, out, &env),
                     _ => {
@@ -650,17 +543,10 @@ impl<'p> Worker<'p> {
             }
         }
         // A result that is not the last instruction's register (an input, a constant...) is copied.
-        let direct_done =
-            matches!(stage.instrs.last(), Some(i) if stage.result == Operand::Reg(i.dst));
+        let direct_done = matches!(stage.instrs.last(), Some(i) if stage.result == Operand::Reg(i.dst));
         if let Some(out) = dst {
             if !direct_done {
-                let env = Env {
-                    program: self.program,
-                    inputs,
-                    stage_values,
-                    regs: &self.regs,
-                    n,
-                };
+                let env = Env { program: self.program, inputs, stage_values, regs: &self.regs, n };
                 copy_result(stage.result, stage.dtype, out, &env);
             }
         }
@@ -738,12 +624,7 @@ fn stage_inputs(p: &Program, s: usize) -> Vec<usize> {
     used
 }
 
-fn feeds<'a>(
-    p: &Program,
-    args: &'a [Arg<'a>],
-    used: &[usize],
-    shape: &[usize],
-) -> Vec<Option<Feed<'a>>> {
+fn feeds<'a>(p: &Program, args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option<Feed<'a>>> {
     let mut feeds: Vec<Option<Feed<'a>>> = vec![None; args.len()];
     for &i in used {
         feeds[i] = Some(match &args[i] {
@@ -767,14 +648,7 @@ fn feeds<'a>(
 }
 
 /// Copies the broadcast input's elements `start..start + n` into `buf`.
-fn gather(
-    col: &Col<'_>,
-    strides: &[usize],
-    shape: &[usize],
-    start: usize,
-    n: usize,
-    buf: &mut Buf,
-) {
+fn gather(col: &Col<'_>, strides: &[usize], shape: &[usize], start: usize, n: usize, buf: &mut Buf) {
     fn go<T: Copy + Default>(
         src: &[T],
         width: usize,
@@ -840,14 +714,9 @@ fn gathered_col<'a>(buf: &'a Buf, col: &Col<'_>) -> Col<'a> {
         Buf::Float32(v) => Col::Float32(v),
         Buf::Float64(v) => Col::Float64(v),
         Buf::Complex128(v) => Col::Complex128(v),
-        Buf::Bytes(v) => Col::Bytes {
-            data: v,
-            itemsize: if let Col::Bytes { itemsize, .. } = col {
-                *itemsize
-            } else {
-                1
-            },
-        },
+        Buf::Bytes(v) => {
+            Col::Bytes { data: v, itemsize: if let Col::Bytes { itemsize, .. } = col { *itemsize } else { 1 } }
+        }
         Buf::Empty => Col::Float64(&[]),
     }
 }
@@ -860,10 +729,7 @@ fn slice_col<'a>(col: &Col<'a>, start: usize, n: usize) -> Col<'a> {
         Col::Float32(s) => Col::Float32(&s[start..start + n]),
         Col::Float64(s) => Col::Float64(&s[start..start + n]),
         Col::Complex128(s) => Col::Complex128(&s[start..start + n]),
-        Col::Bytes { data, itemsize } => Col::Bytes {
-            data: &data[start * itemsize..(start + n) * itemsize],
-            itemsize,
-        },
+        Col::Bytes { data, itemsize } => Col::Bytes { data: &data[start * itemsize..(start + n) * itemsize], itemsize },
     }
 }
 
@@ -903,10 +769,7 @@ fn block(
 
 fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
     if args.len() != p.inputs.len() {
-        return Err(VmError::InputCount {
-            expected: p.inputs.len(),
-            got: args.len(),
-        });
+        return Err(VmError::InputCount { expected: p.inputs.len(), got: args.len() });
     }
     for (input, arg) in p.inputs.iter().zip(args) {
         let got = match arg {
@@ -929,23 +792,23 @@ fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
             (a, b) => a == b,
         };
         if !same {
-            return Err(VmError::InputType {
-                name: input.name.clone(),
-                expected: input.dtype,
-                got,
-            });
+            return Err(VmError::InputType { name: input.name.clone(), expected: input.dtype, got });
         }
     }
     Ok(())
 }
 
-fn stage_shape(
-    p: &Program,
-    args: &[Arg<'_>],
-    s: usize,
-) -> Result<(Vec<usize>, Vec<usize>), VmError> {
+fn stage_shape(p: &Program, args: &[Arg<'_>], s: usize) -> Result<(Vec<usize>, Vec<usize>), VmError> {
     let used = stage_inputs(p, s);
-    let shapes: Vec<(&str, &[usize])> = used
+    let mut shaping = used.clone();
+    if s == p.stages.len() - 1 {
+        for &i in &p.shape_inputs {
+            if !shaping.contains(&(i as usize)) && (i as usize) < args.len() {
+                shaping.push(i as usize);
+            }
+        }
+    }
+    let shapes: Vec<(&str, &[usize])> = shaping
         .iter()
         .filter_map(|&i| match &args[i] {
             Arg::Array(_, shape) => Some((p.inputs[i].name.as_str(), shape.as_slice())),
@@ -957,10 +820,7 @@ fn stage_shape(
 
 fn in_pool<R: Send>(cfg: &Config, f: impl FnOnce() -> R + Send) -> R {
     match cfg.threads {
-        Some(t) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(t.max(1))
-            .build()
-        {
+        Some(t) => match rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build() {
             Ok(pool) => pool.install(f),
             Err(_) => f(),
         },
@@ -980,50 +840,20 @@ pub fn evaluate(p: &Prepared, args: &[Arg<'_>], cfg: &Config) -> Result<Output, 
         match stage.kind {
             StageKind::Elementwise => {
                 let mut data = Owned::zeros(stage.dtype, shape.iter().product())?;
-                elementwise(
-                    p,
-                    args,
-                    &stage_values,
-                    &shape,
-                    &used,
-                    &mut data.as_out(),
-                    cfg,
-                );
+                elementwise(p, args, &stage_values, &shape, &used, &mut data.as_out(), cfg);
                 Ok(Output { shape, data })
             }
             StageKind::Reduce { op, axis: None, .. } => {
                 let v = reduce_stage(p, args, &stage_values, last, op, cfg)?;
-                Ok(Output {
-                    shape: vec![],
-                    data: Owned::from_value(&v)?,
-                })
+                Ok(Output { shape: vec![], data: Owned::from_value(&v)? })
             }
-            StageKind::Reduce {
-                op,
-                axis: Some(axis),
-                ..
-            } => {
-                let ax = if axis < 0 {
-                    axis + shape.len() as i64
-                } else {
-                    axis
-                };
+            StageKind::Reduce { op, axis: Some(axis), .. } => {
+                let ax = if axis < 0 { axis + shape.len() as i64 } else { axis };
                 if ax < 0 || ax as usize >= shape.len() {
-                    return Err(VmError::Axis {
-                        axis,
-                        ndim: shape.len(),
-                    });
+                    return Err(VmError::Axis { axis, ndim: shape.len() });
                 }
                 let mut values = Owned::zeros(stage.dtype, shape.iter().product())?;
-                elementwise(
-                    p,
-                    args,
-                    &stage_values,
-                    &shape,
-                    &used,
-                    &mut values.as_out(),
-                    cfg,
-                );
+                elementwise(p, args, &stage_values, &shape, &used, &mut values.as_out(), cfg);
                 reduce_axis(op, values, &shape, ax as usize)
             }
         }
@@ -1113,16 +943,7 @@ fn elementwise(
                 || Worker::new(p, bl),
                 |w, (b, chunk)| {
                     let n = chunk.len();
-                    block(
-                        w,
-                        s,
-                        &feeds,
-                        shape,
-                        stage_values,
-                        b * bl,
-                        n,
-                        Some(&mut OutMut::$variant(chunk)),
-                    );
+                    block(w, s, &feeds, shape, stage_values, b * bl, n, Some(&mut OutMut::$variant(chunk)));
                 },
             )
         };
@@ -1166,10 +987,7 @@ fn reduce_stage(
     macro_rules! reduce_arm {
         ($t:ty, $r:ty) => {
             reduce_typed::<$t, $r>(p, args, stage_values, s, cfg).and_then(|v| {
-                v.map(Elem::to_value)
-                    .ok_or_else(|| VmError::EmptyReduction {
-                        op: op.name().to_string(),
-                    })
+                v.map(Elem::to_value).ok_or_else(|| VmError::EmptyReduction { op: op.name().to_string() })
             })
         };
     }
@@ -1211,12 +1029,7 @@ fn reduce_axis(op: Op, values: Owned, shape: &[usize], axis: usize) -> Result<Ou
     let inner: usize = shape[axis + 1..].iter().product();
     let mut out_shape = shape.to_vec();
     out_shape.remove(axis);
-    fn go<T: Elem, R: Reducer<T>>(
-        v: &[T],
-        outer: usize,
-        len: usize,
-        inner: usize,
-    ) -> Option<Vec<T>> {
+    fn go<T: Elem, R: Reducer<T>>(v: &[T], outer: usize, len: usize, inner: usize) -> Option<Vec<T>> {
         let mut out = Vec::with_capacity(outer * inner);
         let mut lane = Vec::with_capacity(len);
         for o in 0..outer {
@@ -1229,17 +1042,12 @@ fn reduce_axis(op: Op, values: Owned, shape: &[usize], axis: usize) -> Result<Ou
         }
         Some(out)
     }
-    let empty = || VmError::EmptyReduction {
-        op: op.name().to_string(),
-    };
+    let empty = || VmError::EmptyReduction { op: op.name().to_string() };
     macro_rules! axis_arm {
         ($t:ty, $r:ty) => {{
             let v: &[$t] = <$t as Elem>::owned_slice(&values);
             let data = go::<$t, $r>(v, outer, len, inner).ok_or_else(empty)?;
-            Ok(Output {
-                shape: out_shape.clone(),
-                data: <$t as Elem>::owned(data),
-            })
+            Ok(Output { shape: out_shape.clone(), data: <$t as Elem>::owned(data) })
         }};
     }
     reduce_dispatch!(op, axis_arm)

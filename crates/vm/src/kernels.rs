@@ -147,10 +147,7 @@ pub fn lanes2<F: Float>(
             let (out, a, b) = (&mut out[..n], &a[..n], &b[..n]);
             let body = n - n % l;
             for i in (0..body).step_by(l) {
-                F::store(
-                    f(F::load(&a[i..i + l]), F::load(&b[i..i + l])),
-                    &mut out[i..i + l],
-                );
+                F::store(f(F::load(&a[i..i + l]), F::load(&b[i..i + l])), &mut out[i..i + l]);
             }
             for i in body..n {
                 out[i] = g(a[i], b[i]);
@@ -205,10 +202,7 @@ fn cmp_lanes<F: Float>(
             let n = out.len().min(a.len()).min(b.len());
             let body = n - n % l;
             for i in (0..body).step_by(l) {
-                write(
-                    &mut out[i..i + l],
-                    f(F::load(&a[i..i + l]), F::load(&b[i..i + l])),
-                );
+                write(&mut out[i..i + l], f(F::load(&a[i..i + l]), F::load(&b[i..i + l])));
             }
             for i in body..n {
                 out[i] = g(a[i], b[i]);
@@ -265,11 +259,7 @@ float_binary!(Mul, |a, b| a * b, a * b);
 float_binary!(Div, |a, b| a / b, a / b);
 // numexpr's float `//` and `%`: floor(a / b) and a - floor(a / b) * b.
 float_binary!(FloorDiv, |a, b| F::v_floor(a / b), (a / b).floor());
-float_binary!(
-    Mod,
-    |a, b| a - F::v_floor(a / b) * b,
-    a - (a / b).floor() * b
-);
+float_binary!(Mod, |a, b| a - F::v_floor(a / b) * b, a - (a / b).floor() * b);
 
 macro_rules! float_misc {
     ($($t:ty),*) => {$(
@@ -392,13 +382,7 @@ float_fn!(Sinh, -F::EXP_MAX, F::EXP_MAX, |v| F::v_sinh(v), sinh);
 float_fn!(Cosh, -F::EXP_MAX, F::EXP_MAX, |v| F::v_cosh(v), cosh);
 float_fn!(Tanh, -F::HUGE, F::HUGE, |v| F::v_tanh(v), tanh);
 float_fn!(Ceil, F::NEG_INFINITY, F::INFINITY, |v| F::v_ceil(v), ceil);
-float_fn!(
-    Floor,
-    F::NEG_INFINITY,
-    F::INFINITY,
-    |v| F::v_floor(v),
-    floor
-);
+float_fn!(Floor, F::NEG_INFINITY, F::INFINITY, |v| F::v_floor(v), floor);
 float_scalar_fn!(Arcsinh, asinh);
 float_scalar_fn!(Arccosh, acosh);
 float_scalar_fn!(Arctanh, atanh);
@@ -842,6 +826,8 @@ c_unary!(Exp, c128, |a| a.exp());
 c_unary!(Expm1, c128, |a| crate::math::cexpm1(a));
 c_unary!(Abs, c128, |a| c128::new(a.norm(), 0.0));
 c_unary!(Conj, c128, |a| a.conj());
+c_unary!(Round, c128, |a| c128::new(a.re.round_ties_even(), a.im.round_ties_even()));
+c_unary!(Sign, c128, |a| if a.re == 0.0 && a.im == 0.0 { a } else { a / a.norm() });
 c_unary!(Real, f64, |a| a.re);
 c_unary!(Imag, f64, |a| a.im);
 c_unary!(Isnan, bool, |a| a.re.is_nan() || a.im.is_nan());
@@ -871,11 +857,7 @@ pub fn where_<T: Copy>(out: &mut [T], cond: Src<'_, bool>, x: Src<'_, T>, y: Src
     macro_rules! arm {
         ($cs:ident $xs:ident $ys:ident, $c:ident, $x:ident, $y:ident) => {{
             for i in 0..out.len() {
-                out[i] = if get!($cs, $c, i) {
-                    get!($xs, $x, i)
-                } else {
-                    get!($ys, $y, i)
-                };
+                out[i] = if get!($cs, $c, i) { get!($xs, $x, i) } else { get!($ys, $y, i) };
             }
         }};
     }
@@ -951,12 +933,7 @@ fn trim_nul(b: &[u8]) -> &[u8] {
 
 /// Comparisons of NUL-padded strings, as NumPy's (trailing NULs do not count).
 #[inline(never)]
-pub fn bytes_compare(
-    op: outcore_expr::typed::BinOp,
-    out: &mut [bool],
-    a: BytesSrc<'_>,
-    b: BytesSrc<'_>,
-) {
+pub fn bytes_compare(op: outcore_expr::typed::BinOp, out: &mut [bool], a: BytesSrc<'_>, b: BytesSrc<'_>) {
     use outcore_expr::typed::BinOp;
     use std::cmp::Ordering;
     for (i, o) in out.iter_mut().enumerate() {

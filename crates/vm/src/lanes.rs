@@ -118,10 +118,7 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn v_max_abs(a: $v) -> $t {
-                a.abs()
-                    .as_array()
-                    .iter()
-                    .fold(0 as $t, |m, &x| if x > m || x != x { x } else { m })
+                a.abs().as_array().iter().fold(0 as $t, |m, &x| if x > m || x != x { x } else { m })
             }
             #[inline(always)]
             fn v_sqrt(a: $v) -> $v {

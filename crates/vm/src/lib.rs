@@ -10,7 +10,5 @@ pub mod lanes;
 pub mod math;
 pub mod reduce;
 
-pub use exec::{
-    evaluate, evaluate_into, Arg, Col, Config, OutMut, Output, Owned, Prepared, VmError, Worker,
-};
+pub use exec::{evaluate, evaluate_into, Arg, Col, Config, OutMut, Output, Owned, Prepared, VmError, Worker};
 pub use kernels::c128;

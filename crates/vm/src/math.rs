@@ -1,22 +1,11 @@
-//! Complex-number functions as NumPy computes them, where `num-complex` has none or differs.
+//! Complex-number functions as numexpr computes them, where `num-complex` has none or differs.
 
 use num_complex::Complex64;
 
-/// Complex division with Smith's algorithm, as NumPy (no spurious overflow).
+/// Complex division as numexpr computes it: `a * conj(b) / |b|²`.
 pub fn cdiv(a: Complex64, b: Complex64) -> Complex64 {
-    let (br, bi) = (b.re, b.im);
-    if br.abs() >= bi.abs() {
-        if br == 0.0 && bi == 0.0 {
-            return Complex64::new(a.re / br.abs(), a.im / br.abs());
-        }
-        let rat = bi / br;
-        let scl = 1.0 / (br + bi * rat);
-        Complex64::new((a.re + a.im * rat) * scl, (a.im - a.re * rat) * scl)
-    } else {
-        let rat = br / bi;
-        let scl = 1.0 / (bi + br * rat);
-        Complex64::new((a.re * rat + a.im) * scl, (a.im * rat - a.re) * scl)
-    }
+    let d = b.re * b.re + b.im * b.im;
+    Complex64::new((a.re * b.re + a.im * b.im) / d, (a.im * b.re - a.re * b.im) / d)
 }
 
 /// `a ** b` for complex numbers; small integer powers by multiplication, as NumPy.
@@ -36,11 +25,7 @@ pub fn cpow(a: Complex64, b: Complex64) -> Complex64 {
             base *= base;
             e >>= 1;
         }
-        return if n < 0 {
-            cdiv(Complex64::new(1.0, 0.0), acc)
-        } else {
-            acc
-        };
+        return if n < 0 { cdiv(Complex64::new(1.0, 0.0), acc) } else { acc };
     }
     if a.re == 0.0 && a.im == 0.0 {
         return Complex64::new(0.0, 0.0);
@@ -53,8 +38,5 @@ pub fn clog1p(a: Complex64) -> Complex64 {
 }
 
 pub fn cexpm1(a: Complex64) -> Complex64 {
-    Complex64::new(
-        a.re.exp_m1() * a.im.cos() + (a.im.cos() - 1.0),
-        a.re.exp() * a.im.sin(),
-    )
+    Complex64::new(a.re.exp_m1() * a.im.cos() + (a.im.cos() - 1.0), a.re.exp() * a.im.sin())
 }

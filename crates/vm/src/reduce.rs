@@ -298,10 +298,7 @@ mod tests {
         let v = vec![0.1f32; 10_000_000];
         let exact = 0.1f32 as f64 * 1e7;
         let got = reduce::<f32, Sum>(&v).map(f64::from);
-        assert!(
-            (got.unwrap_or(0.0) - exact).abs() / exact < 1e-6,
-            "{got:?} vs {exact}"
-        );
+        assert!((got.unwrap_or(0.0) - exact).abs() / exact < 1e-6, "{got:?} vs {exact}");
     }
 
     #[test]
@@ -317,9 +314,6 @@ mod tests {
     #[test]
     fn integer_sums_wrap_like_numexpr() {
         assert_eq!(reduce::<i32, Sum>(&[i32::MAX, 1]), Some(i32::MIN));
-        assert_eq!(
-            reduce::<i64, Prod>(&[1 << 40, 1 << 30]),
-            Some((1i64 << 40).wrapping_mul(1 << 30))
-        );
+        assert_eq!(reduce::<i64, Prod>(&[1 << 40, 1 << 30]), Some((1i64 << 40).wrapping_mul(1 << 30)));
     }
 }
