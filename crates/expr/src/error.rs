@@ -57,7 +57,8 @@ impl fmt::Display for ErrorKind {
                 Ok(())
             }
             ErrorKind::Arity { func, expected, got } => {
-                write!(f, "`{func}` takes {expected} arguments, got {got}")
+                let noun = if expected == "1" { "argument" } else { "arguments" };
+                write!(f, "`{func}` takes {expected} {noun}, got {got}")
             }
         }
     }

@@ -95,20 +95,26 @@ pub fn map2<T: Copy, O>(out: &mut [O], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(
     }
 }
 
-/// Float `out[i] = f(a[i])` over SIMD lanes; `safe` says whether a vector of inputs is in the
-/// range where the lane function is accurate, otherwise the scalar `g` computes those lanes.
+/// Float `out[i] = f(a[i])` over SIMD lanes. Lanes whose input lies outside `lo..=hi` (where
+/// the lane function is not accurate, and NaN) are recomputed by the scalar `g`; the tail is
+/// padded to a full vector. So every element's result depends on its own input only, never on
+/// where the block boundaries fall.
 #[inline(always)]
-pub fn lanes1<F: Float>(
-    out: &mut [F],
-    a: Src<'_, F>,
-    safe: impl Fn(F::V) -> bool,
-    f: impl Fn(F::V) -> F::V,
-    g: impl Fn(F) -> F,
-) {
+pub fn lanes1<F: Float>(out: &mut [F], a: Src<'_, F>, lo: F, hi: F, f: impl Fn(F::V) -> F::V, g: impl Fn(F) -> F) {
+    let one = |x: F| {
+        let mut buf = [x; 16];
+        let v = F::load(&buf[..F::LANES]);
+        if lo <= x && x <= hi {
+            F::store(f(v), &mut buf[..F::LANES]);
+            buf[0]
+        } else {
+            g(x)
+        }
+    };
     let a = match a {
         Src::Vec(a) => a,
         Src::Scalar(x) => {
-            out.fill(g(x));
+            out.fill(one(x));
             return;
         }
     };
@@ -118,16 +124,17 @@ pub fn lanes1<F: Float>(
     let mut ac = a.chunks_exact(F::LANES);
     for (o, x) in (&mut oc).zip(&mut ac) {
         let v = F::load(x);
-        if safe(v) {
-            F::store(f(v), o);
-        } else {
+        F::store(f(v), o);
+        if !within::<F>(v, lo, hi) {
             for (o, &x) in o.iter_mut().zip(x) {
-                *o = g(x);
+                if !(lo <= x && x <= hi) {
+                    *o = g(x);
+                }
             }
         }
     }
     for (o, &x) in oc.into_remainder().iter_mut().zip(ac.remainder()) {
-        *o = g(x);
+        *o = one(x);
     }
 }
 
@@ -273,14 +280,14 @@ macro_rules! float_misc {
         impl Unary<$t, $t> for ops::Neg {
             #[inline(never)]
             fn run(out: &mut [$t], a: Src<'_, $t>) {
-                lanes1::<$t>(out, a, |_| true, |v| -v, |x| -x)
+                lanes1::<$t>(out, a, <$t>::NEG_INFINITY, <$t>::INFINITY, |v| -v, |x| -x)
             }
         }
 
         impl Unary<$t, $t> for ops::Abs {
             #[inline(never)]
             fn run(out: &mut [$t], a: Src<'_, $t>) {
-                lanes1::<$t>(out, a, |_| true, <$t as Float>::v_abs, |x: $t| x.abs())
+                lanes1::<$t>(out, a, <$t>::NEG_INFINITY, <$t>::INFINITY, <$t as Float>::v_abs, |x: $t| x.abs())
             }
         }
 
@@ -342,7 +349,7 @@ macro_rules! float_fn {
             #[inline(never)]
             fn run(out: &mut [$t], a: Src<'_, $t>) {
                 type F = $t;
-                lanes1::<$t>(out, a, |v| within::<F>(v, $lo, $hi), |$v| $lane, <$t>::$scalar)
+                lanes1::<$t>(out, a, $lo, $hi, |$v| $lane, <$t>::$scalar)
             }
         }
     };
@@ -957,5 +964,139 @@ pub fn bytes_contains(out: &mut [bool], haystack: BytesSrc<'_>, needle: BytesSrc
         let h = trim_nul(haystack.item(i));
         let n = trim_nul(needle.item(i));
         *o = n.is_empty() || h.windows(n.len()).any(|w| w == n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulp64(a: f64, b: f64) -> u64 {
+        if (a.is_nan() && b.is_nan()) || a == b {
+            return 0;
+        }
+        if a.is_nan() || b.is_nan() || a.is_sign_negative() != b.is_sign_negative() {
+            return u64::MAX;
+        }
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    fn ulp32(a: f32, b: f32) -> u64 {
+        if (a.is_nan() && b.is_nan()) || a == b {
+            return 0;
+        }
+        if a.is_nan() || b.is_nan() || a.is_sign_negative() != b.is_sign_negative() {
+            return u64::MAX;
+        }
+        u64::from(a.to_bits().abs_diff(b.to_bits()))
+    }
+
+    /// A sweep over `lo..hi` plus the special values.
+    fn sweep(lo: f64, hi: f64) -> Vec<f64> {
+        let mut v: Vec<f64> = (0..100_003).map(|i| lo + (hi - lo) * (i as f64 / 100_002.0)).collect();
+        v.extend([0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e-310, -1e-310, 1e300, -1e300, 1e6, -1e6]);
+        v
+    }
+
+    fn check<O: Unary<f64, f64> + Unary<f32, f32>>(
+        name: &str,
+        lo: f64,
+        hi: f64,
+        std64: fn(f64) -> f64,
+        std32: fn(f32) -> f32,
+        tol64: u64,
+        tol32: u64,
+    ) {
+        let x = sweep(lo, hi);
+        let mut out = vec![0.0; x.len()];
+        <O as Unary<f64, f64>>::run(&mut out, Src::Vec(&x));
+        let worst = x.iter().zip(&out).map(|(&x, &y)| (ulp64(y, std64(x)), x)).max_by_key(|p| p.0).unwrap_or((0, 0.0));
+        assert!(worst.0 <= tol64, "{name} f64: {} ulp at {}", worst.0, worst.1);
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut out32 = vec![0.0f32; x32.len()];
+        <O as Unary<f32, f32>>::run(&mut out32, Src::Vec(&x32));
+        let worst =
+            x32.iter().zip(&out32).map(|(&x, &y)| (ulp32(y, std32(x)), x)).max_by_key(|p| p.0).unwrap_or((0, 0.0));
+        assert!(worst.0 <= tol32, "{name} f32: {} ulp at {}", worst.0, worst.1);
+    }
+
+    // The tolerances each vectorised function is held to, against Rust's std (libm).
+    #[test]
+    fn transcendental_functions_stay_within_stated_ulps() {
+        check::<ops::Exp>("exp", -750.0, 750.0, f64::exp, f32::exp, 2, 2);
+        check::<ops::Expm1>("expm1", -40.0, 40.0, f64::exp_m1, f32::exp_m1, 4, 3);
+        check::<ops::Log>("log", 0.0, 1e6, f64::ln, f32::ln, 2, 2);
+        check::<ops::Log1p>("log1p", -0.999, 1e4, f64::ln_1p, f32::ln_1p, 2, 2);
+        check::<ops::Log2>("log2", 0.0, 1e6, f64::log2, f32::log2, 2, 2);
+        check::<ops::Log10>("log10", 0.0, 1e6, f64::log10, f32::log10, 2, 2);
+        check::<ops::Sin>("sin", -200.0, 200.0, f64::sin, f32::sin, 2, 2);
+        check::<ops::Cos>("cos", -200.0, 200.0, f64::cos, f32::cos, 2, 2);
+        check::<ops::Tan>("tan", -20.0, 20.0, f64::tan, f32::tan, 4, 4);
+        check::<ops::Arcsin>("arcsin", -1.0, 1.0, f64::asin, f32::asin, 2, 2);
+        check::<ops::Arccos>("arccos", -1.0, 1.0, f64::acos, f32::acos, 2, 2);
+        check::<ops::Arctan>("arctan", -1e3, 1e3, f64::atan, f32::atan, 2, 2);
+        check::<ops::Sinh>("sinh", -20.0, 20.0, f64::sinh, f32::sinh, 3, 2);
+        check::<ops::Cosh>("cosh", -20.0, 20.0, f64::cosh, f32::cosh, 2, 2);
+        check::<ops::Tanh>("tanh", -20.0, 20.0, f64::tanh, f32::tanh, 4, 3);
+        check::<ops::Sqrt>("sqrt", 0.0, 1e6, f64::sqrt, f32::sqrt, 0, 0);
+        check::<ops::Floor>("floor", -1e6, 1e6, f64::floor, f32::floor, 0, 0);
+        check::<ops::Ceil>("ceil", -1e6, 1e6, f64::ceil, f32::ceil, 0, 0);
+    }
+
+    #[test]
+    fn integer_semantics_are_pythons() {
+        let mut out = [0i32; 6];
+        let a = [7, -7, 7, -7, i32::MIN, 5];
+        let b = [2, 2, -2, -2, -1, 0];
+        <ops::FloorDiv as Binary<i32, i32>>::run(&mut out, Src::Vec(&a), Src::Vec(&b));
+        assert_eq!(out, [3, -4, -4, 3, i32::MIN, 0]);
+        <ops::Mod as Binary<i32, i32>>::run(&mut out, Src::Vec(&a), Src::Vec(&b));
+        assert_eq!(out, [1, 1, -1, -1, 0, 0]);
+        <ops::Shl as Binary<i32, i32>>::run(
+            &mut out,
+            Src::Vec(&[1, 1, 1, -1, 1, 1]),
+            Src::Vec(&[3, 31, 32, 40, -1, 0]),
+        );
+        assert_eq!(out, [8, i32::MIN, 0, 0, 0, 1]);
+        <ops::Pow as Binary<i32, i32>>::run(
+            &mut out,
+            Src::Vec(&[2, -2, 3, 1, -1, 0]),
+            Src::Vec(&[10, 3, 0, -5, -3, -1]),
+        );
+        assert_eq!(out, [1024, -8, 1, 1, -1, 0]);
+    }
+
+    #[test]
+    fn kernels_handle_every_length_and_operand_form() {
+        for n in [0usize, 1, 3, 4, 5, 7, 8, 9, 255, 256, 257] {
+            let a: Vec<f64> = (0..n).map(|i| i as f64 - 3.5).collect();
+            let b: Vec<f64> = (0..n).map(|i| 2.0 * i as f64 + 0.25).collect();
+            let mut out = vec![0.0; n];
+            <ops::Sub as Binary<f64, f64>>::run(&mut out, Src::Vec(&a), Src::Vec(&b));
+            assert!(out.iter().enumerate().all(|(i, &o)| o == a[i] - b[i]));
+            <ops::Sub as Binary<f64, f64>>::run(&mut out, Src::Vec(&a), Src::Scalar(1.5));
+            assert!(out.iter().enumerate().all(|(i, &o)| o == a[i] - 1.5));
+            <ops::Sub as Binary<f64, f64>>::run(&mut out, Src::Scalar(1.5), Src::Vec(&b));
+            assert!(out.iter().enumerate().all(|(i, &o)| o == 1.5 - b[i]));
+            let mut m = vec![false; n];
+            <ops::Lt as Binary<f64, bool>>::run(&mut m, Src::Vec(&a), Src::Scalar(0.0));
+            assert!(m.iter().enumerate().all(|(i, &o)| o == (a[i] < 0.0)));
+            let mut w = vec![0.0; n];
+            where_(&mut w, Src::Vec(&m), Src::Vec(&a), Src::Scalar(9.0));
+            assert!(w.iter().enumerate().all(|(i, &o)| o == if m[i] { a[i] } else { 9.0 }));
+        }
+    }
+
+    #[test]
+    fn byte_strings_compare_as_numpy() {
+        let a = BytesSrc { data: b"ab\0\0abc\0b\0\0\0", itemsize: 4, scalar: false };
+        let b = BytesSrc { data: b"ab", itemsize: 2, scalar: true };
+        let mut out = [false; 3];
+        bytes_compare(outcore_expr::typed::BinOp::Eq, &mut out, a, b);
+        assert_eq!(out, [true, false, false]);
+        bytes_compare(outcore_expr::typed::BinOp::Lt, &mut out, a, b);
+        assert_eq!(out, [false, false, false]);
+        bytes_contains(&mut out, a, BytesSrc { data: b"b", itemsize: 1, scalar: true });
+        assert_eq!(out, [true, true, true]);
     }
 }
