@@ -298,7 +298,7 @@ macro_rules! elem {
     };
 }
 
-elem!(bool, Bool, Bool, |v| matches!(v, Value::Bool(true)), |x| { Value::Bool(x) });
+elem!(bool, Bool, Bool, |v| matches!(v, Value::Bool(true)), |x| Value::Bool(x));
 elem!(i32, Int32, Int32, |v| if let Value::Int32(x) = v { *x } else { 0 }, |x| Value::Int32(x));
 elem!(i64, Int64, Int64, |v| if let Value::Int64(x) = v { *x } else { 0 }, |x| Value::Int64(x));
 elem!(f32, Float32, Float32, |v| if let Value::Float32(x) = v { *x } else { 0.0 }, |x| Value::Float32(x));

@@ -850,9 +850,56 @@ impl Binary<f64, c128> for ops::Complex {
 
 // ---- where and casts -------------------------------------------------------------------------
 
+/// A branch-free choice between two values, so `where` vectorises instead of mispredicting.
+pub trait Blend: Copy {
+    fn blend(c: bool, x: Self, y: Self) -> Self;
+}
+
+macro_rules! blend_bits {
+    ($t:ty, $bits:ty) => {
+        impl Blend for $t {
+            #[inline(always)]
+            fn blend(c: bool, x: $t, y: $t) -> $t {
+                let m = (c as $bits).wrapping_neg();
+                <$t>::from_bits((x.to_bits() & m) | (y.to_bits() & !m))
+            }
+        }
+    };
+}
+blend_bits!(f64, u64);
+blend_bits!(f32, u32);
+
+macro_rules! blend_int {
+    ($t:ty) => {
+        impl Blend for $t {
+            #[inline(always)]
+            fn blend(c: bool, x: $t, y: $t) -> $t {
+                let m = (c as $t).wrapping_neg();
+                (x & m) | (y & !m)
+            }
+        }
+    };
+}
+blend_int!(i32);
+blend_int!(i64);
+
+impl Blend for bool {
+    #[inline(always)]
+    fn blend(c: bool, x: bool, y: bool) -> bool {
+        (c & x) | (!c & y)
+    }
+}
+
+impl Blend for c128 {
+    #[inline(always)]
+    fn blend(c: bool, x: c128, y: c128) -> c128 {
+        c128::new(f64::blend(c, x.re, y.re), f64::blend(c, x.im, y.im))
+    }
+}
+
 /// `out[i] = if cond[i] { x[i] } else { y[i] }`, branch-free.
 #[inline(never)]
-pub fn where_<T: Copy>(out: &mut [T], cond: Src<'_, bool>, x: Src<'_, T>, y: Src<'_, T>) {
+pub fn where_<T: Blend>(out: &mut [T], cond: Src<'_, bool>, x: Src<'_, T>, y: Src<'_, T>) {
     macro_rules! get {
         (v, $s:ident, $i:ident) => {
             $s[$i]
@@ -861,10 +908,22 @@ pub fn where_<T: Copy>(out: &mut [T], cond: Src<'_, bool>, x: Src<'_, T>, y: Src
             $s
         };
     }
+    // Slicing every vector to the output's length lets the compiler drop bounds checks.
+    macro_rules! reslice {
+        (v, $s:ident, $n:ident) => {
+            let $s = &$s[..$n];
+        };
+        (s, $s:ident, $n:ident) => {};
+    }
     macro_rules! arm {
         ($cs:ident $xs:ident $ys:ident, $c:ident, $x:ident, $y:ident) => {{
-            for i in 0..out.len() {
-                out[i] = if get!($cs, $c, i) { get!($xs, $x, i) } else { get!($ys, $y, i) };
+            let n = out.len();
+            let out = &mut out[..n];
+            reslice!($cs, $c, n);
+            reslice!($xs, $x, n);
+            reslice!($ys, $y, n);
+            for i in 0..n {
+                out[i] = T::blend(get!($cs, $c, i), get!($xs, $x, i), get!($ys, $y, i));
             }
         }};
     }
