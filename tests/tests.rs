@@ -1,3 +1,4 @@
 //! outcore's integration tests, one module per topic.
 
+mod api;
 mod numexpr_diff;

@@ -382,15 +382,15 @@ impl<'a> IntoOperand<'a> for &str {
     }
 }
 
-/// Copies a view into an owned array (used for results that alias nothing).
+/// Copies a view into an owned array in standard (row-major) layout.
 pub(crate) fn to_owned(v: ArrayRef<'_>) -> Array {
     match v {
-        ArrayRef::Bool(a) => Array::Bool(a.to_owned()),
-        ArrayRef::Int32(a) => Array::Int32(a.to_owned()),
-        ArrayRef::Int64(a) => Array::Int64(a.to_owned()),
-        ArrayRef::Float32(a) => Array::Float32(a.to_owned()),
-        ArrayRef::Float64(a) => Array::Float64(a.to_owned()),
-        ArrayRef::Complex128(a) => Array::Complex128(a.to_owned()),
+        ArrayRef::Bool(a) => Array::Bool(a.as_standard_layout().into_owned()),
+        ArrayRef::Int32(a) => Array::Int32(a.as_standard_layout().into_owned()),
+        ArrayRef::Int64(a) => Array::Int64(a.as_standard_layout().into_owned()),
+        ArrayRef::Float32(a) => Array::Float32(a.as_standard_layout().into_owned()),
+        ArrayRef::Float64(a) => Array::Float64(a.as_standard_layout().into_owned()),
+        ArrayRef::Complex128(a) => Array::Complex128(a.as_standard_layout().into_owned()),
         ArrayRef::Bytes(b) => Array::Bytes(b.clone()),
     }
 }

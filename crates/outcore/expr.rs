@@ -252,3 +252,13 @@ where
         }
     }
 }
+
+impl std::fmt::Debug for Expr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expr")
+            .field("src", &self.src)
+            .field("vars", &self.vars.iter().map(|(n, op)| (n.as_str(), op.dtype())).collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish()
+    }
+}

@@ -716,3 +716,83 @@ mod tests {
         assert!(parse(&ok).is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::dtype::DType;
+    use crate::typed::VarInfo;
+
+    /// Random expression text built from the language's pieces.
+    fn expr_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            "[abc]".prop_map(String::from),
+            (0i64..1000).prop_map(|v| v.to_string()),
+            (0.0f64..100.0).prop_map(|v| format!("{v:?}")),
+            Just("True".to_string()),
+            Just("2j".to_string()),
+        ];
+        leaf.prop_recursive(6, 48, 3, |inner| {
+            let ops = prop_oneof![
+                Just("+"),
+                Just("-"),
+                Just("*"),
+                Just("/"),
+                Just("//"),
+                Just("%"),
+                Just("**"),
+                Just("&"),
+                Just("|"),
+                Just("^"),
+                Just("<<"),
+                Just(">>"),
+                Just("<"),
+                Just("<="),
+                Just("=="),
+                Just("!="),
+                Just(">"),
+                Just(">=")
+            ];
+            prop_oneof![
+                (inner.clone(), ops, inner.clone()).prop_map(|(l, o, r)| format!("({l} {o} {r})")),
+                (prop_oneof![Just("-"), Just("~"), Just("+")], inner.clone()).prop_map(|(o, x)| format!("{o}{x}")),
+                (prop_oneof![Just("sin"), Just("sqrt"), Just("abs"), Just("sum")], inner.clone())
+                    .prop_map(|(f, x)| format!("{f}({x})")),
+                (inner.clone(), inner.clone(), inner).prop_map(|(c, x, y)| format!("where({c}, {x}, {y})")),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn printing_parses_back_to_the_same_tree(src in expr_text()) {
+            if let Ok(ast) = parse(&src) {
+                let printed = ast.to_string();
+                let again = parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
+                prop_assert_eq!(ast.without_spans(), again.without_spans());
+            }
+        }
+
+        #[test]
+        fn no_input_panics(src in "\\PC{0,40}") {
+            let vars = [VarInfo { name: "a".into(), dtype: DType::Float64, scalar: false }];
+            if let Ok(ast) = parse(&src) {
+                let _ = crate::types::check(&ast, &src, &vars);
+            }
+            let _ = crate::compile(&src, &vars);
+        }
+
+        #[test]
+        fn no_token_soup_panics(tokens in proptest::collection::vec(prop_oneof![
+            Just("a"), Just("("), Just(")"), Just("+"), Just("-"), Just("**"), Just("1"), Just("2.5"), Just("'x'"),
+            Just(","), Just("sum"), Just("where"), Just("axis="), Just("<"), Just("~"), Just(".real"), Just("j"),
+            Just("b'"), Just("\\"), Just("0x"), Just("e5"), Just(" ")
+        ], 0..30)) {
+            let src = tokens.concat();
+            let vars = [VarInfo { name: "a".into(), dtype: DType::Float64, scalar: false }];
+            let _ = crate::compile(&src, &vars);
+        }
+    }
+}

@@ -624,7 +624,7 @@ fn stage_inputs(p: &Program, s: usize) -> Vec<usize> {
     used
 }
 
-fn feeds<'a>(p: &Program, args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option<Feed<'a>>> {
+fn feeds<'a>(args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option<Feed<'a>>> {
     let mut feeds: Vec<Option<Feed<'a>>> = vec![None; args.len()];
     for &i in used {
         feeds[i] = Some(match &args[i] {
@@ -642,7 +642,6 @@ fn feeds<'a>(p: &Program, args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) 
                 Feed::Broadcast { col: *col, strides }
             }
         });
-        let _ = p;
     }
     feeds
 }
@@ -733,36 +732,39 @@ fn slice_col<'a>(col: &Col<'a>, start: usize, n: usize) -> Col<'a> {
     }
 }
 
-/// Runs stage `s` for the block `start..start + n`, gathering broadcast inputs first.
-fn block(
-    w: &mut Worker<'_>,
-    s: usize,
-    feeds: &[Option<Feed<'_>>],
-    shape: &[usize],
-    stage_values: &[Value],
-    start: usize,
-    n: usize,
-    dst: Option<&mut OutMut<'_>>,
-) {
-    for (i, f) in feeds.iter().enumerate() {
-        if let Some(Feed::Broadcast { col, strides }) = f {
-            gather(col, strides, shape, start, n, &mut w.gathered[i]);
+/// One stage's evaluation plan: its inputs' feeds over its broadcast shape, and the values
+/// of the stages before it.
+struct Plan<'a> {
+    stage: usize,
+    feeds: Vec<Option<Feed<'a>>>,
+    shape: &'a [usize],
+    stage_values: &'a [Value],
+}
+
+impl Plan<'_> {
+    /// Runs the stage for the block `start..start + n`, gathering broadcast inputs first.
+    fn block(&self, w: &mut Worker<'_>, start: usize, n: usize, dst: Option<&mut OutMut<'_>>) {
+        for (i, f) in self.feeds.iter().enumerate() {
+            if let Some(Feed::Broadcast { col, strides }) = f {
+                gather(col, strides, self.shape, start, n, &mut w.gathered[i]);
+            }
         }
+        let gathered = std::mem::take(&mut w.gathered);
+        let inputs: Vec<BlockIn<'_>> = self
+            .feeds
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f {
+                None => BlockIn::Scalar(&Value::Bool(false)),
+                Some(Feed::Scalar(v)) => BlockIn::Scalar(v),
+                Some(Feed::Direct(col)) => BlockIn::Col(slice_col(col, start, n)),
+                Some(Feed::Broadcast { col, .. }) => BlockIn::Col(gathered_col(&gathered[i], col)),
+            })
+            .collect();
+        w.run_stage(self.stage, &inputs, self.stage_values, n, dst);
+        drop(inputs);
+        w.gathered = gathered;
     }
-    let gathered = std::mem::take(&mut w.gathered);
-    let inputs: Vec<BlockIn<'_>> = feeds
-        .iter()
-        .enumerate()
-        .map(|(i, f)| match f {
-            None => BlockIn::Scalar(&Value::Bool(false)),
-            Some(Feed::Scalar(v)) => BlockIn::Scalar(v),
-            Some(Feed::Direct(col)) => BlockIn::Col(slice_col(col, start, n)),
-            Some(Feed::Broadcast { col, .. }) => BlockIn::Col(gathered_col(&gathered[i], col)),
-        })
-        .collect();
-    w.run_stage(s, &inputs, stage_values, n, dst);
-    drop(inputs);
-    w.gathered = gathered;
 }
 
 // ---- whole evaluations -------------------------------------------------------------------
@@ -934,8 +936,7 @@ fn elementwise(
     out: &mut OutMut<'_>,
     cfg: &Config,
 ) {
-    let s = p.stages.len() - 1;
-    let feeds = feeds(p, args, used, shape);
+    let plan = Plan { stage: p.stages.len() - 1, feeds: feeds(args, used, shape), shape, stage_values };
     let bl = cfg.block_len.max(1);
     macro_rules! par {
         ($v:expr, $variant:ident) => {
@@ -943,7 +944,7 @@ fn elementwise(
                 || Worker::new(p, bl),
                 |w, (b, chunk)| {
                     let n = chunk.len();
-                    block(w, s, &feeds, shape, stage_values, b * bl, n, Some(&mut OutMut::$variant(chunk)));
+                    plan.block(w, b * bl, n, Some(&mut OutMut::$variant(chunk)));
                 },
             )
         };
@@ -1003,7 +1004,7 @@ fn reduce_typed<T: Elem, R: Reducer<T>>(
 ) -> Result<Option<T>, VmError> {
     let (shape, used) = stage_shape(p, args, s)?;
     let total: usize = shape.iter().product();
-    let feeds = feeds(p, args, &used, &shape);
+    let plan = Plan { stage: s, feeds: feeds(args, &used, &shape), shape: &shape, stage_values };
     // Blocks hold whole units, so partials do not depend on the block length.
     let bl = cfg.block_len.max(1).div_ceil(UNIT) * UNIT;
     let nblocks = total.div_ceil(bl);
@@ -1015,7 +1016,7 @@ fn reduce_typed<T: Elem, R: Reducer<T>>(
                 let start = b * bl;
                 let n = bl.min(total - start);
                 let mut out = T::out_mut(&mut buf[..n]);
-                block(w, s, &feeds, &shape, stage_values, start, n, Some(&mut out));
+                plan.block(w, start, n, Some(&mut out));
                 buf[..n].chunks(UNIT).map(R::unit).collect()
             },
         )
