@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes tests/fixtures/numexpr/cases.json: expressions, inputs and numexpr 2.14's answers.
+"""Writes tests/fixtures/numexpr/<topic>.json (arith, compare, funcs, reductions, casts, strings,
+edge, errors): expressions, inputs and numexpr 2.14's answers.
 
 Run: .venv-peers/bin/python scripts/make_numexpr_fixtures.py
 
@@ -18,7 +19,8 @@ import numpy as np
 import numexpr as ne
 
 rng = np.random.default_rng(2024)
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "numexpr", "cases.json")
+OUT_DIR = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "numexpr")
+TOPICS = ["arith", "compare", "funcs", "reductions", "casts", "strings", "edge", "errors"]
 
 
 def enc(a):
@@ -212,6 +214,26 @@ add("reduce/nested", "a - sum(a)/3", {"a": v}, 4, reference="numpy", expected=v 
 add("reduce/nested2", "sum(a*a) + max(a)", {"a": v}, 4, reference="numpy", expected=np.sum(v * v) + v.max(),
     note="numexpr allows reductions only as the last operation")
 
+for dt in ["int32", "int64", "float32", "float64"]:
+    a2i = (rng.standard_normal((4, 5)) * 100).astype(T[dt])
+    for r in ["sum", "max"]:
+        for ax in [0, 1]:
+            add(f"reduce_axis/{r}/{ax}/{dt}", f"{r}(a, axis={ax})", {"a": a2i}, 16 if dt.startswith("float") else 0)
+            last = cases[-1]
+            if last["expected"] is not None:
+                right = getattr(np, r)(a2i, axis=ax)
+                if dt == "int32" and r == "sum":
+                    right = right.astype(np.int64)
+                want = np.asarray(right).astype(last["expected"]["dtype"])
+                got = ne.evaluate(f"{r}(a, axis={ax})", local_dict={"a": a2i})
+                if not np.array_equal(got, want):
+                    last.update(expected=enc(want), reference="numpy", note=f"numexpr's {r} of {dt} along axis {ax} is wrong; NumPy's answer")
+for dt in ["int64", "float64"]:
+    for r in ["sum", "prod"]:
+        add(f"reduce/empty/{r}/{dt}", f"{r}(a)", {"a": np.zeros(0, dtype=T[dt])})
+big10k = rng.standard_normal(10000)
+add("len/10000/arith", "a*a - 2*a", {"a": big10k})
+
 # Integer corner cases.
 mn = np.array([np.iinfo(np.int32).min, 5, -5, 0, 7], dtype=np.int32)
 add("int/min_floordiv_neg1", "a // -1", {"a": mn}, reference="numpy",
@@ -252,7 +274,19 @@ for cid, expr, inputs in [("err/unknown_func", "sqr(a)", {"a": x}), ("err/arity"
         cases[-1]["reference"] = "numpy"
         cases[-1]["note"] = "numexpr accepts it but outcore rejects it"
 
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "w") as f:
-    json.dump({"numexpr": ne.__version__, "numpy": np.__version__, "cases": cases}, f, separators=(",", ":"))
-print(f"{len(cases)} cases, {sum(1 for c in cases if c['error'])} errors -> {os.path.relpath(OUT)}")
+def topic(case):
+    """The fixture file a case goes to, from its id's prefix (and operator, for binops)."""
+    prefix = case["id"].split("/")[0]
+    if prefix == "binop":
+        return "compare" if any(op in case["expr"] for op in ("==", "!=", "<", ">")) and "<<" not in case["expr"] and ">>" not in case["expr"] else "arith"
+    return {"func": "funcs", "func2": "funcs", "where": "funcs", "reduce": "reductions", "reduce_axis": "reductions",
+            "const": "casts", "bytes": "strings", "err": "errors", "len": "edge", "bcast": "edge", "int": "edge"}.get(prefix, "edge")
+
+
+os.makedirs(OUT_DIR, exist_ok=True)
+for t in TOPICS:
+    mine = [c for c in cases if topic(c) == t]
+    path = os.path.join(OUT_DIR, f"{t}.json")
+    with open(path, "w") as f:
+        json.dump({"numexpr": ne.__version__, "numpy": np.__version__, "cases": mine}, f, separators=(",", ":"))
+    print(f"{len(mine)} cases, {sum(1 for c in mine if c['error'])} errors -> {os.path.relpath(path)}")

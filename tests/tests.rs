@@ -2,3 +2,4 @@
 
 mod api;
 mod numexpr_diff;
+mod numexpr_fixtures;
