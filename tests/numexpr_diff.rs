@@ -1,5 +1,5 @@
 //! Differential tests against numexpr 2.14: `tests/fixtures/numexpr/cases.json`, written by
-//! `scripts/make_numexpr_fixtures.py`. Each case's result must have numexpr's dtype and its
+//! `scripts/make_numexpr_cases.py`. Each case's result must have numexpr's dtype and its
 //! values (exactly, or within the case's ulp tolerance for transcendental functions), or be
 //! rejected where numexpr rejects it. Cases marked `"reference": "numpy"` are where outcore
 //! deliberately differs from numexpr (see the README's semantics section).

@@ -130,7 +130,7 @@ pub fn evaluate<'a>(src: &str, vars: &[(String, Operand<'a>)]) -> Result<Array> 
 #[macro_export]
 macro_rules! vars {
     ($($name:expr => $value:expr),* $(,)?) => {
-        vec![$(($name.to_string(), $crate::IntoOperand::into_operand($value))),*]
+        [$(($name.to_string(), $crate::IntoOperand::into_operand($value))),*]
     };
 }
 
@@ -142,17 +142,18 @@ fn clone_error(e: &Error) -> Error {
     }
 }
 
-/// Contiguous copies of the views that are not in standard layout.
+/// Contiguous copies of the views that are not in standard layout (the VM reads strided
+/// values too, but a strided view's span may overlap memory borrowed elsewhere).
 fn contiguous(vars: &[(String, Operand<'_>)]) -> Vec<Option<Array>> {
     vars.iter()
         .map(|(_, op)| match op.as_view() {
-            Ok(v) if !is_standard(&v) => Some(crate::array::to_owned(v)),
+            Ok(v) if !readable_in_place(&v) => Some(crate::array::to_owned(v)),
             _ => None,
         })
         .collect()
 }
 
-fn is_standard(v: &ArrayRef<'_>) -> bool {
+fn readable_in_place(v: &ArrayRef<'_>) -> bool {
     match v {
         ArrayRef::Bool(a) => a.is_standard_layout(),
         ArrayRef::Int32(a) => a.is_standard_layout(),
@@ -180,13 +181,14 @@ fn args<'s>(vars: &'s [(String, Operand<'_>)], owned: &'s [Option<Array>]) -> Ve
         .collect()
 }
 
+/// A standard-layout view as the VM reads it.
 fn col_of(v: ArrayRef<'_>) -> Arg<'_> {
     macro_rules! arr {
         ($a:expr, $variant:ident) => {{
             let shape = $a.shape().to_vec();
             match $a.to_slice() {
                 Some(s) => Arg::Array(Col::$variant(s), shape),
-                // Unreachable: non-standard views were copied first.
+                // Unreachable: views not in standard layout were copied first.
                 None => Arg::Array(Col::$variant(&[]), shape),
             }
         }};

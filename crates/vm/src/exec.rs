@@ -103,8 +103,25 @@ impl Col<'_> {
 /// An input: an array (contiguous values and a shape) or one value.
 #[derive(Clone, Debug)]
 pub enum Arg<'a> {
+    /// Contiguous row-major values and their shape.
     Array(Col<'a>, Vec<usize>),
+    /// Values at `strides` (in elements, one per axis) from the start of `col`: a view such
+    /// as a transpose, a column of a matrix or a slice with a step, read in place.
+    Strided {
+        col: Col<'a>,
+        shape: Vec<usize>,
+        strides: Vec<usize>,
+    },
     Scalar(Value),
+}
+
+impl Arg<'_> {
+    fn shape(&self) -> Option<&[usize]> {
+        match self {
+            Arg::Array(_, shape) | Arg::Strided { shape, .. } => Some(shape),
+            Arg::Scalar(_) => None,
+        }
+    }
 }
 
 /// A typed output to fill.
@@ -641,6 +658,13 @@ fn feeds<'a>(args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option
                 }
                 Feed::Broadcast { col: *col, strides }
             }
+            Arg::Strided { col, shape: s, strides: st } => {
+                let mut strides = vec![0usize; shape.len()];
+                for j in 0..s.len() {
+                    strides[shape.len() - s.len() + j] = if s[j] == 1 { 0 } else { st[j] };
+                }
+                Feed::Broadcast { col: *col, strides }
+            }
         });
     }
     feeds
@@ -787,6 +811,21 @@ fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
                 }
                 col.dtype()
             }
+            Arg::Strided { col, shape, strides } => {
+                // The farthest element must lie inside the values given.
+                let last =
+                    shape.iter().zip(strides).map(|(&d, &s)| d.saturating_sub(1).saturating_mul(s)).sum::<usize>();
+                let empty = shape.contains(&0);
+                if strides.len() != shape.len() || (!empty && last >= col.len()) {
+                    return Err(VmError::InputLength {
+                        name: input.name.clone(),
+                        len: col.len(),
+                        shape: shape.clone(),
+                        needed: last + 1,
+                    });
+                }
+                col.dtype()
+            }
             Arg::Scalar(v) => v.dtype(),
         };
         let same = match (input.dtype, got) {
@@ -810,13 +849,8 @@ fn stage_shape(p: &Program, args: &[Arg<'_>], s: usize) -> Result<(Vec<usize>, V
             }
         }
     }
-    let shapes: Vec<(&str, &[usize])> = shaping
-        .iter()
-        .filter_map(|&i| match &args[i] {
-            Arg::Array(_, shape) => Some((p.inputs[i].name.as_str(), shape.as_slice())),
-            Arg::Scalar(_) => None,
-        })
-        .collect();
+    let shapes: Vec<(&str, &[usize])> =
+        shaping.iter().filter_map(|&i| args[i].shape().map(|shape| (p.inputs[i].name.as_str(), shape))).collect();
     Ok((broadcast_shapes(&shapes)?, used))
 }
 

@@ -179,3 +179,24 @@ proptest! {
         prop_assert_eq!(format!("{base:?}"), format!("{other:?}"));
     }
 }
+
+#[test]
+fn strided_inputs_are_read_in_place() {
+    // A 3x4 row-major matrix; its transpose is 4x3 with strides (1, 4); its second column has
+    // shape (3,) and stride 4 from element 1.
+    let m: Vec<f64> = (0..12).map(f64::from).collect();
+    let vars = [VarInfo { name: "t".into(), dtype: DType::Float64, scalar: false }];
+    let p = Prepared::new(compile("t * 10", &vars).expect("compiles")).expect("prepares");
+    let t = Arg::Strided { col: Col::Float64(&m), shape: vec![4, 3], strides: vec![1, 4] };
+    let out = evaluate(&p, &[t], &Config { block_len: 5, threads: Some(2) }).expect("evaluates");
+    assert_eq!(out.shape, vec![4, 3]);
+    let want: Vec<f64> = (0..4).flat_map(|i| (0..3).map(move |j| f64::from(j * 4 + i) * 10.0)).collect();
+    assert_eq!(out.data, Owned::Float64(want));
+    let col = Arg::Strided { col: Col::Float64(&m[1..]), shape: vec![3], strides: vec![4] };
+    assert_eq!(
+        evaluate(&p, &[col], &Config::default()).expect("evaluates").data,
+        Owned::Float64(vec![10.0, 50.0, 90.0])
+    );
+    let bad = Arg::Strided { col: Col::Float64(&m), shape: vec![4], strides: vec![4] };
+    assert!(evaluate(&p, &[bad], &Config::default()).is_err());
+}
