@@ -387,9 +387,10 @@ float_fn!(Arccos, -1.0, 1.0, |v| F::v_acos(v), acos);
 float_fn!(Arctan, -F::HUGE, F::HUGE, |v| F::v_atan(v), atan);
 float_fn!(Sinh, -F::EXP_MAX, F::EXP_MAX, |v| F::v_sinh(v), sinh);
 float_fn!(Cosh, -F::EXP_MAX, F::EXP_MAX, |v| F::v_cosh(v), cosh);
-float_fn!(Tanh, -F::HUGE, F::HUGE, |v| F::v_tanh(v), tanh);
 float_fn!(Ceil, F::NEG_INFINITY, F::INFINITY, |v| F::v_ceil(v), ceil);
 float_fn!(Floor, F::NEG_INFINITY, F::INFINITY, |v| F::v_floor(v), floor);
+// wide's tanh loses up to 6 ulp for tiny arguments; std's is exact there.
+float_scalar_fn!(Tanh, tanh);
 float_scalar_fn!(Arcsinh, asinh);
 float_scalar_fn!(Arccosh, acosh);
 float_scalar_fn!(Arctanh, atanh);
@@ -1096,7 +1097,8 @@ mod tests {
         check::<ops::Arctan>("arctan", -1e3, 1e3, f64::atan, f32::atan, 2, 2);
         check::<ops::Sinh>("sinh", -20.0, 20.0, f64::sinh, f32::sinh, 3, 2);
         check::<ops::Cosh>("cosh", -20.0, 20.0, f64::cosh, f32::cosh, 2, 2);
-        check::<ops::Tanh>("tanh", -20.0, 20.0, f64::tanh, f32::tanh, 4, 3);
+        check::<ops::Tanh>("tanh", -20.0, 20.0, f64::tanh, f32::tanh, 0, 0);
+        check::<ops::Tanh>("tanh near 0", -1e-6, 1e-6, f64::tanh, f32::tanh, 0, 0);
         check::<ops::Sqrt>("sqrt", 0.0, 1e6, f64::sqrt, f32::sqrt, 0, 0);
         check::<ops::Floor>("floor", -1e6, 1e6, f64::floor, f32::floor, 0, 0);
         check::<ops::Ceil>("ceil", -1e6, 1e6, f64::ceil, f32::ceil, 0, 0);

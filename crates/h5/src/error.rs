@@ -1,0 +1,25 @@
+//! The storage layer's error: every message names the file, and the node when there is one.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{file}: no such file")]
+    NotFound { file: PathBuf },
+    #[error("{file}: not an HDF5 file (or a damaged one): {msg}")]
+    NotHdf5 { file: PathBuf, msg: String },
+    #[error("{file}: unknown mode `{mode}` (use r, w, a or r+)")]
+    Mode { file: PathBuf, mode: String },
+    #[error("{file}: no node `{node}`")]
+    NoNode { file: PathBuf, node: String },
+    #[error("{file}:{node}: {msg}")]
+    Node { file: PathBuf, node: String, msg: String },
+    #[error("{file}:{node}: chunk {chunk} is damaged: {msg}")]
+    Chunk { file: PathBuf, node: String, chunk: String, msg: String },
+    #[error("{file}: {msg}")]
+    File { file: PathBuf, msg: String },
+    #[error("corrupt chunk: {0}")]
+    Decode(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,401 @@
+//! Files, groups and leaves, with PyTables' modes and node classes.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::attrs::{self, AttrValue};
+use crate::codec::Decoder;
+use crate::error::{Error, Result};
+use crate::layout::{Kind, Layout};
+
+/// PyTables' file modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `r`: read only; the file must exist.
+    Read,
+    /// `w`: create, truncating an existing file.
+    Write,
+    /// `a`: read and write, creating the file if needed.
+    Append,
+    /// `r+`: read and write; the file must exist.
+    ReadWrite,
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Mode, String> {
+        Ok(match s {
+            "r" => Mode::Read,
+            "w" => Mode::Write,
+            "a" => Mode::Append,
+            "r+" => Mode::ReadWrite,
+            other => return Err(other.to_string()),
+        })
+    }
+}
+
+/// An open HDF5 file.
+pub struct File {
+    h5: hdf5::File,
+    path: PathBuf,
+    mode: Mode,
+}
+
+/// What a node is, by PyTables' `CLASS` attribute (or its HDF5 shape when it has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeClass {
+    Group,
+    Leaf(LeafClass),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafClass {
+    Table,
+    Array,
+    CArray,
+    EArray,
+    VLArray,
+    /// A dataset PyTables did not write (h5py's, say).
+    Dataset,
+}
+
+/// One node of a file's tree, as `walk` lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInfo {
+    pub path: String,
+    pub class: NodeClass,
+    pub title: String,
+    pub shape: Option<Vec<usize>>,
+    pub chunks: Option<Vec<usize>>,
+}
+
+/// Where one chunk of a dataset lies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkInfo {
+    /// The chunk's first element, per dimension.
+    pub offset: Vec<u64>,
+    /// Bit `i` set: filter `i` was not applied to this chunk.
+    pub filter_mask: u32,
+    pub addr: u64,
+    /// Stored (encoded) size in bytes.
+    pub size: u64,
+}
+
+pub struct Group {
+    g: hdf5::Group,
+    file: PathBuf,
+    path: String,
+}
+
+/// A dataset: a Table, an Array of some kind, or a plain HDF5 dataset.
+pub struct Leaf {
+    ds: hdf5::Dataset,
+    file: PathBuf,
+    path: String,
+}
+
+fn is_hdf5(path: &Path) -> bool {
+    // HDF5's signature at offset 0 (user blocks aside, which PyTables does not write).
+    let mut sig = [0u8; 8];
+    match std::fs::File::open(path) {
+        Ok(mut f) => {
+            use std::io::Read;
+            f.read_exact(&mut sig).is_ok() && sig == *b"\x89HDF\r\n\x1a\n"
+        }
+        Err(_) => false,
+    }
+}
+
+impl File {
+    /// Opens a file in one of PyTables' modes (`"r"`, `"w"`, `"a"`, `"r+"` parse into [`Mode`]).
+    pub fn open(path: impl AsRef<Path>, mode: Mode) -> Result<File> {
+        let path = path.as_ref().to_path_buf();
+        let exists = path.exists();
+        if !exists && matches!(mode, Mode::Read | Mode::ReadWrite) {
+            return Err(Error::NotFound { file: path });
+        }
+        if exists && mode != Mode::Write && !is_hdf5(&path) {
+            return Err(Error::NotHdf5 { file: path, msg: "no HDF5 signature at its start".into() });
+        }
+        let opened = match mode {
+            Mode::Read => hdf5::File::open(&path),
+            Mode::ReadWrite => hdf5::File::open_rw(&path),
+            Mode::Write => hdf5::File::create(&path),
+            Mode::Append if exists => hdf5::File::open_rw(&path),
+            Mode::Append => hdf5::File::create(&path),
+        };
+        let h5 = opened.map_err(|e| Error::NotHdf5 { file: path.clone(), msg: e.to_string() })?;
+        Ok(File { h5, path, mode })
+    }
+
+    /// Opens a file with a mode given as text (`"r"`, `"w"`, `"a"`, `"r+"`).
+    pub fn open_str(path: impl AsRef<Path>, mode: &str) -> Result<File> {
+        let m = mode.parse().map_err(|m| Error::Mode { file: path.as_ref().to_path_buf(), mode: m })?;
+        File::open(path, m)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn root(&self) -> Result<Group> {
+        let g = self.h5.as_group().map_err(|e| self.err("/", e))?;
+        Ok(Group { g, file: self.path.clone(), path: "/".into() })
+    }
+
+    fn err(&self, node: &str, e: impl std::fmt::Display) -> Error {
+        Error::Node { file: self.path.clone(), node: node.to_string(), msg: e.to_string() }
+    }
+
+    fn missing(&self, node: &str) -> Error {
+        Error::NoNode { file: self.path.clone(), node: node.to_string() }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        path == "/" || hdf5::sync::sync(|| self.h5.link_exists(path.trim_start_matches('/')))
+    }
+
+    /// The group at a path.
+    pub fn group(&self, path: &str) -> Result<Group> {
+        if path == "/" {
+            return self.root();
+        }
+        if !self.exists(path) {
+            return Err(self.missing(path));
+        }
+        let g = self.h5.group(path).map_err(|e| self.err(path, e))?;
+        Ok(Group { g, file: self.path.clone(), path: path.to_string() })
+    }
+
+    /// The leaf (dataset) at a path.
+    pub fn leaf(&self, path: &str) -> Result<Leaf> {
+        if !self.exists(path) {
+            return Err(self.missing(path));
+        }
+        let ds = self.h5.dataset(path).map_err(|e| self.err(path, e))?;
+        Ok(Leaf { ds, file: self.path.clone(), path: path.to_string() })
+    }
+
+    /// Every node under `/`, depth first, groups before their children, names sorted.
+    pub fn walk(&self) -> Result<Vec<NodeInfo>> {
+        let mut out = Vec::new();
+        let root = self.root()?;
+        out.push(NodeInfo {
+            path: "/".into(),
+            class: NodeClass::Group,
+            title: root.title(),
+            shape: None,
+            chunks: None,
+        });
+        self.walk_group(&root, &mut out)?;
+        Ok(out)
+    }
+
+    fn walk_group(&self, g: &Group, out: &mut Vec<NodeInfo>) -> Result<()> {
+        let mut names = g.g.member_names().map_err(|e| self.err(&g.path, e))?;
+        names.sort();
+        for name in names {
+            let path = if g.path == "/" { format!("/{name}") } else { format!("{}/{name}", g.path) };
+            if let Ok(child) = g.g.group(&name) {
+                let child = Group { g: child, file: self.path.clone(), path: path.clone() };
+                out.push(NodeInfo { path, class: NodeClass::Group, title: child.title(), shape: None, chunks: None });
+                self.walk_group(&child, out)?;
+            } else if let Ok(ds) = g.g.dataset(&name) {
+                let leaf = Leaf { ds, file: self.path.clone(), path: path.clone() };
+                out.push(NodeInfo {
+                    path,
+                    class: NodeClass::Leaf(leaf.class()),
+                    title: leaf.title(),
+                    shape: Some(leaf.shape()),
+                    chunks: leaf.chunk_shape(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_attrs(loc: &hdf5::Location, file: &Path, node: &str) -> Result<Vec<(String, AttrValue)>> {
+    let err = |e: hdf5::Error| Error::Node { file: file.to_path_buf(), node: node.to_string(), msg: e.to_string() };
+    let names = loc.attr_names().map_err(err)?;
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let a = loc.attr(&n).map_err(err)?;
+        out.push((n, attrs::read(&a).map_err(err)?));
+    }
+    Ok(out)
+}
+
+fn read_attr(loc: &hdf5::Location, name: &str) -> Option<AttrValue> {
+    let a = loc.attr(name).ok()?;
+    attrs::read(&a).ok()
+}
+
+impl Group {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// PyTables' `TITLE`, or empty.
+    pub fn title(&self) -> String {
+        read_attr(&self.g, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    }
+
+    /// Every attribute, by name.
+    pub fn attrs(&self) -> Result<Vec<(String, AttrValue)>> {
+        read_attrs(&self.g, &self.file, &self.path)
+    }
+
+    /// The names of the group's children, sorted.
+    pub fn children(&self) -> Result<Vec<String>> {
+        let mut names = self.g.member_names().map_err(|e| Error::Node {
+            file: self.file.clone(),
+            node: self.path.clone(),
+            msg: e.to_string(),
+        })?;
+        names.sort();
+        Ok(names)
+    }
+}
+
+impl Leaf {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Node { file: self.file.clone(), node: self.path.clone(), msg: e.to_string() }
+    }
+
+    /// The PyTables class of the leaf.
+    pub fn class(&self) -> LeafClass {
+        match read_attr(&self.ds, "CLASS").as_ref().and_then(AttrValue::as_str) {
+            Some("TABLE") => LeafClass::Table,
+            Some("ARRAY") => LeafClass::Array,
+            Some("CARRAY") => LeafClass::CArray,
+            Some("EARRAY") => LeafClass::EArray,
+            Some("VLARRAY") => LeafClass::VLArray,
+            _ => LeafClass::Dataset,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        read_attr(&self.ds, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    }
+
+    pub fn attrs(&self) -> Result<Vec<(String, AttrValue)>> {
+        read_attrs(&self.ds, &self.file, &self.path)
+    }
+
+    /// The shape (a table's is its number of rows).
+    pub fn shape(&self) -> Vec<usize> {
+        self.ds.shape()
+    }
+
+    /// The chunk shape, for chunked leaves.
+    pub fn chunk_shape(&self) -> Option<Vec<usize>> {
+        self.ds.chunk()
+    }
+
+    /// The layout of one element (a table's record).
+    pub fn layout(&self) -> Result<Layout> {
+        let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
+        let size = dtype.size();
+        let kind = hdf5::sync::sync(|| Kind::from_type_id(dtype.id()));
+        Ok(Layout { kind, size })
+    }
+
+    /// Every chunk's position and stored size, in the order HDF5 indexes them.
+    pub fn chunks(&self) -> Result<Vec<ChunkInfo>> {
+        if !self.ds.is_chunked() {
+            return Err(self.err("not chunked (contiguous storage has no chunks)"));
+        }
+        let n = self.ds.num_chunks().ok_or_else(|| self.err("could not count chunks"))?;
+        (0..n)
+            .map(|i| {
+                let c = self.ds.chunk_info(i).ok_or_else(|| self.err(format!("could not locate chunk {i}")))?;
+                Ok(ChunkInfo { offset: c.offset, filter_mask: c.filter_mask, addr: c.addr, size: c.size })
+            })
+            .collect()
+    }
+
+    /// Copies one chunk's stored bytes into `buf` (reused): the only work done under the
+    /// HDF5 lock on the raw path.
+    pub fn read_raw_chunk(&self, chunk: &ChunkInfo, buf: &mut Vec<u8>) -> Result<u32> {
+        let limit = self.decoder()?.chunk_bytes.saturating_mul(2).saturating_add(1 << 20);
+        let size = usize::try_from(chunk.size).unwrap_or(usize::MAX);
+        if size > limit {
+            return Err(Error::Chunk {
+                file: self.file.clone(),
+                node: self.path.clone(),
+                chunk: format!("{:?}", chunk.offset),
+                msg: format!("claims {size} stored bytes for a chunk of {} bytes", limit - (1 << 20)),
+            });
+        }
+        buf.clear();
+        buf.resize(size, 0);
+        let mut mask: u32 = 0;
+        let offset: Vec<hdf5_sys::h5::hsize_t> = chunk.offset.clone();
+        let rc = hdf5::sync::sync(|| {
+            // Safety: `offset` has one entry per dimension; `buf` holds the chunk's stored size.
+            unsafe {
+                hdf5_sys::h5d::H5Dread_chunk(
+                    self.ds.id(),
+                    hdf5_sys::h5p::H5P_DEFAULT,
+                    offset.as_ptr(),
+                    &mut mask,
+                    buf.as_mut_ptr().cast(),
+                )
+            }
+        });
+        if rc < 0 {
+            return Err(Error::Chunk {
+                file: self.file.clone(),
+                node: self.path.clone(),
+                chunk: format!("{:?}", chunk.offset),
+                msg: "H5Dread_chunk failed".into(),
+            });
+        }
+        Ok(mask)
+    }
+
+    /// The decoder of this leaf's chunks (shareable across threads).
+    pub fn decoder(&self) -> Result<Decoder> {
+        let layout_size = self.ds.dtype().map_err(|e| self.err(e))?.size();
+        let chunk = self.chunk_shape().ok_or_else(|| self.err("not chunked"))?;
+        let bytes = chunk.iter().product::<usize>() * layout_size;
+        Ok(Decoder::from_filters(&self.ds.filters(), layout_size, bytes))
+    }
+
+    /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference
+    /// the raw path is checked against).
+    pub fn read_bytes(&self) -> Result<Vec<u8>> {
+        let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
+        let n: usize = self.shape().iter().product();
+        let mut buf = vec![0u8; n * dtype.size()];
+        if n == 0 {
+            return Ok(buf);
+        }
+        let rc = hdf5::sync::sync(|| {
+            // Safety: `buf` holds every element in the dataset's own type.
+            unsafe {
+                hdf5_sys::h5d::H5Dread(
+                    self.ds.id(),
+                    dtype.id(),
+                    hdf5_sys::h5s::H5S_ALL,
+                    hdf5_sys::h5s::H5S_ALL,
+                    hdf5_sys::h5p::H5P_DEFAULT,
+                    buf.as_mut_ptr().cast(),
+                )
+            }
+        });
+        if rc < 0 {
+            return Err(self.err("H5Dread failed"));
+        }
+        Ok(buf)
+    }
+}

@@ -1,0 +1,161 @@
+//! The layout of a leaf's values as stored in the file: scalar kinds, fixed-length strings,
+//! records (compound types, possibly nested) and array-shaped fields, with byte offsets, so that
+//! a column can be pulled out of packed records without the HDF5 library.
+
+/// The kind of one stored value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Bool,
+    Int {
+        size: usize,
+        signed: bool,
+    },
+    Float {
+        size: usize,
+    },
+    Complex {
+        size: usize,
+    },
+    /// Fixed-length bytes (PyTables' StringCol), NUL padded.
+    Bytes(usize),
+    /// Records: named fields at byte offsets.
+    Record(Vec<Field>),
+    /// An array-shaped value of another kind.
+    Array(Box<Kind>, Vec<usize>),
+    /// Something outcore does not compute with (variable-length data, references...).
+    Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub offset: usize,
+    pub kind: Kind,
+}
+
+/// A leaf's element layout: its kind and the size of one element in bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub kind: Kind,
+    pub size: usize,
+}
+
+impl Kind {
+    pub fn size(&self) -> usize {
+        match self {
+            Kind::Bool => 1,
+            Kind::Int { size, .. } | Kind::Float { size } | Kind::Complex { size } | Kind::Bytes(size) => *size,
+            Kind::Record(fields) => fields.iter().map(|f| f.offset + f.kind.size()).max().unwrap_or(0),
+            Kind::Array(k, shape) => k.size() * shape.iter().product::<usize>(),
+            Kind::Other(_) => 0,
+        }
+    }
+
+    /// The kind of an HDF5 datatype, read from the type itself (so member offsets are the
+    /// file's, packed as PyTables writes them). Must run under the HDF5 lock.
+    pub(crate) fn from_type_id(id: hdf5_sys::h5i::hid_t) -> Kind {
+        use hdf5_sys::h5t::*;
+        // Safety: `id` is a valid datatype; every type id we open here is closed again.
+        unsafe {
+            let size = H5Tget_size(id);
+            match H5Tget_class(id) {
+                H5T_class_t::H5T_INTEGER => Kind::Int { size, signed: H5Tget_sign(id) != H5T_sign_t::H5T_SGN_NONE },
+                H5T_class_t::H5T_FLOAT => Kind::Float { size },
+                // PyTables' bool is a one-byte bitfield (h5py's an enum of int8).
+                H5T_class_t::H5T_BITFIELD if size == 1 => Kind::Bool,
+                H5T_class_t::H5T_ENUM if size == 1 => Kind::Bool,
+                H5T_class_t::H5T_STRING if H5Tis_variable_str(id) <= 0 => Kind::Bytes(size),
+                H5T_class_t::H5T_COMPOUND => {
+                    let n = H5Tget_nmembers(id).max(0) as u32;
+                    let mut fields = Vec::with_capacity(n as usize);
+                    for i in 0..n {
+                        let name_ptr = H5Tget_member_name(id, i);
+                        let name = if name_ptr.is_null() {
+                            String::new()
+                        } else {
+                            let s = std::ffi::CStr::from_ptr(name_ptr).to_string_lossy().into_owned();
+                            hdf5_sys::h5::H5free_memory(name_ptr.cast());
+                            s
+                        };
+                        let offset = H5Tget_member_offset(id, i);
+                        let mid = H5Tget_member_type(id, i);
+                        let kind =
+                            if mid < 0 { Kind::Other("unreadable member".into()) } else { Kind::from_type_id(mid) };
+                        if mid >= 0 {
+                            H5Tclose(mid);
+                        }
+                        fields.push(Field { name, offset, kind });
+                    }
+                    // PyTables stores complex numbers as compounds of two floats named r and i.
+                    let is_complex = fields.len() == 2
+                        && fields[0].name == "r"
+                        && fields[1].name == "i"
+                        && matches!(fields[0].kind, Kind::Float { .. });
+                    if is_complex {
+                        Kind::Complex { size }
+                    } else {
+                        Kind::Record(fields)
+                    }
+                }
+                H5T_class_t::H5T_ARRAY => {
+                    let nd = H5Tget_array_ndims(id).max(0) as usize;
+                    let mut dims = vec![0 as hdf5_sys::h5::hsize_t; nd];
+                    H5Tget_array_dims2(id, dims.as_mut_ptr());
+                    let base = H5Tget_super(id);
+                    let kind = if base < 0 { Kind::Other("array".into()) } else { Kind::from_type_id(base) };
+                    if base >= 0 {
+                        H5Tclose(base);
+                    }
+                    Kind::Array(Box::new(kind), dims.iter().map(|&d| d as usize).collect())
+                }
+                other => Kind::Other(format!("{other:?}")),
+            }
+        }
+    }
+}
+
+impl Layout {
+    /// The field at a `/`-separated path (`"location/lat"`) with its absolute byte offset.
+    pub fn field(&self, path: &str) -> Option<(usize, &Kind)> {
+        let mut kind = &self.kind;
+        let mut offset = 0;
+        for part in path.split('/') {
+            let Kind::Record(fields) = kind else { return None };
+            let f = fields.iter().find(|f| f.name == part)?;
+            offset += f.offset;
+            kind = &f.kind;
+        }
+        Some((offset, kind))
+    }
+
+    /// Every leaf field's path (nested records flattened with `/`), in storage order.
+    pub fn columns(&self) -> Vec<String> {
+        fn walk(prefix: &str, kind: &Kind, out: &mut Vec<String>) {
+            if let Kind::Record(fields) = kind {
+                for f in fields {
+                    let p = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}/{}", f.name) };
+                    match f.kind {
+                        Kind::Record(_) => walk(&p, &f.kind, out),
+                        _ => out.push(p),
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk("", &self.kind, &mut out);
+        out
+    }
+
+    /// Copies one field out of packed records: `width` bytes at `offset` of each record.
+    pub fn extract(&self, records: &[u8], offset: usize, width: usize, out: &mut Vec<u8>) {
+        out.clear();
+        if self.size == 0 {
+            return;
+        }
+        for rec in records.chunks_exact(self.size) {
+            if let Some(v) = rec.get(offset..offset + width) {
+                out.extend_from_slice(v);
+            }
+        }
+    }
+}
