@@ -54,40 +54,126 @@ impl Decoder {
         }
     }
 
+    /// Whether any filter is set (an unfiltered chunk is its own decoding).
+    pub fn is_identity(&self) -> bool {
+        self.codecs.is_empty()
+    }
+
     /// Decodes one raw chunk into `out` (resized to the chunk's decoded size). Bit `i` of
     /// `filter_mask` set means filter `i` was skipped for this chunk.
     pub fn decode(&self, raw: &[u8], filter_mask: u32, out: &mut Vec<u8>) -> Result<()> {
-        let mut cur: Vec<u8> = Vec::new();
-        let mut have_cur = false;
-        for (i, codec) in self.codecs.iter().enumerate().rev() {
-            if filter_mask & (1 << i) != 0 {
-                continue;
-            }
-            let input: &[u8] = if have_cur { &cur } else { raw };
-            let mut next = Vec::new();
-            match codec {
-                Codec::Deflate => inflate(input, self.chunk_bytes, &mut next)?,
-                Codec::Blosc => unblosc(input, &mut next)?,
-                Codec::Lzf => unlzf(input, self.chunk_bytes, &mut next)?,
-                Codec::Shuffle(size) => unshuffle(input, *size, &mut next),
-                Codec::Fletcher32 => {
-                    let n = input
-                        .len()
-                        .checked_sub(4)
-                        .ok_or_else(|| Error::Decode("chunk shorter than its checksum".into()))?;
-                    next.extend_from_slice(&input[..n]);
-                }
-                Codec::Unsupported(id) => return Err(Error::Decode(format!("filter {id} is not supported"))),
-            }
-            cur = next;
-            have_cur = true;
-        }
-        out.clear();
-        out.extend_from_slice(if have_cur { &cur } else { raw });
+        let mut scratch = Vec::new();
+        out.resize(self.chunk_bytes, 0);
+        self.decode_into(raw, filter_mask, &mut scratch, out)
+    }
+
+    /// Decodes one raw chunk straight into `out`, which holds exactly one decoded chunk; the
+    /// last filter writes into `out` itself, earlier ones into `scratch` (reused by the caller).
+    pub fn decode_into(&self, raw: &[u8], filter_mask: u32, scratch: &mut Vec<u8>, out: &mut [u8]) -> Result<()> {
         if out.len() != self.chunk_bytes {
-            return Err(Error::Decode(format!("decoded {} bytes, a chunk holds {}", out.len(), self.chunk_bytes)));
+            return Err(Error::Decode(format!("a chunk decodes to {} bytes, not {}", self.chunk_bytes, out.len())));
+        }
+        let active: Vec<&Codec> =
+            self.codecs.iter().enumerate().rev().filter(|(i, _)| filter_mask & (1 << i) == 0).map(|(_, c)| c).collect();
+        let Some((last, first)) = active.split_last() else {
+            if raw.len() != out.len() {
+                return Err(Error::Decode(format!("stored {} bytes, a chunk holds {}", raw.len(), out.len())));
+            }
+            out.copy_from_slice(raw);
+            return Ok(());
+        };
+        // Every stage but the last: from the previous buffer into a fresh one.
+        let mut cur: Option<Vec<u8>> = None;
+        for codec in first {
+            let input: &[u8] = cur.as_deref().unwrap_or(raw);
+            let mut next = std::mem::take(scratch);
+            apply(codec, input, self.chunk_bytes, &mut next)?;
+            if let Some(prev) = cur.replace(next) {
+                *scratch = prev;
+            }
+        }
+        let input: &[u8] = cur.as_deref().unwrap_or(raw);
+        apply_into(last, input, out)?;
+        if let Some(prev) = cur {
+            *scratch = prev;
         }
         Ok(())
+    }
+}
+
+/// Runs one filter backwards into a growable buffer.
+fn apply(codec: &Codec, input: &[u8], chunk_bytes: usize, next: &mut Vec<u8>) -> Result<()> {
+    match codec {
+        Codec::Deflate => inflate(input, chunk_bytes, next),
+        Codec::Blosc => unblosc(input, next),
+        Codec::Lzf => unlzf(input, chunk_bytes, next),
+        Codec::Shuffle(size) => {
+            unshuffle(input, *size, next);
+            Ok(())
+        }
+        Codec::Fletcher32 => {
+            let n =
+                input.len().checked_sub(4).ok_or_else(|| Error::Decode("chunk shorter than its checksum".into()))?;
+            next.clear();
+            next.extend_from_slice(&input[..n]);
+            Ok(())
+        }
+        Codec::Unsupported(id) => Err(Error::Decode(format!("filter {id} is not supported"))),
+    }
+}
+
+/// Runs the pipeline's last filter backwards straight into the chunk's place.
+fn apply_into(codec: &Codec, input: &[u8], out: &mut [u8]) -> Result<()> {
+    let exact = |n: usize| {
+        if n == out.len() {
+            Ok(())
+        } else {
+            Err(Error::Decode(format!("decoded {n} bytes, a chunk holds {}", out.len())))
+        }
+    };
+    match codec {
+        Codec::Blosc => {
+            if input.len() < 16 {
+                return Err(Error::Decode("blosc: chunk shorter than its header".into()));
+            }
+            let nbytes = u32::from_le_bytes([input[4], input[5], input[6], input[7]]) as usize;
+            let cbytes = u32::from_le_bytes([input[12], input[13], input[14], input[15]]) as usize;
+            exact(nbytes)?;
+            if cbytes > input.len() {
+                return Err(Error::Decode(format!("blosc: header claims {cbytes} bytes, chunk has {}", input.len())));
+            }
+            // Safety: `input` is valid for its length; blosc writes at most `out.len()` bytes.
+            let n = unsafe {
+                blosc_src::blosc_decompress_ctx(input.as_ptr().cast(), out.as_mut_ptr().cast(), out.len(), 1)
+            };
+            if n < 0 || n as usize != nbytes {
+                return Err(Error::Decode(format!("blosc: decompression failed ({n})")));
+            }
+            Ok(())
+        }
+        Codec::Shuffle(size) => {
+            exact(input.len())?;
+            unshuffle_into(input, *size, out);
+            Ok(())
+        }
+        Codec::Deflate => {
+            use std::io::Read;
+            let mut d = flate2::read::ZlibDecoder::new(input);
+            d.read_exact(out).map_err(|e| Error::Decode(format!("zlib: {e}")))?;
+            let mut extra = [0u8; 1];
+            match d.read(&mut extra) {
+                Ok(0) => Ok(()),
+                Ok(_) => Err(Error::Decode(format!("zlib: more than the chunk's {} bytes", out.len()))),
+                Err(e) => Err(Error::Decode(format!("zlib: {e}"))),
+            }
+        }
+        other => {
+            let mut tmp = Vec::new();
+            apply(other, input, out.len(), &mut tmp)?;
+            exact(tmp.len())?;
+            out.copy_from_slice(&tmp);
+            Ok(())
+        }
     }
 }
 
@@ -143,16 +229,19 @@ fn unlzf(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<()> {
 /// HDF5's shuffle: byte `j` of every element is stored together; trailing bytes are left as they are.
 fn unshuffle(input: &[u8], size: usize, out: &mut Vec<u8>) {
     out.clear();
+    out.resize(input.len(), 0);
+    unshuffle_into(input, size, out);
+}
+
+fn unshuffle_into(input: &[u8], size: usize, out: &mut [u8]) {
     if size <= 1 {
-        out.extend_from_slice(input);
+        out.copy_from_slice(input);
         return;
     }
     let n = input.len() / size;
-    out.resize(input.len(), 0);
-    for j in 0..size {
-        let plane = &input[j * n..(j + 1) * n];
-        for (i, &b) in plane.iter().enumerate() {
-            out[i * size + j] = b;
+    for (j, plane) in input.chunks_exact(n.max(1)).take(size).enumerate() {
+        for (o, &b) in out.chunks_exact_mut(size).zip(plane) {
+            o[j] = b;
         }
     }
     out[n * size..].copy_from_slice(&input[n * size..]);

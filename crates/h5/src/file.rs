@@ -376,7 +376,7 @@ impl Leaf {
     pub fn read_bytes(&self) -> Result<Vec<u8>> {
         let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
         let n: usize = self.shape().iter().product();
-        let mut buf = vec![0u8; n * dtype.size()];
+        let mut buf = output_buffer(n * dtype.size());
         if n == 0 {
             return Ok(buf);
         }
@@ -398,4 +398,126 @@ impl Leaf {
         }
         Ok(buf)
     }
+}
+
+/// Reading a whole chunked leaf on the raw path: one thread copies raw chunks out of the file
+/// under the HDF5 lock, a bounded queue hands them to rayon workers, which decode them outside
+/// the lock into their place in the result. At most `2 × workers` raw chunks are in flight and
+/// raw buffers are recycled, so memory beyond the result stays flat.
+impl Leaf {
+    pub fn read_parallel(&self) -> Result<Vec<u8>> {
+        use std::sync::mpsc::sync_channel;
+        use std::sync::Mutex;
+
+        use rayon::prelude::*;
+
+        let layout_size = self.ds.dtype().map_err(|e| self.err(e))?.size();
+        let shape = self.shape();
+        let chunk = self.chunk_shape().ok_or_else(|| self.err("not chunked"))?;
+        let inner: usize = shape.iter().skip(1).product();
+        if chunk.iter().skip(1).product::<usize>() != inner {
+            return Err(self.err("the raw reader needs chunks that span every dimension but the first"));
+        }
+        let decoder = self.decoder()?;
+        decoder.supported().map_err(|e| self.err(e))?;
+        if decoder.is_identity() {
+            // Nothing to decode: the library reads straight into the result, one copy.
+            return self.read_bytes();
+        }
+        let row_bytes = inner * layout_size;
+        let total = shape.first().copied().unwrap_or(0);
+        let mut out = output_buffer(total * row_bytes);
+        let chunks = self.chunks()?;
+        let rows_per_chunk = chunk[0].max(1);
+        // One slot of the result per chunk, taken by the worker that decodes it.
+        let slots: Vec<Mutex<Option<&mut [u8]>>> =
+            out.chunks_mut(rows_per_chunk * row_bytes).map(|s| Mutex::new(Some(s))).collect();
+        let workers = rayon::current_num_threads().max(1);
+        let (tx, rx) = sync_channel::<(usize, u32, Vec<u8>)>(2 * workers);
+        let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(4 * workers);
+        let failed = Mutex::new(None::<Error>);
+        let chunks = &chunks;
+        std::thread::scope(|scope| {
+            // The reader owns the sender: when it is done the queue closes and the workers stop.
+            let reader = scope.spawn(move || -> Result<()> {
+                for info in chunks {
+                    let mut buf = pool_rx.try_recv().unwrap_or_default();
+                    let mask = self.read_raw_chunk(info, &mut buf)?;
+                    let idx = (info.offset.first().copied().unwrap_or(0) as usize) / rows_per_chunk;
+                    if tx.send((idx, mask, buf)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            rx.into_iter().par_bridge().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(scratch, edge), (idx, mask, raw)| {
+                    let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
+                    let result = match slot {
+                        // A whole chunk decodes straight into its place; the edge chunk via a buffer.
+                        Some(slot) if slot.len() == decoder.chunk_bytes => {
+                            decoder.decode_into(&raw, mask, scratch, slot)
+                        }
+                        Some(slot) => decoder.decode(&raw, mask, edge).map(|()| {
+                            let n = slot.len().min(edge.len());
+                            slot[..n].copy_from_slice(&edge[..n]);
+                        }),
+                        None => Ok(()),
+                    };
+                    let result = result.map_err(|e| Error::Chunk {
+                        file: self.file.clone(),
+                        node: self.path.clone(),
+                        chunk: format!("#{idx}"),
+                        msg: e.to_string(),
+                    });
+                    let _ = pool_tx.try_send(raw);
+                    if let Err(e) = result {
+                        if let Ok(mut f) = failed.lock() {
+                            f.get_or_insert(e);
+                        }
+                    }
+                },
+            );
+            match reader.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    if let Ok(mut f) = failed.lock() {
+                        f.get_or_insert(e);
+                    }
+                }
+                Err(_) => {
+                    if let Ok(mut f) = failed.lock() {
+                        f.get_or_insert(self.err("the chunk reader stopped"));
+                    }
+                }
+            }
+        });
+        if let Some(e) = failed.into_inner().ok().flatten() {
+            return Err(e);
+        }
+        drop(slots);
+        Ok(out)
+    }
+}
+
+/// A zeroed buffer for a whole leaf. Large ones ask the kernel for transparent huge pages (as
+/// NumPy does for its arrays), which makes the first touch of every page far cheaper.
+fn output_buffer(n: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    if n >= 4 << 20 {
+        const HUGE: usize = 2 << 20;
+        let p = v.as_mut_ptr() as usize;
+        let start = p.div_ceil(HUGE) * HUGE;
+        let end = (p + n) / HUGE * HUGE;
+        if end > start {
+            // Safety: the range lies inside the allocation just made; madvise only advises.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v.resize(n, 0);
+    v
 }

@@ -195,3 +195,19 @@ fn bad_input_gives_clear_errors() {
     assert!(e.to_string().contains("/nope") && e.to_string().contains("tables.h5"), "{e}");
     assert!(f.leaf("/grp").is_err(), "a group is not a leaf");
 }
+
+#[test]
+fn parallel_raw_reads_equal_the_library() {
+    for (file, node) in [
+        ("tables.h5", "/t"),
+        ("tables.h5", "/tz"),
+        ("tables.h5", "/tb"),
+        ("arrays.h5", "/c_lz4_f64"),
+        ("arrays.h5", "/e_zlib"),
+        ("arrays.h5", "/c_lzf_f64"),
+    ] {
+        let f = File::open(fixture(file), Mode::Read).expect("opens");
+        let leaf = f.leaf(node).expect("leaf");
+        assert_eq!(leaf.read_parallel().expect("reads"), leaf.read_bytes().expect("H5Dread"), "{file}:{node}");
+    }
+}
