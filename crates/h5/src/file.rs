@@ -376,12 +376,15 @@ impl Leaf {
     pub fn read_bytes(&self) -> Result<Vec<u8>> {
         let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
         let n: usize = self.shape().iter().product();
-        let mut buf = output_buffer(n * dtype.size());
+        let bytes = n * dtype.size();
+        // The library fills every byte, so the buffer is not zeroed first.
+        let mut buf = output_buffer(bytes);
         if n == 0 {
             return Ok(buf);
         }
         let rc = hdf5::sync::sync(|| {
-            // Safety: `buf` holds every element in the dataset's own type.
+            // Safety: `buf` has room for every element in the dataset's own type; the library
+            // writes through the raw pointer, no Rust reference to the uninitialised bytes exists.
             unsafe {
                 hdf5_sys::h5d::H5Dread(
                     self.ds.id(),
@@ -396,6 +399,8 @@ impl Leaf {
         if rc < 0 {
             return Err(self.err("H5Dread failed"));
         }
+        // Safety: H5Dread succeeded, so all `bytes` bytes are initialised.
+        unsafe { buf.set_len(bytes) };
         Ok(buf)
     }
 }
@@ -426,12 +431,17 @@ impl Leaf {
         }
         let row_bytes = inner * layout_size;
         let total = shape.first().copied().unwrap_or(0);
-        let mut out = output_buffer(total * row_bytes);
+        let bytes = total * row_bytes;
+        let mut out = output_buffer(bytes);
         let chunks = self.chunks()?;
         let rows_per_chunk = chunk[0].max(1);
-        // One slot of the result per chunk, taken by the worker that decodes it.
-        let slots: Vec<Mutex<Option<&mut [u8]>>> =
-            out.chunks_mut(rows_per_chunk * row_bytes).map(|s| Mutex::new(Some(s))).collect();
+        // One slot of the result per chunk, taken by the worker that decodes it. Slots start
+        // uninitialised: each is zeroed by its worker right before decoding (while it is in
+        // cache), and slots of chunks never written are zeroed at the end.
+        let slots: Vec<Mutex<Option<&mut [std::mem::MaybeUninit<u8>]>>> = out.spare_capacity_mut()[..bytes]
+            .chunks_mut(rows_per_chunk * row_bytes)
+            .map(|s| Mutex::new(Some(s)))
+            .collect();
         let workers = rayon::current_num_threads().max(1);
         let (tx, rx) = sync_channel::<(usize, u32, Vec<u8>)>(2 * workers);
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(4 * workers);
@@ -453,7 +463,7 @@ impl Leaf {
             rx.into_iter().par_bridge().for_each_init(
                 || (Vec::new(), Vec::new()),
                 |(scratch, edge), (idx, mask, raw)| {
-                    let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
+                    let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take())).map(init);
                     let result = match slot {
                         // A whole chunk decodes straight into its place; the edge chunk via a buffer.
                         Some(slot) if slot.len() == decoder.chunk_bytes => {
@@ -496,13 +506,27 @@ impl Leaf {
         if let Some(e) = failed.into_inner().ok().flatten() {
             return Err(e);
         }
-        drop(slots);
+        for slot in slots {
+            if let Ok(Some(s)) = slot.into_inner() {
+                init(s);
+            }
+        }
+        // Safety: every slot, and so every byte of `..bytes`, was initialised above.
+        unsafe { out.set_len(bytes) };
         Ok(out)
     }
 }
 
-/// A zeroed buffer for a whole leaf. Large ones ask the kernel for transparent huge pages (as
-/// NumPy does for its arrays), which makes the first touch of every page far cheaper.
+/// Zeroes a slot of uninitialised bytes and returns it as bytes.
+fn init(s: &mut [std::mem::MaybeUninit<u8>]) -> &mut [u8] {
+    s.fill(std::mem::MaybeUninit::new(0));
+    // Safety: every element was just initialised; MaybeUninit<u8> has u8's layout.
+    unsafe { &mut *(s as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) }
+}
+
+/// An empty buffer with room for a whole leaf (its length is set once it is filled). Large ones
+/// ask the kernel for transparent huge pages (as NumPy does for its arrays), which makes the
+/// first touch of every page far cheaper.
 fn output_buffer(n: usize) -> Vec<u8> {
     let mut v: Vec<u8> = Vec::with_capacity(n);
     #[cfg(target_os = "linux")]
@@ -518,6 +542,5 @@ fn output_buffer(n: usize) -> Vec<u8> {
             }
         }
     }
-    v.resize(n, 0);
     v
 }
