@@ -10,7 +10,7 @@
 use crate::dtype::{DType, Value};
 use crate::error::Span;
 use crate::typed::{BinOp, Func, TExpr, TKind};
-use crate::types::cast;
+use crate::types::{cast, rank};
 
 /// Applies every rewrite, bottom-up.
 pub fn optimize(e: TExpr) -> TExpr {
@@ -97,18 +97,6 @@ pub fn convert(v: &Value, to: DType) -> Option<Value> {
 fn mul(a: TExpr, b: TExpr, span: Span) -> TExpr {
     let kind = if rank(a.dtype) >= rank(b.dtype) { a.dtype } else { b.dtype };
     TExpr { kind: TKind::Binary(BinOp::Mul, Box::new(cast(a, kind)), Box::new(cast(b, kind))), dtype: kind, span }
-}
-
-fn rank(d: DType) -> u8 {
-    match d {
-        DType::Bool => 0,
-        DType::Int32 => 1,
-        DType::Int64 => 2,
-        DType::Float32 => 3,
-        DType::Float64 => 4,
-        DType::Complex128 => 5,
-        DType::Bytes(_) => 6,
-    }
 }
 
 fn one(d: DType) -> Value {

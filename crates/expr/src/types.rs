@@ -46,7 +46,7 @@ struct Checker<'a> {
 }
 
 /// The rank of a numeric kind in numexpr's promotion order.
-fn rank(d: DType) -> u8 {
+pub(crate) fn rank(d: DType) -> u8 {
     match d {
         DType::Bool => 0,
         DType::Int32 => 1,
