@@ -155,6 +155,20 @@ impl File {
         Error::NoNode { file: self.path.clone(), node: node.to_string() }
     }
 
+    pub(crate) fn h5(&self) -> &hdf5::File {
+        &self.h5
+    }
+
+    /// Whether a node exists at a path.
+    pub fn node_exists(&self, path: &str) -> bool {
+        self.exists(path)
+    }
+
+    /// Writes buffered data to the file.
+    pub fn flush(&self) -> Result<()> {
+        self.h5.flush().map_err(|e| self.err("/", e))
+    }
+
     fn exists(&self, path: &str) -> bool {
         path == "/" || hdf5::sync::sync(|| self.h5.link_exists(path.trim_start_matches('/')))
     }
@@ -269,6 +283,14 @@ impl Leaf {
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::Node { file: self.file.clone(), node: self.path.clone(), msg: e.to_string() }
+    }
+
+    pub(crate) fn node_err(&self, e: impl std::fmt::Display) -> Error {
+        self.err(e)
+    }
+
+    pub(crate) fn dataset(&self) -> &hdf5::Dataset {
+        &self.ds
     }
 
     /// The PyTables class of the leaf.

@@ -21,17 +21,20 @@
 //! What is here: files and their modes, groups, walking, attributes (PyTables' string
 //! conventions included), the layout of every leaf's values (records with nested fields,
 //! strings, array-shaped fields), chunk listing, raw chunk reads and the decoders PyTables'
-//! filters need (shuffle, zlib, blosc with every codec, lzf, fletcher32). Writing
-//! PyTables-compatible leaves is the next step.
+//! filters need (shuffle, zlib, blosc with every codec, lzf, fletcher32); groups, Arrays,
+//! CArrays and EArrays written with PyTables' attributes, so PyTables recognises them.
+//! Writing Tables is the next step.
 
 mod attrs;
 mod codec;
 mod error;
 mod file;
 mod layout;
+mod write;
 
 pub use attrs::AttrValue;
 pub use codec::{Codec, Decoder};
 pub use error::{Error, Result};
 pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, NodeClass, NodeInfo};
 pub use layout::{Field, Kind, Layout};
+pub use write::{Complib, Filters};

@@ -211,3 +211,89 @@ fn parallel_raw_reads_equal_the_library() {
         assert_eq!(leaf.read_parallel().expect("reads"), leaf.read_bytes().expect("H5Dread"), "{file}:{node}");
     }
 }
+
+/// The Python with PyTables: `$OUTCORE_PEERS_PYTHON`, else the repository's `.venv-peers`.
+fn peers_python() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("OUTCORE_PEERS_PYTHON").map(PathBuf::from),
+        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv-peers/bin/python"))),
+    ];
+    candidates.into_iter().flatten().find(|p| {
+        std::process::Command::new(p).args(["-c", "import tables"]).output().is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
+    use ndarray::{Array1, Array2};
+    use outcore_h5::{Complib, Filters};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ours.h5");
+    let a: Array1<f64> = (0..10_000).map(|i| f64::from(i) * 0.5).collect();
+    let e: Array2<f64> = Array2::from_shape_fn((100, 3), |(i, j)| (i * 3 + j) as f64);
+    let m: Array2<i32> = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as i32);
+    {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        f.create_group("/", "grp", "A group").expect("group");
+        let zlib = Filters { complevel: 5, complib: Complib::Zlib, shuffle: true };
+        let lz4 = Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true };
+        f.create_carray("/", "a", a.view(), &[1000], Some(&zlib), "a carray").expect("carray");
+        let earr = f
+            .create_earray("/grp", "e", e.slice(ndarray::s![..40, ..]), &[16, 3], Some(&lz4), "an earray")
+            .expect("earray");
+        earr.append(e.slice(ndarray::s![40.., ..])).expect("append");
+        f.create_array("/", "m", m.view(), "").expect("array");
+        // A node that exists, and a read-only file, are errors naming the node.
+        let again = f.create_group("/", "grp", "twice").err().expect("node exists");
+        assert!(again.to_string().contains("node exists") && again.to_string().contains("/grp"), "{again}");
+        assert!(earr.append(Array2::<f64>::zeros((1, 2)).view()).is_err(), "wrong row shape");
+        f.flush().expect("flush");
+    }
+    {
+        let f = File::open(&path, Mode::Read).expect("opens");
+        assert!(f.create_group("/", "x", "").is_err(), "read-only");
+        let nodes = f.walk().expect("walk");
+        let classes: Vec<(&str, NodeClass)> = nodes.iter().map(|n| (n.path.as_str(), n.class)).collect();
+        assert!(classes.contains(&("/a", NodeClass::Leaf(LeafClass::CArray))));
+        assert!(classes.contains(&("/grp/e", NodeClass::Leaf(LeafClass::EArray))));
+        assert!(classes.contains(&("/m", NodeClass::Leaf(LeafClass::Array))));
+        let leaf = f.leaf("/grp/e").expect("leaf");
+        assert_eq!(leaf.shape(), vec![100, 3]);
+        assert_eq!(read_via_raw_chunks(&leaf), leaf.read_bytes().expect("reads"));
+    }
+    let Some(python) = peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_pytables_reads.py");
+    let out = std::process::Command::new(python)
+        .args([script, path.to_str().expect("utf-8 path"), "/grp/e"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(seen["root_attrs"]["class"], "GROUP");
+    assert_eq!(seen["root_attrs"]["format"], "2.1");
+    assert_eq!(seen["/"]["class"], "RootGroup");
+    assert_eq!(seen["/grp"]["class"], "Group");
+    assert_eq!(seen["/grp"]["title"], "A group");
+    assert_eq!(seen["/a"]["class"], "CArray");
+    assert_eq!(seen["/a"]["title"], "a carray");
+    assert_eq!(seen["/a"]["sum"], a.sum());
+    assert_eq!(seen["/a"]["filters"], "zlib");
+    assert_eq!(seen["/grp/e"]["class"], "EArray");
+    assert_eq!(seen["/grp/e"]["extdim"], 0);
+    assert_eq!(seen["/grp/e"]["sum"], e.sum());
+    assert_eq!(seen["/grp/e"]["filters"], "blosc:lz4");
+    assert_eq!(seen["/m"]["class"], "Array");
+    assert_eq!(seen["/m"]["sum"], 66.0);
+    // What PyTables appended reads back here.
+    let f = File::open(&path, Mode::Read).expect("opens");
+    let leaf = f.leaf("/grp/e").expect("leaf");
+    assert_eq!(leaf.shape(), vec![102, 3]);
+    let bytes = leaf.read_parallel().expect("reads");
+    let last: Vec<f64> =
+        bytes[100 * 24..].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect();
+    assert_eq!(last, vec![7.0; 6]);
+}

@@ -1,0 +1,272 @@
+//! Writing groups and arrays that PyTables recognises: its `CLASS`, `VERSION` and `TITLE`
+//! attributes as fixed-length ASCII strings (empty strings with a null dataspace, as PyTables
+//! writes them), `EXTDIM` on EArrays, and the root's `PYTABLES_FORMAT_VERSION`.
+
+use hdf5::filters::{Blosc, BloscShuffle, Filter};
+use hdf5::H5Type;
+use ndarray::{ArrayView, Dimension};
+
+use crate::error::{Error, Result};
+use crate::file::{File, Group, Leaf};
+
+/// A compression library, as PyTables names them (`zlib`, `blosc:lz4`, ... , `lzf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Complib {
+    Zlib,
+    Blosc,
+    BloscLz4,
+    BloscZstd,
+    BloscZlib,
+    Lzf,
+}
+
+impl std::str::FromStr for Complib {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Complib, String> {
+        Ok(match s {
+            "zlib" => Complib::Zlib,
+            "blosc" | "blosc:blosclz" => Complib::Blosc,
+            "blosc:lz4" => Complib::BloscLz4,
+            "blosc:zstd" => Complib::BloscZstd,
+            "blosc:zlib" => Complib::BloscZlib,
+            "lzf" => Complib::Lzf,
+            other => return Err(format!("unknown compression library `{other}`")),
+        })
+    }
+}
+
+/// PyTables' `Filters`: a compression level (0 = none), a library, and byte shuffling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filters {
+    pub complevel: u8,
+    pub complib: Complib,
+    pub shuffle: bool,
+}
+
+impl Filters {
+    fn pipeline(&self) -> Vec<Filter> {
+        if self.complevel == 0 {
+            return Vec::new();
+        }
+        let level = self.complevel.min(9);
+        let blosc = |codec| {
+            // Blosc shuffles inside its own frames, as PyTables' blosc filter does.
+            let shuffle = if self.shuffle { BloscShuffle::Byte } else { BloscShuffle::None };
+            vec![Filter::Blosc(codec, level, shuffle)]
+        };
+        match self.complib {
+            Complib::Zlib | Complib::Lzf => {
+                let mut v = Vec::new();
+                if self.shuffle {
+                    v.push(Filter::Shuffle);
+                }
+                v.push(if self.complib == Complib::Zlib { Filter::Deflate(level) } else { Filter::LZF });
+                v
+            }
+            Complib::Blosc => blosc(Blosc::BloscLZ),
+            Complib::BloscLz4 => blosc(Blosc::LZ4),
+            Complib::BloscZstd => blosc(Blosc::ZStd),
+            Complib::BloscZlib => blosc(Blosc::ZLib),
+        }
+    }
+}
+
+/// Writes a string attribute the way PyTables does.
+fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+    use hdf5_sys::h5a::{H5Aclose, H5Acreate2, H5Awrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5s::{H5S_class_t, H5Sclose, H5Screate};
+    use hdf5_sys::h5t::{H5T_str_t, H5Tclose, H5Tcopy, H5Tset_size, H5Tset_strpad, H5T_C_S1};
+    let cname = std::ffi::CString::new(name).map_err(|_| hdf5::Error::from("attribute name holds a NUL"))?;
+    if loc.attr_names()?.iter().any(|n| n == name) {
+        loc.delete_attr(name)?;
+    }
+    hdf5::sync::sync(|| {
+        // Safety: every id created here is closed before returning; `value` outlives the write.
+        unsafe {
+            let ty = H5Tcopy(*H5T_C_S1);
+            H5Tset_size(ty, value.len().max(1));
+            H5Tset_strpad(ty, H5T_str_t::H5T_STR_NULLTERM);
+            let space = H5Screate(if value.is_empty() { H5S_class_t::H5S_NULL } else { H5S_class_t::H5S_SCALAR });
+            let attr = H5Acreate2(loc.id(), cname.as_ptr(), ty, space, H5P_DEFAULT, H5P_DEFAULT);
+            let rc = if attr < 0 {
+                -1
+            } else if value.is_empty() {
+                0
+            } else {
+                H5Awrite(attr, ty, value.as_ptr().cast())
+            };
+            if attr >= 0 {
+                H5Aclose(attr);
+            }
+            H5Sclose(space);
+            H5Tclose(ty);
+            if rc < 0 {
+                Err(hdf5::Error::from("could not write a string attribute"))
+            } else {
+                Ok(())
+            }
+        }
+    })
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{}/{name}", parent.trim_end_matches('/'))
+    }
+}
+
+impl File {
+    fn werr(&self, node: &str, e: impl std::fmt::Display) -> Error {
+        Error::Node { file: self.path().to_path_buf(), node: node.to_string(), msg: e.to_string() }
+    }
+
+    fn writable(&self, node: &str) -> Result<()> {
+        if self.mode() == crate::file::Mode::Read {
+            return Err(self.werr(node, "the file is open read-only (mode r)"));
+        }
+        if self.node_exists(node) {
+            return Err(self.werr(node, "node exists"));
+        }
+        Ok(())
+    }
+
+    /// Marks the root group as PyTables does when it creates a file (done once per file).
+    fn mark_root(&self) -> Result<()> {
+        let root = self.h5().as_group().map_err(|e| self.werr("/", e))?;
+        if root.attr_names().map_err(|e| self.werr("/", e))?.iter().any(|n| n == "PYTABLES_FORMAT_VERSION") {
+            return Ok(());
+        }
+        for (k, v) in [("CLASS", "GROUP"), ("PYTABLES_FORMAT_VERSION", "2.1"), ("TITLE", ""), ("VERSION", "1.0")] {
+            write_str_attr(&root, k, v).map_err(|e| self.werr("/", e))?;
+        }
+        Ok(())
+    }
+
+    /// Creates a group with a title.
+    pub fn create_group(&self, parent: &str, name: &str, title: &str) -> Result<Group> {
+        let path = join(parent, name);
+        self.writable(&path)?;
+        self.mark_root()?;
+        let g = self.h5().create_group(&path).map_err(|e| self.werr(&path, e))?;
+        for (k, v) in [("CLASS", "GROUP"), ("TITLE", title), ("VERSION", "1.0")] {
+            write_str_attr(&g, k, v).map_err(|e| self.werr(&path, e))?;
+        }
+        self.group(&path)
+    }
+
+    fn create_leaf<T: H5Type + Clone, D: Dimension>(
+        &self,
+        path: &str,
+        data: ArrayView<'_, T, D>,
+        chunk: Option<&[usize]>,
+        filters: Option<&Filters>,
+        extendable: bool,
+    ) -> Result<hdf5::Dataset> {
+        self.writable(path)?;
+        self.mark_root()?;
+        let shape = data.shape().to_vec();
+        let extents = if extendable {
+            let mut e: Vec<hdf5::Extent> = shape.iter().map(|&d| hdf5::Extent::fixed(d)).collect();
+            if let Some(first) = e.first_mut() {
+                *first = hdf5::Extent::resizable(shape[0]);
+            }
+            hdf5::SimpleExtents::from_vec(e)
+        } else {
+            hdf5::SimpleExtents::fixed(shape.iter().copied())
+        };
+        let mut b = self.h5().new_dataset::<T>().shape(extents);
+        if let Some(c) = chunk {
+            if c.len() != shape.len() || c.contains(&0) {
+                return Err(self.werr(path, format!("chunk shape {c:?} does not fit shape {shape:?}")));
+            }
+            b = b.chunk(c.to_vec());
+        }
+        if let Some(f) = filters {
+            b = b.set_filters(&f.pipeline());
+        }
+        let ds = b.create(path).map_err(|e| self.werr(path, e))?;
+        if !data.is_empty() {
+            ds.write(data.as_standard_layout().view()).map_err(|e| self.werr(path, e))?;
+        }
+        Ok(ds)
+    }
+
+    /// Creates a chunked CArray holding `data`.
+    pub fn create_carray<T: H5Type + Clone, D: Dimension>(
+        &self,
+        parent: &str,
+        name: &str,
+        data: ArrayView<'_, T, D>,
+        chunk: &[usize],
+        filters: Option<&Filters>,
+        title: &str,
+    ) -> Result<Leaf> {
+        let path = join(parent, name);
+        let ds = self.create_leaf(&path, data, Some(chunk), filters, false)?;
+        for (k, v) in [("CLASS", "CARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
+            write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
+        }
+        self.leaf(&path)
+    }
+
+    /// Creates an EArray, extendable along its first dimension, holding `data` (which may
+    /// have no rows yet).
+    pub fn create_earray<T: H5Type + Clone, D: Dimension>(
+        &self,
+        parent: &str,
+        name: &str,
+        data: ArrayView<'_, T, D>,
+        chunk: &[usize],
+        filters: Option<&Filters>,
+        title: &str,
+    ) -> Result<Leaf> {
+        let path = join(parent, name);
+        let ds = self.create_leaf(&path, data, Some(chunk), filters, true)?;
+        for (k, v) in [("CLASS", "EARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
+            write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
+        }
+        ds.new_attr::<i32>().create("EXTDIM").and_then(|a| a.write_scalar(&0i32)).map_err(|e| self.werr(&path, e))?;
+        self.leaf(&path)
+    }
+
+    /// Creates a contiguous Array holding `data`.
+    pub fn create_array<T: H5Type + Clone, D: Dimension>(
+        &self,
+        parent: &str,
+        name: &str,
+        data: ArrayView<'_, T, D>,
+        title: &str,
+    ) -> Result<Leaf> {
+        let path = join(parent, name);
+        let ds = self.create_leaf(&path, data, None, None, false)?;
+        for (k, v) in [("CLASS", "ARRAY"), ("FLAVOR", "numpy"), ("TITLE", title), ("VERSION", "2.4")] {
+            write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
+        }
+        self.leaf(&path)
+    }
+}
+
+impl Leaf {
+    /// Appends rows to an EArray (the rows' other dimensions must match).
+    pub fn append<T: H5Type + Clone, D: Dimension>(&self, rows: ArrayView<'_, T, D>) -> Result<()> {
+        let shape = self.shape();
+        let add = rows.shape();
+        if add.len() != shape.len() || add[1..] != shape[1..] {
+            return Err(self.node_err(format!("cannot append rows of shape {add:?} to shape {shape:?}")));
+        }
+        if add.first().copied().unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        let mut new = shape.clone();
+        new[0] += add[0];
+        let ds = self.dataset();
+        ds.resize(new.clone()).map_err(|e| self.node_err(e))?;
+        let sel: Vec<hdf5::SliceOrIndex> =
+            std::iter::once((shape[0]..new[0]).into()).chain(new[1..].iter().map(|&d| (0..d).into())).collect();
+        let rows = rows.as_standard_layout();
+        ds.write_slice(rows.view(), hdf5::Hyperslab::from(sel)).map_err(|e| self.node_err(e))
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Opens a file written by outcore with PyTables and reports what PyTables sees, as JSON:
+every node's class, title and (for leaves) shape, dtype and sum; then appends two rows of 7.0
+to the EArray named by the second argument, so that outcore can read what PyTables wrote.
+
+Run: .venv-peers/bin/python scripts/check_pytables_reads.py FILE [EARRAY_PATH]
+"""
+import json
+import sys
+
+import numpy as np
+import tables as tb
+
+out = {}
+with tb.open_file(sys.argv[1], "a") as f:
+    out["root_attrs"] = {"class": f.root._v_attrs.CLASS, "format": f.root._v_attrs.PYTABLES_FORMAT_VERSION}
+    for node in f.walk_nodes("/"):
+        info = {"class": type(node).__name__, "title": node._v_title}
+        if isinstance(node, tb.Leaf):
+            values = node.read()
+            info.update(shape=list(node.shape), dtype=str(node.dtype), sum=float(np.sum(values)),
+                        filters=str(node.filters.complib) if node.filters.complevel else None)
+            if isinstance(node, tb.EArray):
+                info["extdim"] = int(node.extdim)
+        out[node._v_pathname] = info
+    if len(sys.argv) > 2:
+        e = f.get_node(sys.argv[2])
+        e.append(np.full((2,) + e.shape[1:], 7.0, dtype=e.dtype))
+print(json.dumps(out, sort_keys=True, default=lambda o: o.decode() if isinstance(o, bytes) else str(o)))
