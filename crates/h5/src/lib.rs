@@ -26,6 +26,7 @@
 //! Writing Tables is the next step.
 
 mod attrs;
+pub mod chunks;
 mod codec;
 mod error;
 mod file;

@@ -194,18 +194,24 @@ impl File {
         Ok(ds)
     }
 
-    /// Creates a chunked CArray holding `data`.
+    /// Creates a chunked CArray holding `data`; without an explicit chunk shape, PyTables'
+    /// rule picks one.
     pub fn create_carray<T: H5Type + Clone, D: Dimension>(
         &self,
         parent: &str,
         name: &str,
         data: ArrayView<'_, T, D>,
-        chunk: &[usize],
+        chunk: Option<&[usize]>,
         filters: Option<&Filters>,
         title: &str,
     ) -> Result<Leaf> {
         let path = join(parent, name);
-        let ds = self.create_leaf(&path, data, Some(chunk), filters, false)?;
+        let rule = crate::chunks::array_chunkshape(
+            data.shape(),
+            data.shape().first().copied().unwrap_or(1) as u64,
+            std::mem::size_of::<T>(),
+        );
+        let ds = self.create_leaf(&path, data, Some(chunk.unwrap_or(&rule)), filters, false)?;
         for (k, v) in [("CLASS", "CARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
             write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
         }
@@ -213,18 +219,22 @@ impl File {
     }
 
     /// Creates an EArray, extendable along its first dimension, holding `data` (which may
-    /// have no rows yet).
+    /// have no rows yet). Without an explicit chunk shape, PyTables' rule picks one for
+    /// `expected_rows`.
+    #[allow(clippy::too_many_arguments)]
     pub fn create_earray<T: H5Type + Clone, D: Dimension>(
         &self,
         parent: &str,
         name: &str,
         data: ArrayView<'_, T, D>,
-        chunk: &[usize],
+        chunk: Option<&[usize]>,
+        expected_rows: u64,
         filters: Option<&Filters>,
         title: &str,
     ) -> Result<Leaf> {
         let path = join(parent, name);
-        let ds = self.create_leaf(&path, data, Some(chunk), filters, true)?;
+        let rule = crate::chunks::array_chunkshape(data.shape(), expected_rows, std::mem::size_of::<T>());
+        let ds = self.create_leaf(&path, data, Some(chunk.unwrap_or(&rule)), filters, true)?;
         for (k, v) in [("CLASS", "EARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
             write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
         }
@@ -268,5 +278,40 @@ impl Leaf {
             std::iter::once((shape[0]..new[0]).into()).chain(new[1..].iter().map(|&d| (0..d).into())).collect();
         let rows = rows.as_standard_layout();
         ds.write_slice(rows.view(), hdf5::Hyperslab::from(sel)).map_err(|e| self.node_err(e))
+    }
+}
+
+impl File {
+    /// Removes a node (a group with everything under it, or a leaf).
+    pub fn remove_node(&self, path: &str) -> Result<()> {
+        if self.mode() == crate::file::Mode::Read {
+            return Err(self.werr(path, "the file is open read-only (mode r)"));
+        }
+        if path == "/" || !self.node_exists(path) {
+            return Err(Error::NoNode { file: self.path().to_path_buf(), node: path.to_string() });
+        }
+        self.h5().unlink(path.trim_start_matches('/')).map_err(|e| self.werr(path, e))
+    }
+
+    /// Renames a node within its group.
+    pub fn rename_node(&self, path: &str, new_name: &str) -> Result<()> {
+        if self.mode() == crate::file::Mode::Read {
+            return Err(self.werr(path, "the file is open read-only (mode r)"));
+        }
+        if path == "/" || !self.node_exists(path) {
+            return Err(Error::NoNode { file: self.path().to_path_buf(), node: path.to_string() });
+        }
+        if new_name.is_empty() || new_name.contains('/') {
+            return Err(self.werr(path, format!("`{new_name}` is not a node name")));
+        }
+        let parent = match path.rfind('/') {
+            Some(0) | None => "/",
+            Some(i) => &path[..i],
+        };
+        let target = join(parent, new_name);
+        if self.node_exists(&target) {
+            return Err(self.werr(&target, "node exists"));
+        }
+        self.h5().relink(path.trim_start_matches('/'), target.trim_start_matches('/')).map_err(|e| self.werr(path, e))
     }
 }

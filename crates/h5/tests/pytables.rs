@@ -238,12 +238,15 @@ fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
         f.create_group("/", "grp", "A group").expect("group");
         let zlib = Filters { complevel: 5, complib: Complib::Zlib, shuffle: true };
         let lz4 = Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true };
-        f.create_carray("/", "a", a.view(), &[1000], Some(&zlib), "a carray").expect("carray");
+        f.create_carray("/", "a", a.view(), Some(&[1000]), Some(&zlib), "a carray").expect("carray");
         let earr = f
-            .create_earray("/grp", "e", e.slice(ndarray::s![..40, ..]), &[16, 3], Some(&lz4), "an earray")
+            .create_earray("/grp", "e", e.slice(ndarray::s![..40, ..]), Some(&[16, 3]), 100, Some(&lz4), "an earray")
             .expect("earray");
         earr.append(e.slice(ndarray::s![40.., ..])).expect("append");
         f.create_array("/", "m", m.view(), "").expect("array");
+        let auto =
+            f.create_earray("/", "auto", Array2::<f64>::zeros((0, 3)).view(), None, 1000, None, "").expect("earray");
+        assert_eq!(auto.chunk_shape(), Some(vec![2730, 3]), "PyTables' rule");
         // A node that exists, and a read-only file, are errors naming the node.
         let again = f.create_group("/", "grp", "twice").err().expect("node exists");
         assert!(again.to_string().contains("node exists") && again.to_string().contains("/grp"), "{again}");
@@ -296,4 +299,25 @@ fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
     let last: Vec<f64> =
         bytes[100 * 24..].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect();
     assert_eq!(last, vec![7.0; 6]);
+}
+
+#[test]
+fn nodes_are_renamed_and_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nodes.h5");
+    let f = File::open(&path, Mode::Write).expect("creates");
+    f.create_group("/", "g", "").expect("group");
+    f.create_array("/g", "x", ndarray::arr1(&[1.0f64, 2.0]).view(), "x").expect("array");
+    f.rename_node("/g/x", "y").expect("renames");
+    assert!(f.leaf("/g/y").is_ok() && f.leaf("/g/x").is_err());
+    assert!(f.rename_node("/g/nope", "z").is_err());
+    f.create_group("/", "h", "").expect("group");
+    assert!(f.rename_node("/h", "g").err().expect("exists").to_string().contains("node exists"));
+    f.remove_node("/g").expect("removes");
+    assert!(!f.node_exists("/g") && !f.node_exists("/g/y"));
+    assert!(f.remove_node("/g").is_err());
+    drop(f);
+    let r = File::open(&path, Mode::Read).expect("opens");
+    assert!(r.remove_node("/h").is_err(), "read-only");
+    assert_eq!(r.walk().expect("walk").len(), 2);
 }
