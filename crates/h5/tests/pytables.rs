@@ -312,7 +312,7 @@ fn nodes_are_renamed_and_removed() {
     assert!(f.leaf("/g/y").is_ok() && f.leaf("/g/x").is_err());
     assert!(f.rename_node("/g/nope", "z").is_err());
     f.create_group("/", "h", "").expect("group");
-    assert!(f.rename_node("/h", "g").err().expect("exists").to_string().contains("node exists"));
+    assert!(f.rename_node("/h", "g").expect_err("exists").to_string().contains("node exists"));
     f.remove_node("/g").expect("removes");
     assert!(!f.node_exists("/g") && !f.node_exists("/g/y"));
     assert!(f.remove_node("/g").is_err());
