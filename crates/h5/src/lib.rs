@@ -31,6 +31,7 @@ mod codec;
 mod error;
 mod file;
 mod layout;
+mod table;
 mod write;
 
 pub use attrs::AttrValue;

@@ -44,7 +44,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    fn pipeline(&self) -> Vec<Filter> {
+    pub(crate) fn pipeline(&self) -> Vec<Filter> {
         if self.complevel == 0 {
             return Vec::new();
         }
@@ -72,7 +72,7 @@ impl Filters {
 }
 
 /// Writes a string attribute the way PyTables does.
-fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+pub(crate) fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
     use hdf5_sys::h5a::{H5Aclose, H5Acreate2, H5Awrite};
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::{H5S_class_t, H5Sclose, H5Screate};
@@ -110,7 +110,7 @@ fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result
     })
 }
 
-fn join(parent: &str, name: &str) -> String {
+pub(crate) fn join(parent: &str, name: &str) -> String {
     if parent == "/" {
         format!("/{name}")
     } else {
@@ -121,6 +121,11 @@ fn join(parent: &str, name: &str) -> String {
 impl File {
     fn werr(&self, node: &str, e: impl std::fmt::Display) -> Error {
         Error::Node { file: self.path().to_path_buf(), node: node.to_string(), msg: e.to_string() }
+    }
+
+    pub(crate) fn check_new(&self, node: &str) -> Result<()> {
+        self.writable(node)?;
+        self.mark_root()
     }
 
     fn writable(&self, node: &str) -> Result<()> {

@@ -321,3 +321,71 @@ fn nodes_are_renamed_and_removed() {
     assert!(r.remove_node("/h").is_err(), "read-only");
     assert_eq!(r.walk().expect("walk").len(), 2);
 }
+
+#[test]
+fn tables_are_written_appended_read_by_rows_and_read_by_pytables() {
+    let src = File::open(fixture("tables.h5"), Mode::Read).expect("opens");
+    let t = src.leaf("/t").expect("leaf");
+    let layout = t.layout().expect("layout");
+    let records = t.read_bytes().expect("reads");
+    let size = layout.size;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("table.h5");
+    {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        let zlib = outcore_h5::Filters { complevel: 3, complib: outcore_h5::Complib::Zlib, shuffle: true };
+        let ours = f.create_table("/", "t", &layout, 1000, None, Some(&zlib), "our table").expect("table");
+        assert_eq!(ours.chunk_shape(), Some(vec![outcore_h5::chunks::table_chunk_rows(1000, size as u64) as usize]));
+        ours.append_records(&records[..600 * size]).expect("append");
+        ours.append_records(&records[600 * size..]).expect("append");
+        assert!(ours.append_records(&records[..size - 1]).is_err(), "partial record");
+        assert_eq!(ours.layout().expect("layout"), layout);
+        assert_eq!(ours.read_bytes().expect("reads"), records);
+        assert_eq!(ours.read_parallel().expect("reads"), records);
+        // Ranges with a step, coordinates, one nested column.
+        let r = ours.read_records(10, 30, 7).expect("range");
+        let want: Vec<u8> = [10, 17, 24].iter().flat_map(|&i| records[i * size..(i + 1) * size].to_vec()).collect();
+        assert_eq!(r, want);
+        let c = ours.read_coords(&[999, 0, 5]).expect("coords");
+        assert_eq!(&c[..size], &records[999 * size..]);
+        assert!(ours.read_coords(&[1000]).is_err());
+        assert!(ours.read_records(0, 10, 0).is_err());
+        let (kind, lat) = ours.read_column("location/lat").expect("column");
+        assert_eq!(kind, Kind::Float { size: 8 });
+        assert_eq!(lat.len(), 1000 * 8);
+        assert!(ours.read_column("location/latt").err().expect("error").to_string().contains("location/lat"));
+        // Modify rows: copy row 0 over row 1.
+        ours.modify_records(1, &records[..size]).expect("modify");
+        assert_eq!(ours.read_records(1, 2, 1).expect("row"), records[..size].to_vec());
+        assert!(ours.modify_records(1000, &records[..size]).is_err());
+        f.flush().expect("flush");
+    }
+    let Some(python) = peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_pytables_reads.py");
+    let p = path.to_str().expect("utf-8 path");
+    // No EArray to append to (""), a copy of row 0 appended to /t.
+    let out = std::process::Command::new(python).args([script, p, "", "/t"]).output().expect("runs");
+    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(seen["/t"]["class"], "Table");
+    assert_eq!(seen["/t"]["title"], "our table");
+    assert_eq!(seen["/t"]["nrows"], 1000);
+    assert_eq!(seen["/t"]["colnames"][9], "location/lat");
+    let exp = expected();
+    let i32_sum = exp["tables.h5"]["i32_sum"].as_f64().expect("sum");
+    // Row 1 now repeats row 0.
+    let row0 = i32::from_le_bytes(records[..4].try_into().expect("4"));
+    let row1 = i32::from_le_bytes(records[size..size + 4].try_into().expect("4"));
+    assert_eq!(seen["/t"]["sums"]["i32"].as_f64(), Some(i32_sum - f64::from(row1) + f64::from(row0)));
+    // PyTables appended a copy of row 0: we read it.
+    let f = File::open(&path, Mode::Read).expect("opens");
+    let t = f.leaf("/t").expect("leaf");
+    assert_eq!(t.shape(), vec![1001]);
+    assert_eq!(t.read_records(1000, 1001, 1).expect("row"), records[..size].to_vec());
+    let nrows = t.attrs().expect("attrs").into_iter().find(|(k, _)| k == "NROWS").map(|(_, v)| v);
+    assert_eq!(nrows.and_then(|v| v.as_i64()), Some(1001));
+}
