@@ -354,7 +354,7 @@ fn tables_are_written_appended_read_by_rows_and_read_by_pytables() {
         let (kind, lat) = ours.read_column("location/lat").expect("column");
         assert_eq!(kind, Kind::Float { size: 8 });
         assert_eq!(lat.len(), 1000 * 8);
-        assert!(ours.read_column("location/latt").err().expect("error").to_string().contains("location/lat"));
+        assert!(ours.read_column("location/latt").expect_err("error").to_string().contains("location/lat"));
         // Modify rows: copy row 0 over row 1.
         ours.modify_records(1, &records[..size]).expect("modify");
         assert_eq!(ours.read_records(1, 2, 1).expect("row"), records[..size].to_vec());
