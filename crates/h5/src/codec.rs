@@ -273,3 +273,133 @@ mod tests {
         assert!(d.supported().is_err());
     }
 }
+
+/// One stage of a filter pipeline, with what encoding needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Stage {
+    Shuffle(usize),
+    Deflate(u32),
+    Blosc { compressor: &'static std::ffi::CStr, level: i32, shuffle: i32, typesize: usize },
+    Lzf,
+    Unsupported(String),
+}
+
+/// Encodes whole chunks on any thread, for writing them raw (`Send + Sync`: share it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoder {
+    stages: Vec<Stage>,
+    /// The size of a whole chunk before encoding.
+    pub chunk_bytes: usize,
+}
+
+impl Encoder {
+    pub(crate) fn from_filters(filters: &[hdf5::filters::Filter], elem_size: usize, chunk_bytes: usize) -> Encoder {
+        use hdf5::filters::{Blosc, BloscShuffle, Filter};
+        let stages = filters
+            .iter()
+            .map(|f| match f {
+                Filter::Shuffle => Stage::Shuffle(elem_size),
+                Filter::Deflate(level) => Stage::Deflate(u32::from(*level)),
+                Filter::LZF => Stage::Lzf,
+                Filter::Blosc(codec, level, shuffle) => Stage::Blosc {
+                    compressor: match codec {
+                        Blosc::BloscLZ => c"blosclz",
+                        Blosc::LZ4 => c"lz4",
+                        Blosc::LZ4HC => c"lz4hc",
+                        Blosc::Snappy => c"snappy",
+                        Blosc::ZLib => c"zlib",
+                        Blosc::ZStd => c"zstd",
+                        _ => c"blosclz",
+                    },
+                    level: i32::from(*level),
+                    shuffle: match shuffle {
+                        BloscShuffle::None => 0,
+                        BloscShuffle::Byte => 1,
+                        BloscShuffle::Bit => 2,
+                        _ => 1,
+                    },
+                    typesize: elem_size,
+                },
+                other => Stage::Unsupported(format!("{other:?}")),
+            })
+            .collect();
+        Encoder { stages, chunk_bytes }
+    }
+
+    /// Encodes one whole chunk into `out`; returns the filter mask to store with it (a bit
+    /// set for an optional filter that could not shrink the data, as HDF5 does).
+    pub fn encode(&self, chunk: &[u8], out: &mut Vec<u8>) -> Result<u32> {
+        if chunk.len() != self.chunk_bytes {
+            return Err(Error::Decode(format!("a chunk holds {} bytes, not {}", self.chunk_bytes, chunk.len())));
+        }
+        let mut cur = chunk.to_vec();
+        let mut mask = 0u32;
+        for (i, stage) in self.stages.iter().enumerate() {
+            let mut next = Vec::new();
+            match stage {
+                Stage::Shuffle(size) => shuffle(&cur, *size, &mut next),
+                Stage::Deflate(level) => {
+                    use std::io::Write;
+                    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(*level));
+                    e.write_all(&cur).map_err(|e| Error::Decode(format!("zlib: {e}")))?;
+                    next = e.finish().map_err(|e| Error::Decode(format!("zlib: {e}")))?;
+                }
+                Stage::Blosc { compressor, level, shuffle, typesize } => {
+                    next.resize(cur.len() + 16, 0);
+                    // Safety: `next` has room for the input plus blosc's 16-byte overhead.
+                    let n = unsafe {
+                        blosc_src::blosc_compress_ctx(
+                            *level,
+                            *shuffle,
+                            (*typesize).max(1),
+                            cur.len(),
+                            cur.as_ptr().cast(),
+                            next.as_mut_ptr().cast(),
+                            next.len(),
+                            compressor.as_ptr(),
+                            0,
+                            1,
+                        )
+                    };
+                    if n <= 0 {
+                        return Err(Error::Decode(format!("blosc: compression failed ({n})")));
+                    }
+                    next.truncate(n as usize);
+                }
+                Stage::Lzf => {
+                    next.resize(cur.len(), 0);
+                    let len = u32::try_from(cur.len()).map_err(|_| Error::Decode("lzf: chunk too large".into()))?;
+                    // Safety: both buffers are valid for the lengths given.
+                    let n = unsafe { lzf_sys::lzf_compress(cur.as_ptr().cast(), len, next.as_mut_ptr().cast(), len) };
+                    if n == 0 {
+                        // Incompressible: HDF5 skips an optional filter and marks it in the mask.
+                        mask |= 1 << i;
+                        continue;
+                    }
+                    next.truncate(n as usize);
+                }
+                Stage::Unsupported(what) => return Err(Error::Decode(format!("cannot encode with {what}"))),
+            }
+            cur = next;
+        }
+        *out = cur;
+        Ok(mask)
+    }
+}
+
+/// HDF5's shuffle: byte `j` of every element together; trailing bytes stay at the end.
+fn shuffle(input: &[u8], size: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.resize(input.len(), 0);
+    if size <= 1 {
+        out.copy_from_slice(input);
+        return;
+    }
+    let n = input.len() / size;
+    for (i, e) in input.chunks_exact(size).enumerate() {
+        for (j, &b) in e.iter().enumerate() {
+            out[j * n + i] = b;
+        }
+    }
+    out[n * size..].copy_from_slice(&input[n * size..]);
+}

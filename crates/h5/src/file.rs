@@ -393,6 +393,44 @@ impl Leaf {
         Ok(Decoder::from_filters(&self.ds.filters(), layout_size, bytes))
     }
 
+    /// The encoder of this leaf's chunks, for writing them raw.
+    pub fn encoder(&self) -> Result<crate::codec::Encoder> {
+        let size = self.ds.dtype().map_err(|e| self.err(e))?.size();
+        let chunk = self.chunk_shape().ok_or_else(|| self.err("not chunked"))?;
+        Ok(crate::codec::Encoder::from_filters(&self.ds.filters(), size, chunk.iter().product::<usize>() * size))
+    }
+
+    /// Writes one encoded chunk at its first element's coordinates (a multiple of the chunk
+    /// shape, inside the dataset's extent), under the HDF5 lock.
+    pub fn write_raw_chunk(&self, offset: &[u64], filter_mask: u32, encoded: &[u8]) -> Result<()> {
+        let shape = self.shape();
+        let chunk = self.chunk_shape().ok_or_else(|| self.err("not chunked"))?;
+        let fits = offset.len() == shape.len()
+            && offset.iter().zip(&chunk).zip(&shape).all(|((&o, &c), &d)| o % c as u64 == 0 && (o as usize) < d.max(1));
+        if !fits {
+            return Err(
+                self.err(format!("chunk offset {offset:?} is not on the chunk grid {chunk:?} inside {shape:?}"))
+            );
+        }
+        let rc = hdf5::sync::sync(|| {
+            // Safety: `offset` has one entry per dimension; `encoded` is valid for its length.
+            unsafe {
+                hdf5_sys::h5d::H5Dwrite_chunk(
+                    self.ds.id(),
+                    hdf5_sys::h5p::H5P_DEFAULT,
+                    filter_mask,
+                    offset.as_ptr(),
+                    encoded.len(),
+                    encoded.as_ptr().cast(),
+                )
+            }
+        });
+        if rc < 0 {
+            return Err(self.err(format!("H5Dwrite_chunk failed at {offset:?}")));
+        }
+        Ok(())
+    }
+
     /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference
     /// the raw path is checked against).
     pub fn read_bytes(&self) -> Result<Vec<u8>> {

@@ -35,7 +35,7 @@ mod table;
 mod write;
 
 pub use attrs::AttrValue;
-pub use codec::{Codec, Decoder};
+pub use codec::{Codec, Decoder, Encoder};
 pub use error::{Error, Result};
 pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, NodeClass, NodeInfo};
 pub use layout::{Field, Kind, Layout};

@@ -389,3 +389,57 @@ fn tables_are_written_appended_read_by_rows_and_read_by_pytables() {
     let nrows = t.attrs().expect("attrs").into_iter().find(|(k, _)| k == "NROWS").map(|(_, v)| v);
     assert_eq!(nrows.and_then(|v| v.as_i64()), Some(1001));
 }
+
+#[test]
+fn chunks_encoded_on_workers_and_written_raw_read_back_everywhere() {
+    use ndarray::Array1;
+    use outcore_h5::{Complib, Filters};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("raw.h5");
+    let n = 10_000usize;
+    let values: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let f = File::open(&path, Mode::Write).expect("creates");
+    // lzf is h5py's filter, which PyTables cannot read: it goes in a file of its own.
+    let lzf_file = File::open(dir.path().join("lzf.h5"), Mode::Write).expect("creates");
+    for (name, filters) in [
+        ("none", None),
+        ("zlib", Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true })),
+        ("lz4", Some(Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true })),
+        ("zstd", Some(Filters { complevel: 3, complib: Complib::BloscZstd, shuffle: false })),
+        ("lzf", Some(Filters { complevel: 5, complib: Complib::Lzf, shuffle: true })),
+    ] {
+        // Create the CArray empty (zeros), then write every chunk raw.
+        let zeros = Array1::<f64>::zeros(n);
+        let target = if name == "lzf" { &lzf_file } else { &f };
+        let leaf = target.create_carray("/", name, zeros.view(), Some(&[1024]), filters.as_ref(), "").expect("carray");
+        let enc = leaf.encoder().expect("encoder");
+        let mut encoded = Vec::new();
+        for start in (0..n).step_by(1024) {
+            let mut chunk = vec![0u8; 1024 * 8];
+            for (k, v) in values[start..(start + 1024).min(n)].iter().enumerate() {
+                chunk[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            let mask = enc.encode(&chunk, &mut encoded).expect("encodes");
+            leaf.write_raw_chunk(&[start as u64], mask, &encoded).expect("writes");
+        }
+        assert!(leaf.write_raw_chunk(&[5], 0, &encoded).is_err(), "off the grid");
+        let want: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(leaf.read_bytes().expect("H5Dread"), want, "{name}");
+        assert_eq!(leaf.read_parallel().expect("raw"), want, "{name}");
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let Some(python) = peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_pytables_reads.py");
+    let out = std::process::Command::new(python).args([script, path.to_str().expect("path")]).output().expect("runs");
+    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sum: f64 = values.iter().sum();
+    for name in ["none", "zlib", "lz4", "zstd"] {
+        let got = seen[format!("/{name}")]["sum"].as_f64().expect("sum");
+        assert!((got - sum).abs() < 1e-9, "{name}: {got} vs {sum}");
+    }
+}
