@@ -316,7 +316,6 @@ impl Encoder {
                         BloscShuffle::None => 0,
                         BloscShuffle::Byte => 1,
                         BloscShuffle::Bit => 2,
-                        _ => 1,
                     },
                     typesize: elem_size,
                 },
