@@ -18,6 +18,8 @@ with tb.open_file(sys.argv[1], "a") as f:
     out["root_attrs"] = {"class": f.root._v_attrs.CLASS, "format": f.root._v_attrs.PYTABLES_FORMAT_VERSION}
     for node in f.walk_nodes("/"):
         info = {"class": type(node).__name__, "title": node._v_title}
+        if isinstance(node, tb.Group) and node._v_filters.complevel:
+            info["filters"] = f"{node._v_filters.complib}/{node._v_filters.complevel}/{int(node._v_filters.shuffle)}"
         if isinstance(node, tb.Table):
             rows = node.read()
             info.update(nrows=int(node.nrows), colnames=list(node.colpathnames),

@@ -81,6 +81,12 @@ pub struct ChunkInfo {
     pub size: u64,
 }
 
+/// A group or a leaf.
+pub enum Node {
+    Group(Group),
+    Leaf(Leaf),
+}
+
 pub struct Group {
     g: hdf5::Group,
     file: PathBuf,
@@ -264,6 +270,22 @@ impl Group {
         read_attrs(&self.g, &self.file, &self.path)
     }
 
+    /// A child by name (natural naming: `file.group("/grp")?.child("t")`).
+    pub fn child(&self, name: &str) -> Result<Node> {
+        let path = if self.path == "/" { format!("/{name}") } else { format!("{}/{name}", self.path) };
+        let missing = || Error::NoNode { file: self.file.clone(), node: path.clone() };
+        if !hdf5::sync::sync(|| self.g.link_exists(name)) {
+            return Err(missing());
+        }
+        if let Ok(g) = self.g.group(name) {
+            return Ok(Node::Group(Group { g, file: self.file.clone(), path }));
+        }
+        match self.g.dataset(name) {
+            Ok(ds) => Ok(Node::Leaf(Leaf { ds, file: self.file.clone(), path })),
+            Err(_) => Err(missing()),
+        }
+    }
+
     /// The names of the group's children, sorted.
     pub fn children(&self) -> Result<Vec<String>> {
         let mut names = self.g.member_names().map_err(|e| Error::Node {
@@ -429,6 +451,12 @@ impl Leaf {
             return Err(self.err(format!("H5Dwrite_chunk failed at {offset:?}")));
         }
         Ok(())
+    }
+
+    /// The values as an ndarray of `T` (HDF5 converts between numeric types; a type it cannot
+    /// convert to, such as a number from a record, is an error naming the node).
+    pub fn read_array<T: hdf5::H5Type>(&self) -> Result<ndarray::ArrayD<T>> {
+        self.ds.read_dyn::<T>().map_err(|e| self.err(format!("cannot read as {}: {e}", std::any::type_name::<T>())))
     }
 
     /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference

@@ -37,6 +37,6 @@ mod write;
 pub use attrs::AttrValue;
 pub use codec::{Codec, Decoder, Encoder};
 pub use error::{Error, Result};
-pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, NodeClass, NodeInfo};
+pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, NodeInfo};
 pub use layout::{Field, Kind, Layout};
 pub use write::{Complib, Filters};

@@ -114,7 +114,7 @@ impl File {
         let dcpl = {
             let mut b = hdf5::plist::DatasetCreate::build();
             b.chunk(vec![rows]);
-            if let Some(f) = filters {
+            if let Some(f) = filters.copied().or_else(|| self.inherited_filters(&path)) {
                 b.set_filters(&f.pipeline());
             }
             b.finish().map_err(|e| self.node_error(&path, e))?

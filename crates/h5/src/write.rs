@@ -6,6 +6,7 @@ use hdf5::filters::{Blosc, BloscShuffle, Filter};
 use hdf5::H5Type;
 use ndarray::{ArrayView, Dimension};
 
+use crate::attrs::AttrValue;
 use crate::error::{Error, Result};
 use crate::file::{File, Group, Leaf};
 
@@ -35,15 +36,83 @@ impl std::str::FromStr for Complib {
     }
 }
 
-/// PyTables' `Filters`: a compression level (0 = none), a library, and byte shuffling.
+/// PyTables' `Filters`: a compression level (0 = none), a library, byte or bit shuffling
+/// (bit shuffling is blosc's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Filters {
     pub complevel: u8,
     pub complib: Complib,
     pub shuffle: bool,
+    pub bitshuffle: bool,
+}
+
+/// PyTables' list of compression libraries: a library's number in its packed `FILTERS`
+/// attribute is its position here plus one.
+const ALL_COMPLIBS: [&str; 10] = [
+    "zlib",
+    "lzo",
+    "bzip2",
+    "blosc",
+    "blosc2",
+    "blosc:blosclz",
+    "blosc:lz4",
+    "blosc:lz4hc",
+    "blosc:zlib",
+    "blosc:zstd",
+];
+
+impl Complib {
+    fn name(self) -> &'static str {
+        match self {
+            Complib::Zlib => "zlib",
+            Complib::Blosc => "blosc",
+            Complib::BloscLz4 => "blosc:lz4",
+            Complib::BloscZstd => "blosc:zstd",
+            Complib::BloscZlib => "blosc:zlib",
+            Complib::Lzf => "lzf",
+        }
+    }
 }
 
 impl Filters {
+    /// Plain filters: zlib level `complevel` with shuffling (PyTables' most common choice).
+    pub fn zlib(complevel: u8) -> Filters {
+        Filters { complevel, complib: Complib::Zlib, shuffle: true, bitshuffle: false }
+    }
+
+    /// The 64-bit integer PyTables stores in a group's `FILTERS` attribute.
+    pub fn pack(&self) -> i64 {
+        let mut packed = i64::from(self.complevel);
+        if self.complevel > 0 {
+            if let Some(i) = ALL_COMPLIBS.iter().position(|&c| c == self.complib.name()) {
+                packed |= ((i + 1) as i64) << 8;
+            }
+        }
+        if self.shuffle {
+            packed |= 0x1 << 16;
+        }
+        if self.bitshuffle {
+            packed |= 0x8 << 16;
+        }
+        packed
+    }
+
+    /// Reads PyTables' packed `FILTERS` value (`None` for a library outcore does not write).
+    pub fn unpack(packed: i64) -> Option<Filters> {
+        let complevel = (packed & 0xff) as u8;
+        let lib = ((packed >> 8) & 0xff) as usize;
+        let flags = (packed >> 16) & 0xff;
+        let complib = if complevel == 0 || lib == 0 {
+            Complib::Zlib
+        } else {
+            match ALL_COMPLIBS.get(lib - 1).copied()? {
+                "blosc:blosclz" => Complib::Blosc,
+                name => name.parse().ok()?,
+            }
+        };
+        Some(Filters { complevel, complib, shuffle: flags & 0x1 != 0, bitshuffle: flags & 0x8 != 0 })
+    }
+
     pub(crate) fn pipeline(&self) -> Vec<Filter> {
         if self.complevel == 0 {
             return Vec::new();
@@ -51,7 +120,13 @@ impl Filters {
         let level = self.complevel.min(9);
         let blosc = |codec| {
             // Blosc shuffles inside its own frames, as PyTables' blosc filter does.
-            let shuffle = if self.shuffle { BloscShuffle::Byte } else { BloscShuffle::None };
+            let shuffle = if self.bitshuffle {
+                BloscShuffle::Bit
+            } else if self.shuffle {
+                BloscShuffle::Byte
+            } else {
+                BloscShuffle::None
+            };
             vec![Filter::Blosc(codec, level, shuffle)]
         };
         match self.complib {
@@ -150,6 +225,66 @@ impl File {
         Ok(())
     }
 
+    /// The filters a new node at `path` inherits, as PyTables: the nearest enclosing group's
+    /// `FILTERS` attribute, up to the root.
+    pub fn inherited_filters(&self, path: &str) -> Option<Filters> {
+        let mut parent = path.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p }).to_string();
+        loop {
+            let g = self.group(&parent).ok()?;
+            if let Some((_, v)) = g.attrs().ok()?.into_iter().find(|(k, _)| k == "FILTERS") {
+                return v.as_i64().and_then(Filters::unpack);
+            }
+            if parent == "/" {
+                return None;
+            }
+            parent = parent.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p }).to_string();
+        }
+    }
+
+    /// Sets the filters a group's new leaves (and subgroups) inherit, as PyTables' `FILTERS`.
+    pub fn set_group_filters(&self, group: &str, filters: &Filters) -> Result<()> {
+        let g = if group == "/" { self.h5().as_group() } else { self.h5().group(group) }
+            .map_err(|e| self.werr(group, e))?;
+        if g.attr_names().map_err(|e| self.werr(group, e))?.iter().any(|n| n == "FILTERS") {
+            g.delete_attr("FILTERS").map_err(|e| self.werr(group, e))?;
+        }
+        let a = g.new_attr::<i64>().create("FILTERS").map_err(|e| self.werr(group, e))?;
+        a.write_scalar(&filters.pack()).map_err(|e| self.werr(group, e))
+    }
+
+    /// Sets an attribute of a node (a group or a leaf) to a number or a string.
+    pub fn set_attr(&self, node: &str, name: &str, value: &AttrValue) -> Result<()> {
+        if self.mode() == crate::file::Mode::Read {
+            return Err(self.werr(node, "the file is open read-only (mode r)"));
+        }
+        if !self.node_exists(node) {
+            return Err(Error::NoNode { file: self.path().to_path_buf(), node: node.to_string() });
+        }
+        fn loc_of(l: &hdf5::Location) -> hdf5::Location {
+            l.clone()
+        }
+        let loc: hdf5::Location = if node == "/" {
+            self.h5().as_group().map(|g| loc_of(&g))
+        } else if let Ok(g) = self.h5().group(node) {
+            Ok(loc_of(&g))
+        } else {
+            self.h5().dataset(node).map(|d| loc_of(&d))
+        }
+        .map_err(|e| self.werr(node, e))?;
+        if loc.attr_names().map_err(|e| self.werr(node, e))?.iter().any(|n| n == name) {
+            loc.delete_attr(name).map_err(|e| self.werr(node, e))?;
+        }
+        let r = match value {
+            AttrValue::Str(s) => write_str_attr(&loc, name, s),
+            AttrValue::Int(v) => loc.new_attr::<i64>().create(name).and_then(|a| a.write_scalar(v)),
+            AttrValue::UInt(v) => loc.new_attr::<u64>().create(name).and_then(|a| a.write_scalar(v)),
+            AttrValue::Float(v) => loc.new_attr::<f64>().create(name).and_then(|a| a.write_scalar(v)),
+            AttrValue::Bool(v) => loc.new_attr::<bool>().create(name).and_then(|a| a.write_scalar(v)),
+            other => return Err(self.werr(node, format!("cannot store {other:?} as an attribute"))),
+        };
+        r.map_err(|e| self.werr(node, e))
+    }
+
     /// Creates a group with a title.
     pub fn create_group(&self, parent: &str, name: &str, title: &str) -> Result<Group> {
         let path = join(parent, name);
@@ -189,8 +324,10 @@ impl File {
             }
             b = b.chunk(c.to_vec());
         }
-        if let Some(f) = filters {
-            b = b.set_filters(&f.pipeline());
+        if let Some(f) = filters.copied().or_else(|| self.inherited_filters(path)) {
+            if chunk.is_some() {
+                b = b.set_filters(&f.pipeline());
+            }
         }
         let ds = b.create(path).map_err(|e| self.werr(path, e))?;
         if !data.is_empty() {
@@ -211,11 +348,13 @@ impl File {
         title: &str,
     ) -> Result<Leaf> {
         let path = join(parent, name);
-        let rule = crate::chunks::array_chunkshape(
-            data.shape(),
-            data.shape().first().copied().unwrap_or(1) as u64,
-            std::mem::size_of::<T>(),
-        );
+        // PyTables' rule, clamped to the (fixed) shape.
+        let expected = data.shape().first().copied().unwrap_or(1) as u64;
+        let rule: Vec<usize> = crate::chunks::array_chunkshape(data.shape(), expected, std::mem::size_of::<T>())
+            .iter()
+            .zip(data.shape())
+            .map(|(&c, &d)| c.min(d.max(1)))
+            .collect();
         let ds = self.create_leaf(&path, data, Some(chunk.unwrap_or(&rule)), filters, false)?;
         for (k, v) in [("CLASS", "CARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
             write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;

@@ -236,8 +236,9 @@ fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
     {
         let f = File::open(&path, Mode::Write).expect("creates");
         f.create_group("/", "grp", "A group").expect("group");
-        let zlib = Filters { complevel: 5, complib: Complib::Zlib, shuffle: true };
-        let lz4 = Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true };
+        f.set_group_filters("/grp", &Filters::zlib(6)).expect("group filters");
+        let zlib = Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false };
+        let lz4 = Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true, bitshuffle: false };
         f.create_carray("/", "a", a.view(), Some(&[1000]), Some(&zlib), "a carray").expect("carray");
         let earr = f
             .create_earray("/grp", "e", e.slice(ndarray::s![..40, ..]), Some(&[16, 3]), 100, Some(&lz4), "an earray")
@@ -281,6 +282,7 @@ fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
     assert_eq!(seen["/"]["class"], "RootGroup");
     assert_eq!(seen["/grp"]["class"], "Group");
     assert_eq!(seen["/grp"]["title"], "A group");
+    assert_eq!(seen["/grp"]["filters"], "zlib/6/1");
     assert_eq!(seen["/a"]["class"], "CArray");
     assert_eq!(seen["/a"]["title"], "a carray");
     assert_eq!(seen["/a"]["sum"], a.sum());
@@ -334,7 +336,8 @@ fn tables_are_written_appended_read_by_rows_and_read_by_pytables() {
     let path = dir.path().join("table.h5");
     {
         let f = File::open(&path, Mode::Write).expect("creates");
-        let zlib = outcore_h5::Filters { complevel: 3, complib: outcore_h5::Complib::Zlib, shuffle: true };
+        let zlib =
+            outcore_h5::Filters { complevel: 3, complib: outcore_h5::Complib::Zlib, shuffle: true, bitshuffle: false };
         let ours = f.create_table("/", "t", &layout, 1000, None, Some(&zlib), "our table").expect("table");
         assert_eq!(ours.chunk_shape(), Some(vec![outcore_h5::chunks::table_chunk_rows(1000, size as u64) as usize]));
         ours.append_records(&records[..600 * size]).expect("append");
@@ -403,10 +406,10 @@ fn chunks_encoded_on_workers_and_written_raw_read_back_everywhere() {
     let lzf_file = File::open(dir.path().join("lzf.h5"), Mode::Write).expect("creates");
     for (name, filters) in [
         ("none", None),
-        ("zlib", Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true })),
-        ("lz4", Some(Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true })),
-        ("zstd", Some(Filters { complevel: 3, complib: Complib::BloscZstd, shuffle: false })),
-        ("lzf", Some(Filters { complevel: 5, complib: Complib::Lzf, shuffle: true })),
+        ("zlib", Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false })),
+        ("lz4", Some(Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true, bitshuffle: false })),
+        ("zstd", Some(Filters { complevel: 3, complib: Complib::BloscZstd, shuffle: false, bitshuffle: false })),
+        ("lzf", Some(Filters { complevel: 5, complib: Complib::Lzf, shuffle: true, bitshuffle: false })),
     ] {
         // Create the CArray empty (zeros), then write every chunk raw.
         let zeros = Array1::<f64>::zeros(n);
@@ -442,4 +445,70 @@ fn chunks_encoded_on_workers_and_written_raw_read_back_everywhere() {
         let got = seen[format!("/{name}")]["sum"].as_f64().expect("sum");
         assert!((got - sum).abs() < 1e-9, "{name}: {got} vs {sum}");
     }
+}
+
+#[test]
+fn filters_pack_as_pytables_and_are_inherited() {
+    use outcore_h5::{AttrValue, Complib, Filters, Node};
+    // The packed values PyTables 3.11 computes for these filters.
+    assert_eq!(Filters::zlib(5).pack(), 65797);
+    let lz4 = Filters { complevel: 9, complib: Complib::BloscLz4, shuffle: false, bitshuffle: true };
+    assert_eq!(lz4.pack(), 526089);
+    assert_eq!(Filters::unpack(526089), Some(lz4));
+    assert_eq!(Filters::unpack(65797), Some(Filters::zlib(5)));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("inherit.h5");
+    let f = File::open(&path, Mode::Write).expect("creates");
+    f.create_group("/", "g", "").expect("group");
+    f.create_group("/g", "h", "").expect("group");
+    f.set_group_filters("/g", &Filters::zlib(4)).expect("filters");
+    assert_eq!(f.inherited_filters("/g/h/x"), Some(Filters::zlib(4)));
+    let leaf = f.create_carray("/g/h", "x", ndarray::Array1::<f64>::zeros(100).view(), None, None, "").expect("carray");
+    let codecs = leaf.decoder().expect("decoder").codecs;
+    assert!(
+        codecs.contains(&outcore_h5::Codec::Deflate) && codecs.contains(&outcore_h5::Codec::Shuffle(8)),
+        "{codecs:?}"
+    );
+    // Attributes of every kind, and natural naming.
+    for (name, v) in [
+        ("i", AttrValue::Int(-3)),
+        ("u", AttrValue::UInt(7)),
+        ("x", AttrValue::Float(2.5)),
+        ("s", AttrValue::Str("hello".into())),
+        ("e", AttrValue::Str(String::new())),
+        ("b", AttrValue::Bool(true)),
+    ] {
+        f.set_attr("/g/h/x", name, &v).expect("set");
+        let got = f
+            .leaf("/g/h/x")
+            .expect("leaf")
+            .attrs()
+            .expect("attrs")
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v);
+        let want = if name == "b" { AttrValue::Int(1) } else { v };
+        assert!(got == Some(want.clone()) || (name == "b" && got == Some(AttrValue::Bool(true))), "{name}: {got:?}");
+    }
+    assert!(f.set_attr("/nope", "a", &AttrValue::Int(1)).is_err());
+    let g = f.group("/g").expect("group");
+    assert!(matches!(g.child("h"), Ok(Node::Group(_))));
+    assert!(matches!(f.group("/g/h").expect("group").child("x"), Ok(Node::Leaf(_))));
+    assert!(g.child("zz").is_err());
+}
+
+#[test]
+fn typed_reads_convert_or_name_the_mismatch() {
+    let f = File::open(fixture("arrays.h5"), Mode::Read).expect("opens");
+    let a = f.leaf("/c_zlib_i32").expect("leaf").read_array::<i64>().expect("int32 → int64");
+    assert_eq!(a.len(), 10_007);
+    let m = f.leaf("/plain").expect("leaf").read_array::<f64>().expect("reads");
+    assert_eq!(m.shape(), &[3, 4]);
+    assert_eq!(m.sum(), 66.0);
+    let t = File::open(fixture("tables.h5"), Mode::Read).expect("opens");
+    let e = t.leaf("/t").expect("leaf").read_array::<f64>().expect_err("records are not numbers");
+    assert!(e.to_string().contains("/t") && e.to_string().contains("tables.h5"), "{e}");
+    let fields: Vec<String> = t.leaf("/t").expect("leaf").attrs().expect("attrs").into_iter().map(|(k, _)| k).collect();
+    assert!(fields.contains(&"FIELD_0_FILL".to_string()));
 }
