@@ -453,6 +453,25 @@ impl Leaf {
         Ok(())
     }
 
+    /// One element of the dataset's fill value, in its own type (zeros when none is set).
+    pub fn fill_bytes(&self, elem_size: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; elem_size];
+        let Ok(dtype) = self.ds.dtype() else { return buf };
+        hdf5::sync::sync(|| {
+            // Safety: `buf` holds one element of the dataset's type; the plist is closed here.
+            unsafe {
+                let dcpl = hdf5_sys::h5d::H5Dget_create_plist(self.ds.id());
+                if dcpl >= 0 {
+                    if hdf5_sys::h5p::H5Pget_fill_value(dcpl, dtype.id(), buf.as_mut_ptr().cast()) < 0 {
+                        buf.iter_mut().for_each(|b| *b = 0);
+                    }
+                    hdf5_sys::h5p::H5Pclose(dcpl);
+                }
+            }
+        });
+        buf
+    }
+
     /// The values as an ndarray of `T` (HDF5 converts between numeric types; a type it cannot
     /// convert to, such as a number from a record, is an error naming the node).
     pub fn read_array<T: hdf5::H5Type>(&self) -> Result<ndarray::ArrayD<T>> {
@@ -575,9 +594,10 @@ impl Leaf {
                     .map_err(|e| chunk_err(e.to_string()))
                 },
             )?;
+            let fill = self.fill_bytes(layout_size);
             for slot in slots {
                 if let Ok(Some(s)) = slot.into_inner() {
-                    init(s);
+                    fill_slot(init(s), &fill);
                 }
             }
             // Safety: every slot, and so every byte of `..bytes`, was initialised above.
@@ -648,14 +668,26 @@ impl Leaf {
         if let Some(e) = failed.into_inner().ok().flatten() {
             return Err(e);
         }
+        let fill = self.fill_bytes(layout_size);
         for slot in slots {
             if let Ok(Some(s)) = slot.into_inner() {
-                init(s);
+                fill_slot(init(s), &fill);
             }
         }
         // Safety: every slot, and so every byte of `..bytes`, was initialised above.
         unsafe { out.set_len(bytes) };
         Ok(out)
+    }
+}
+
+/// Repeats one element's fill bytes over a slot (chunks never written hold the fill value).
+fn fill_slot(slot: &mut [u8], fill: &[u8]) {
+    if fill.is_empty() || fill.iter().all(|&b| b == 0) {
+        return;
+    }
+    for e in slot.chunks_mut(fill.len()) {
+        let n = e.len();
+        e.copy_from_slice(&fill[..n]);
     }
 }
 

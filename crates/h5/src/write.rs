@@ -362,6 +362,43 @@ impl File {
         self.leaf(&path)
     }
 
+    /// Creates a CArray of `shape` whose elements start as `fill` (PyTables' `create_carray`
+    /// with an atom's default): chunks are stored only once written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_carray_filled<T: H5Type + Clone>(
+        &self,
+        parent: &str,
+        name: &str,
+        shape: &[usize],
+        chunk: Option<&[usize]>,
+        filters: Option<&Filters>,
+        fill: T,
+        title: &str,
+    ) -> Result<Leaf> {
+        let path = join(parent, name);
+        self.writable(&path)?;
+        self.mark_root()?;
+        let expected = shape.first().copied().unwrap_or(1) as u64;
+        let rule: Vec<usize> = crate::chunks::array_chunkshape(shape, expected, std::mem::size_of::<T>())
+            .iter()
+            .zip(shape)
+            .map(|(&c, &d)| c.min(d.max(1)))
+            .collect();
+        let chunk = chunk.unwrap_or(&rule);
+        if chunk.len() != shape.len() || chunk.contains(&0) {
+            return Err(self.werr(&path, format!("chunk shape {chunk:?} does not fit shape {shape:?}")));
+        }
+        let mut b = self.h5().new_dataset::<T>().shape(shape.to_vec()).chunk(chunk.to_vec()).fill_value(fill);
+        if let Some(f) = filters.copied().or_else(|| self.inherited_filters(&path)) {
+            b = b.set_filters(&f.pipeline());
+        }
+        let ds = b.create(path.as_str()).map_err(|e| self.werr(&path, e))?;
+        for (k, v) in [("CLASS", "CARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
+            write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
+        }
+        self.leaf(&path)
+    }
+
     /// Creates an EArray, extendable along its first dimension, holding `data` (which may
     /// have no rows yet). Without an explicit chunk shape, PyTables' rule picks one for
     /// `expected_rows`.

@@ -512,3 +512,37 @@ fn typed_reads_convert_or_name_the_mismatch() {
     let fields: Vec<String> = t.leaf("/t").expect("leaf").attrs().expect("attrs").into_iter().map(|(k, _)| k).collect();
     assert!(fields.contains(&"FIELD_0_FILL".to_string()));
 }
+
+#[test]
+fn carrays_with_a_fill_value_read_it_where_nothing_was_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fill.h5");
+    {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        let leaf = f
+            .create_carray_filled(
+                "/",
+                "c",
+                &[10_000],
+                Some(&[1000]),
+                Some(&outcore_h5::Filters::zlib(5)),
+                7.5f64,
+                "filled",
+            )
+            .expect("carray");
+        assert_eq!(leaf.fill_bytes(8), 7.5f64.to_le_bytes().to_vec());
+        // Write one chunk (rows 2000..3000) raw; the rest stays the fill value.
+        let chunk: Vec<u8> = (0..1000).flat_map(|i| f64::from(i).to_le_bytes()).collect();
+        let mut enc = Vec::new();
+        let mask = leaf.encoder().expect("encoder").encode(&chunk, &mut enc).expect("encodes");
+        leaf.write_raw_chunk(&[2000], mask, &enc).expect("writes");
+        assert_eq!(leaf.read_parallel().expect("raw"), leaf.read_bytes().expect("H5Dread"));
+        f.flush().expect("flush");
+    }
+    let f = File::open(&path, Mode::Read).expect("opens");
+    let leaf = f.leaf("/c").expect("leaf");
+    let values = leaf.read_parallel().expect("raw, read-only");
+    assert_eq!(values, leaf.read_bytes().expect("H5Dread"));
+    let v: Vec<f64> = values.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect();
+    assert_eq!((v[0], v[1999], v[2000], v[2999], v[3000]), (7.5, 7.5, 0.0, 999.0, 7.5));
+}
