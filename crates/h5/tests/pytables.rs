@@ -546,3 +546,33 @@ fn carrays_with_a_fill_value_read_it_where_nothing_was_written() {
     let v: Vec<f64> = values.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect();
     assert_eq!((v[0], v[1999], v[2000], v[2999], v[3000]), (7.5, 7.5, 0.0, 999.0, 7.5));
 }
+
+#[test]
+fn every_rust_element_type_round_trips() {
+    use ndarray::Array1;
+    use num_complex::{Complex32, Complex64};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = File::open(dir.path().join("types.h5"), Mode::Write).expect("creates");
+    macro_rules! round_trip {
+        ($($name:literal: $t:ty = $v:expr;)*) => {$(
+            let a: Array1<$t> = (0..5).map(|i| $v(i)).collect();
+            let leaf = f.create_carray("/", $name, a.view(), None, None, "").expect($name);
+            assert_eq!(leaf.read_array::<$t>().expect($name).into_raw_vec_and_offset().0, a.to_vec(), $name);
+        )*};
+    }
+    round_trip! {
+        "b": bool = |i: i32| i % 2 == 0;
+        "i8": i8 = |i: i32| -(i as i8);
+        "i16": i16 = |i: i32| i as i16 * -300;
+        "i32": i32 = |i: i32| i * -70_000;
+        "i64": i64 = |i: i32| i64::from(i) << 40;
+        "u8": u8 = |i: i32| i as u8 * 50;
+        "u16": u16 = |i: i32| i as u16 * 1000;
+        "u32": u32 = |i: i32| i as u32 * 1_000_000;
+        "u64": u64 = |i: i32| (i as u64) << 60;
+        "f32": f32 = |i: i32| i as f32 / 3.0;
+        "f64": f64 = |i: i32| f64::from(i) / 3.0;
+        "c64": Complex32 = |i: i32| Complex32::new(i as f32, -1.5);
+        "c128": Complex64 = |i: i32| Complex64::new(f64::from(i), 2.5);
+    }
+}
