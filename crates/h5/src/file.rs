@@ -387,13 +387,27 @@ impl Leaf {
         let rc = hdf5::sync::sync(|| {
             // Safety: `offset` has one entry per dimension; `buf` holds the chunk's stored size.
             unsafe {
-                hdf5_sys::h5d::H5Dread_chunk(
+                #[cfg(not(hdf5_2))]
+                let rc = hdf5_sys::h5d::H5Dread_chunk(
                     self.ds.id(),
                     hdf5_sys::h5p::H5P_DEFAULT,
                     offset.as_ptr(),
                     &mut mask,
                     buf.as_mut_ptr().cast(),
-                )
+                );
+                #[cfg(hdf5_2)]
+                let rc = {
+                    let mut size = buf.len();
+                    hdf5_sys::h5d::H5Dread_chunk(
+                        self.ds.id(),
+                        hdf5_sys::h5p::H5P_DEFAULT,
+                        offset.as_ptr(),
+                        &mut mask,
+                        buf.as_mut_ptr().cast(),
+                        &mut size,
+                    )
+                };
+                rc
             }
         });
         if rc < 0 {
