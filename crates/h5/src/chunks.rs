@@ -48,6 +48,12 @@ pub fn array_chunkshape(shape: &[usize], expected_rows: u64, itemsize: usize) ->
     chunk
 }
 
+/// PyTables' rule for a fixed-shape array (a CArray): never larger than the array.
+pub fn fixed_array_chunkshape(shape: &[usize], itemsize: usize) -> Vec<usize> {
+    let expected = shape.first().copied().unwrap_or(1) as u64;
+    array_chunkshape(shape, expected, itemsize).iter().zip(shape).map(|(&c, &d)| c.min(d.max(1))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,25 @@ impl Decoder {
         self.decode_into(raw, filter_mask, &mut scratch, out)
     }
 
+    /// Decodes one raw chunk into its place in a result: straight in when `slot` holds a whole
+    /// chunk, through `edge` for the last, partial one (only its first `slot.len()` bytes).
+    pub fn decode_to_slot(
+        &self,
+        raw: &[u8],
+        filter_mask: u32,
+        slot: &mut [u8],
+        scratch: &mut Vec<u8>,
+        edge: &mut Vec<u8>,
+    ) -> Result<()> {
+        if slot.len() == self.chunk_bytes {
+            return self.decode_into(raw, filter_mask, scratch, slot);
+        }
+        self.decode(raw, filter_mask, edge)?;
+        let n = slot.len().min(edge.len());
+        slot[..n].copy_from_slice(&edge[..n]);
+        Ok(())
+    }
+
     /// Decodes one raw chunk straight into `out`, which holds exactly one decoded chunk; the
     /// last filter writes into `out` itself, earlier ones into `scratch` (reused by the caller).
     pub fn decode_into(&self, raw: &[u8], filter_mask: u32, scratch: &mut Vec<u8>, out: &mut [u8]) -> Result<()> {

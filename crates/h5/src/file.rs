@@ -596,13 +596,7 @@ impl Leaf {
                     raw.resize(size, 0);
                     os_file.read_exact_at(raw, info.addr).map_err(|e| chunk_err(e.to_string()))?;
                     match slot {
-                        Some(slot) if slot.len() == decoder.chunk_bytes => {
-                            decoder.decode_into(raw, info.filter_mask, scratch, slot)
-                        }
-                        Some(slot) => decoder.decode(raw, info.filter_mask, edge).map(|()| {
-                            let n = slot.len().min(edge.len());
-                            slot[..n].copy_from_slice(&edge[..n]);
-                        }),
+                        Some(slot) => decoder.decode_to_slot(raw, info.filter_mask, slot, scratch, edge),
                         None => Ok(()),
                     }
                     .map_err(|e| chunk_err(e.to_string()))
@@ -641,14 +635,7 @@ impl Leaf {
                 |(scratch, edge), (idx, mask, raw)| {
                     let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take())).map(init);
                     let result = match slot {
-                        // A whole chunk decodes straight into its place; the edge chunk via a buffer.
-                        Some(slot) if slot.len() == decoder.chunk_bytes => {
-                            decoder.decode_into(&raw, mask, scratch, slot)
-                        }
-                        Some(slot) => decoder.decode(&raw, mask, edge).map(|()| {
-                            let n = slot.len().min(edge.len());
-                            slot[..n].copy_from_slice(&edge[..n]);
-                        }),
+                        Some(slot) => decoder.decode_to_slot(&raw, mask, slot, scratch, edge),
                         None => Ok(()),
                     };
                     let result = result.map_err(|e| Error::Chunk {

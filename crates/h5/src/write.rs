@@ -348,13 +348,7 @@ impl File {
         title: &str,
     ) -> Result<Leaf> {
         let path = join(parent, name);
-        // PyTables' rule, clamped to the (fixed) shape.
-        let expected = data.shape().first().copied().unwrap_or(1) as u64;
-        let rule: Vec<usize> = crate::chunks::array_chunkshape(data.shape(), expected, std::mem::size_of::<T>())
-            .iter()
-            .zip(data.shape())
-            .map(|(&c, &d)| c.min(d.max(1)))
-            .collect();
+        let rule = crate::chunks::fixed_array_chunkshape(data.shape(), std::mem::size_of::<T>());
         let ds = self.create_leaf(&path, data, Some(chunk.unwrap_or(&rule)), filters, false)?;
         for (k, v) in [("CLASS", "CARRAY"), ("TITLE", title), ("VERSION", "1.1")] {
             write_str_attr(&ds, k, v).map_err(|e| self.werr(&path, e))?;
@@ -378,12 +372,7 @@ impl File {
         let path = join(parent, name);
         self.writable(&path)?;
         self.mark_root()?;
-        let expected = shape.first().copied().unwrap_or(1) as u64;
-        let rule: Vec<usize> = crate::chunks::array_chunkshape(shape, expected, std::mem::size_of::<T>())
-            .iter()
-            .zip(shape)
-            .map(|(&c, &d)| c.min(d.max(1)))
-            .collect();
+        let rule = crate::chunks::fixed_array_chunkshape(shape, std::mem::size_of::<T>());
         let chunk = chunk.unwrap_or(&rule);
         if chunk.len() != shape.len() || chunk.contains(&0) {
             return Err(self.werr(&path, format!("chunk shape {chunk:?} does not fit shape {shape:?}")));
