@@ -344,6 +344,11 @@ impl Encoder {
         Encoder { stages, chunk_bytes }
     }
 
+    /// Whether encoding leaves the bytes as they are (no filters).
+    pub fn is_identity(&self) -> bool {
+        self.stages.is_empty()
+    }
+
     /// Encodes one whole chunk into `out`; returns the filter mask to store with it (a bit
     /// set for an optional filter that could not shrink the data, as HDF5 does).
     pub fn encode(&self, chunk: &[u8], out: &mut Vec<u8>) -> Result<u32> {

@@ -94,10 +94,17 @@ pub struct Group {
 }
 
 /// A dataset: a Table, an Array of some kind, or a plain HDF5 dataset.
+#[derive(Clone)]
 pub struct Leaf {
     ds: hdf5::Dataset,
     file: PathBuf,
     path: String,
+}
+
+impl std::fmt::Debug for Leaf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Leaf({}:{})", self.file.display(), self.path)
+    }
 }
 
 fn is_hdf5(path: &Path) -> bool {
@@ -309,6 +316,10 @@ impl Leaf {
 
     pub(crate) fn node_err(&self, e: impl std::fmt::Display) -> Error {
         self.err(e)
+    }
+
+    pub(crate) fn file_ref(&self) -> &Path {
+        &self.file
     }
 
     pub(crate) fn dataset(&self) -> &hdf5::Dataset {

@@ -31,6 +31,7 @@ mod codec;
 mod error;
 mod file;
 mod layout;
+mod rows;
 mod table;
 mod write;
 
@@ -39,4 +40,5 @@ pub use codec::{Codec, Decoder, Encoder};
 pub use error::{Error, Result};
 pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, NodeInfo};
 pub use layout::{Field, Kind, Layout};
+pub use table::Column;
 pub use write::{Complib, Filters};

@@ -302,3 +302,46 @@ impl File {
         Error::Node { file: self.path().to_path_buf(), node: node.to_string(), msg: e.to_string() }
     }
 }
+
+/// One column of a table: a top-level or nested field (`"location/lat"`), located in the
+/// packed record.
+#[derive(Clone)]
+pub struct Column {
+    pub table: Leaf,
+    /// The field's `/`-separated path.
+    pub path: String,
+    /// Its byte offset in a record.
+    pub offset: usize,
+    pub kind: Kind,
+    /// The size of a whole record.
+    pub record_size: usize,
+}
+
+impl Leaf {
+    /// A column of this table by its path; an unknown name is an error listing the columns.
+    pub fn col(&self, path: &str) -> Result<Column> {
+        let layout = self.layout()?;
+        if !matches!(layout.kind, Kind::Record(_)) {
+            return Err(self.node_err("is not a table (its values are not records)"));
+        }
+        match layout.field(path) {
+            Some((offset, kind)) if !matches!(kind, Kind::Record(_)) => Ok(Column {
+                table: self.clone(),
+                path: path.to_string(),
+                offset,
+                kind: kind.clone(),
+                record_size: layout.size,
+            }),
+            Some(_) => Err(self.node_err(format!(
+                "`{path}` is a group of columns; name one of its fields: {}",
+                layout
+                    .columns()
+                    .into_iter()
+                    .filter(|c| c.starts_with(&format!("{path}/")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            None => Err(self.node_err(format!("no column `{path}` (columns: {})", layout.columns().join(", ")))),
+        }
+    }
+}

@@ -191,7 +191,7 @@ fn bad_input_gives_clear_errors() {
     let e = File::open_str(fixture("tables.h5"), "rw").err().expect("error");
     assert!(matches!(e, Error::Mode { .. }), "{e}");
     let f = File::open(fixture("tables.h5"), Mode::Read).expect("opens");
-    let e = f.leaf("/nope").err().expect("error");
+    let e = f.leaf("/nope").expect_err("error");
     assert!(e.to_string().contains("/nope") && e.to_string().contains("tables.h5"), "{e}");
     assert!(f.leaf("/grp").is_err(), "a group is not a leaf");
 }

@@ -1,0 +1,181 @@
+//! What the chunk streamer needs from a leaf: chunks located by their coordinates, the byte
+//! order of its values, rows written anywhere (hyperslabs) and extendable leaves grown.
+
+use std::path::Path;
+
+use hdf5_sys::h5::hsize_t;
+use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread, H5Dwrite};
+use hdf5_sys::h5p::H5P_DEFAULT;
+use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
+use hdf5_sys::h5t::{H5T_order_t, H5Tclose, H5Tget_order};
+
+use crate::error::Result;
+use crate::file::{ChunkInfo, Leaf};
+
+impl Leaf {
+    /// The file this leaf lives in.
+    pub fn file_path(&self) -> &Path {
+        self.file_ref()
+    }
+
+    /// Whether the file is open read-only (its chunks cannot move while it is read).
+    pub fn read_only(&self) -> bool {
+        self.dataset().file().is_ok_and(|f| f.is_read_only())
+    }
+
+    /// The chunk whose first element is at `offset` (a point of the chunk grid), or `None`
+    /// when it was never written (it reads as the fill value).
+    pub fn chunk_at(&self, offset: &[u64]) -> Result<Option<ChunkInfo>> {
+        let coords: Vec<hsize_t> = offset.to_vec();
+        let mut mask: u32 = 0;
+        let mut addr: hdf5_sys::h5::haddr_t = 0;
+        let mut size: hsize_t = 0;
+        let rc = hdf5::sync::sync(|| {
+            // Safety: `coords` has one entry per dimension; the outputs are plain integers.
+            unsafe {
+                hdf5_sys::h5d::H5Dget_chunk_info_by_coord(
+                    self.dataset().id(),
+                    coords.as_ptr(),
+                    &mut mask,
+                    &mut addr,
+                    &mut size,
+                )
+            }
+        });
+        if rc < 0 {
+            return Err(self.node_err(format!("cannot locate the chunk at {offset:?}")));
+        }
+        if addr == hdf5_sys::h5::HADDR_UNDEF || size == 0 {
+            return Ok(None);
+        }
+        Ok(Some(ChunkInfo { offset: offset.to_vec(), filter_mask: mask, addr, size }))
+    }
+
+    /// Whether the leaf's numbers are stored in the other byte order than this machine's
+    /// (records are checked member by member elsewhere; this is for atomic types).
+    pub fn swapped(&self) -> bool {
+        let id = self.dataset().id();
+        let order = hdf5::sync::sync(|| {
+            // Safety: the type id is closed right after its order is read.
+            unsafe {
+                let ty = H5Dget_type(id);
+                if ty < 0 {
+                    return H5T_order_t::H5T_ORDER_ERROR;
+                }
+                let o = H5Tget_order(ty);
+                H5Tclose(ty);
+                o
+            }
+        });
+        let native = if cfg!(target_endian = "little") { H5T_order_t::H5T_ORDER_LE } else { H5T_order_t::H5T_ORDER_BE };
+        matches!(order, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && order != native
+    }
+
+    /// Reads `n` rows at `start, start + step, ...` through the library, in the dataset's own
+    /// element type, packed.
+    pub fn read_rows(&self, start: usize, step: usize, n: usize) -> Result<Vec<u8>> {
+        let elem = self.layout()?.size;
+        let inner: usize = self.shape().iter().skip(1).product();
+        let mut buf = vec![0u8; n * inner * elem];
+        self.rows_io(start, step, n, buf.as_mut_ptr(), false)?;
+        Ok(buf)
+    }
+
+    /// Writes `n` rows at `start, start + step, ...` from `bytes` (the rows packed, in the
+    /// dataset's own element type), through the library: for rows that do not fill whole
+    /// chunks, which it reads, merges and writes back.
+    pub fn write_rows(&self, start: usize, step: usize, n: usize, bytes: &[u8]) -> Result<()> {
+        let shape = self.shape();
+        let elem = self.layout()?.size;
+        let inner: usize = shape.iter().skip(1).product();
+        if n == 0 {
+            return Ok(());
+        }
+        let last = start + (n - 1) * step.max(1);
+        if shape.is_empty() || last >= shape[0] || bytes.len() != n * inner * elem {
+            return Err(self.node_err(format!(
+                "cannot write {n} rows from row {start} (step {step}) into shape {shape:?} from {} bytes",
+                bytes.len()
+            )));
+        }
+        self.rows_io(start, step, n, bytes.as_ptr().cast_mut(), true)
+    }
+
+    fn rows_io(&self, start: usize, step: usize, n: usize, buf: *mut u8, write: bool) -> Result<()> {
+        let shape = self.shape();
+        if n == 0 {
+            return Ok(());
+        }
+        if shape.is_empty() || start + (n - 1) * step.max(1) >= shape[0] {
+            return Err(self.node_err(format!("rows {start}.. (step {step}, {n} rows) are outside shape {shape:?}")));
+        }
+        let id = self.dataset().id();
+        let rc = hdf5::sync::sync(|| {
+            // Safety: `buf` holds exactly the selected elements in the dataset's own type;
+            // every id opened here is closed here.
+            unsafe {
+                let ty = H5Dget_type(id);
+                let fspace = H5Dget_space(id);
+                let mut mdims: Vec<hsize_t> = shape.iter().map(|&d| d as hsize_t).collect();
+                mdims[0] = n as hsize_t;
+                let mspace = H5Screate_simple(mdims.len() as i32, mdims.as_ptr(), std::ptr::null());
+                let mut fstart = vec![0 as hsize_t; shape.len()];
+                fstart[0] = start as hsize_t;
+                let mut fstride = vec![1 as hsize_t; shape.len()];
+                fstride[0] = step.max(1) as hsize_t;
+                let mut rc = H5Sselect_hyperslab(
+                    fspace,
+                    H5S_seloper_t::H5S_SELECT_SET,
+                    fstart.as_ptr(),
+                    fstride.as_ptr(),
+                    mdims.as_ptr(),
+                    std::ptr::null(),
+                );
+                if rc >= 0 {
+                    rc = if write {
+                        H5Dwrite(id, ty, mspace, fspace, H5P_DEFAULT, buf.cast_const().cast())
+                    } else {
+                        H5Dread(id, ty, mspace, fspace, H5P_DEFAULT, buf.cast())
+                    };
+                }
+                H5Sclose(mspace);
+                H5Sclose(fspace);
+                H5Tclose(ty);
+                rc
+            }
+        });
+        if rc < 0 {
+            let what = if write { "H5Dwrite" } else { "H5Dread" };
+            return Err(self.node_err(format!("{what} of {n} rows at row {start} failed")));
+        }
+        Ok(())
+    }
+
+    /// Grows (or shrinks) an extendable leaf's first dimension to `rows`.
+    pub fn resize_rows(&self, rows: usize) -> Result<()> {
+        let mut shape = self.shape();
+        if shape.is_empty() {
+            return Err(self.node_err("a scalar has no rows"));
+        }
+        shape[0] = rows;
+        self.dataset().resize(shape).map_err(|e| self.node_err(e))
+    }
+}
+
+impl Leaf {
+    /// Flushes the file this leaf lives in (a no-op for read-only files).
+    pub fn flush_file(&self) -> Result<()> {
+        if self.read_only() {
+            return Ok(());
+        }
+        let f = self.dataset().file().map_err(|e| self.node_err(e))?;
+        f.flush().map_err(|e| self.node_err(e))
+    }
+
+    /// Whether two handles name the same dataset of the same file.
+    pub fn same_dataset(&self, other: &Leaf) -> bool {
+        self.path() == other.path()
+            && (self.file_path() == other.file_path()
+                || std::fs::canonicalize(self.file_path()).ok() == std::fs::canonicalize(other.file_path()).ok())
+    }
+}
