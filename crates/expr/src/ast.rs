@@ -45,6 +45,30 @@ pub enum UnaryOp {
 }
 
 impl Expr {
+    /// The variable names the expression reads, in order of first appearance.
+    pub fn names(&self) -> Vec<String> {
+        fn walk(e: &Expr, out: &mut Vec<String>) {
+            match &e.kind {
+                ExprKind::Name(n) if !out.contains(n) => out.push(n.clone()),
+                ExprKind::Unary(_, x) => walk(x, out),
+                ExprKind::Binary(_, l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                ExprKind::Call { args, axis, .. } => {
+                    args.iter().for_each(|a| walk(a, out));
+                    if let Some(a) = axis {
+                        walk(a, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// The tree with every span set to zero, to compare trees from different texts.
     pub fn without_spans(&self) -> Expr {
         let kind = match &self.kind {

@@ -136,7 +136,7 @@ pub enum OutMut<'a> {
 }
 
 impl OutMut<'_> {
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         match self {
             OutMut::Bool(v) => v.len(),
             OutMut::Int32(v) => v.len(),
@@ -147,7 +147,11 @@ impl OutMut<'_> {
         }
     }
 
-    fn dtype(&self) -> DType {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn dtype(&self) -> DType {
         match self {
             OutMut::Bool(_) => DType::Bool,
             OutMut::Int32(_) => DType::Int32,
@@ -171,7 +175,7 @@ pub enum Owned {
 }
 
 impl Owned {
-    fn zeros(d: DType, n: usize) -> Result<Owned, VmError> {
+    pub fn zeros(d: DType, n: usize) -> Result<Owned, VmError> {
         Ok(match d {
             DType::Bool => Owned::Bool(vec![false; n]),
             DType::Int32 => Owned::Int32(vec![0; n]),
@@ -183,7 +187,7 @@ impl Owned {
         })
     }
 
-    fn as_out(&mut self) -> OutMut<'_> {
+    pub fn as_out(&mut self) -> OutMut<'_> {
         match self {
             Owned::Bool(v) => OutMut::Bool(v),
             Owned::Int32(v) => OutMut::Int32(v),
@@ -194,7 +198,7 @@ impl Owned {
         }
     }
 
-    fn from_value(v: &Value) -> Result<Owned, VmError> {
+    pub fn from_value(v: &Value) -> Result<Owned, VmError> {
         Ok(match *v {
             Value::Bool(x) => Owned::Bool(vec![x]),
             Value::Int32(x) => Owned::Int32(vec![x]),
@@ -531,7 +535,7 @@ impl<'p> Worker<'p> {
 
     /// Runs stage `s` over a block of `n` elements; the stage's value is left in `dst` if
     /// given (it must hold `n` elements of the stage's type), else in its register.
-    fn run_stage(
+    pub(crate) fn run_stage(
         &mut self,
         s: usize,
         inputs: &[BlockIn<'_>],
@@ -589,7 +593,7 @@ fn copy_result(result: Operand, dtype: DType, out: &mut OutMut<'_>, env: &Env<'_
 
 /// How one input reaches a stage's blocks.
 #[derive(Clone, Debug)]
-enum Feed<'a> {
+pub(crate) enum Feed<'a> {
     Scalar(&'a Value),
     /// Same shape as the stage: blocks are subslices.
     Direct(Col<'a>),
@@ -624,7 +628,8 @@ fn broadcast_shapes(shapes: &[(&str, &[usize])]) -> Result<Vec<usize>, VmError> 
     Ok(out)
 }
 
-fn stage_inputs(p: &Program, s: usize) -> Vec<usize> {
+/// The inputs stage `s` reads.
+pub fn stage_inputs(p: &Program, s: usize) -> Vec<usize> {
     let stage = &p.stages[s];
     let mut used: Vec<usize> = Vec::new();
     let mut add = |o: Operand| {
@@ -641,7 +646,7 @@ fn stage_inputs(p: &Program, s: usize) -> Vec<usize> {
     used
 }
 
-fn feeds<'a>(args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option<Feed<'a>>> {
+pub(crate) fn feeds<'a>(args: &'a [Arg<'a>], used: &[usize], shape: &[usize]) -> Vec<Option<Feed<'a>>> {
     let mut feeds: Vec<Option<Feed<'a>>> = vec![None; args.len()];
     for &i in used {
         feeds[i] = Some(match &args[i] {
@@ -758,16 +763,16 @@ fn slice_col<'a>(col: &Col<'a>, start: usize, n: usize) -> Col<'a> {
 
 /// One stage's evaluation plan: its inputs' feeds over its broadcast shape, and the values
 /// of the stages before it.
-struct Plan<'a> {
-    stage: usize,
-    feeds: Vec<Option<Feed<'a>>>,
-    shape: &'a [usize],
-    stage_values: &'a [Value],
+pub(crate) struct Plan<'a> {
+    pub(crate) stage: usize,
+    pub(crate) feeds: Vec<Option<Feed<'a>>>,
+    pub(crate) shape: &'a [usize],
+    pub(crate) stage_values: &'a [Value],
 }
 
 impl Plan<'_> {
     /// Runs the stage for the block `start..start + n`, gathering broadcast inputs first.
-    fn block(&self, w: &mut Worker<'_>, start: usize, n: usize, dst: Option<&mut OutMut<'_>>) {
+    pub(crate) fn block(&self, w: &mut Worker<'_>, start: usize, n: usize, dst: Option<&mut OutMut<'_>>) {
         for (i, f) in self.feeds.iter().enumerate() {
             if let Some(Feed::Broadcast { col, strides }) = f {
                 gather(col, strides, self.shape, start, n, &mut w.gathered[i]);
@@ -793,7 +798,7 @@ impl Plan<'_> {
 
 // ---- whole evaluations -------------------------------------------------------------------
 
-fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
+pub(crate) fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
     if args.len() != p.inputs.len() {
         return Err(VmError::InputCount { expected: p.inputs.len(), got: args.len() });
     }
@@ -839,7 +844,23 @@ fn validate(p: &Program, args: &[Arg<'_>]) -> Result<(), VmError> {
     Ok(())
 }
 
-fn stage_shape(p: &Program, args: &[Arg<'_>], s: usize) -> Result<(Vec<usize>, Vec<usize>), VmError> {
+/// The broadcast shape of stage `s` for inputs of these shapes (`None` for a scalar), before
+/// any values exist.
+pub fn stage_shape_of(p: &Program, shapes: &[Option<Vec<usize>>], s: usize) -> Result<Vec<usize>, VmError> {
+    let mut used = stage_inputs(p, s);
+    if s == p.stages.len() - 1 {
+        for &i in &p.shape_inputs {
+            if !used.contains(&(i as usize)) {
+                used.push(i as usize);
+            }
+        }
+    }
+    let named: Vec<(&str, &[usize])> =
+        used.iter().filter_map(|&i| shapes.get(i)?.as_deref().map(|sh| (p.inputs[i].name.as_str(), sh))).collect();
+    broadcast_shapes(&named)
+}
+
+pub(crate) fn stage_shape(p: &Program, args: &[Arg<'_>], s: usize) -> Result<(Vec<usize>, Vec<usize>), VmError> {
     let used = stage_inputs(p, s);
     let mut shaping = used.clone();
     if s == p.stages.len() - 1 {
@@ -993,23 +1014,6 @@ fn elementwise(
     }
 }
 
-macro_rules! define_reduce_dispatch {
-    ($( $(#[doc = $doc:literal])* $name:ident = $cat:ident($kop:ident) $tin:ident -> $tout:ident; )*) => {
-        /// Calls `$arm!(element type, reducer)` for a reduction instruction.
-        macro_rules! reduce_dispatch {
-            ($op:expr, $arm:ident) => {
-                match $op {
-                    $( Op::$name => reduce_dispatch!(@$cat $arm, $tin, $kop), )*
-                }
-            };
-            (@Reduce $arm:ident, $t:ident, $k:ident) => { $arm!($t, reduce::$k) };
-            (@$other:ident $arm:ident, $t:ident, $k:ident) => { Err(VmError::BytesResult) };
-        }
-    };
-}
-
-for_each_op!(define_reduce_dispatch);
-
 /// A full reduction over stage `s`: per-block unit partials, in order, then a pairwise tree.
 fn reduce_stage(
     p: &Prepared,
@@ -1058,7 +1062,7 @@ fn reduce_typed<T: Elem, R: Reducer<T>>(
     Ok(reduce::tree::<T, R>(parts.into_iter().flatten().collect()).map(R::finish))
 }
 
-fn reduce_axis(op: Op, values: Owned, shape: &[usize], axis: usize) -> Result<Output, VmError> {
+pub(crate) fn reduce_axis(op: Op, values: Owned, shape: &[usize], axis: usize) -> Result<Output, VmError> {
     let outer: usize = shape[..axis].iter().product();
     let len = shape[axis];
     let inner: usize = shape[axis + 1..].iter().product();
