@@ -3,3 +3,4 @@
 mod api;
 mod numexpr_diff;
 mod numexpr_fixtures;
+mod ooc;

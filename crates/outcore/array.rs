@@ -221,6 +221,8 @@ pub enum Operand<'a> {
     Owned(Array),
     /// One value, broadcast.
     Scalar(Value),
+    /// An HDF5 leaf or table column, streamed chunk by chunk.
+    H5(crate::source::H5Operand),
 }
 
 impl Operand<'_> {
@@ -229,15 +231,29 @@ impl Operand<'_> {
             Operand::View(v) => v.dtype(),
             Operand::Owned(a) => a.dtype(),
             Operand::Scalar(v) => v.dtype(),
+            Operand::H5(h) => h.dtype(),
         }
     }
 
-    /// The array to read, or the scalar.
+    /// The shape of an array operand (`None` for a scalar).
+    pub fn shape(&self) -> Option<Vec<usize>> {
+        match self {
+            Operand::View(v) => Some(v.shape().to_vec()),
+            Operand::Owned(a) => Some(a.shape().to_vec()),
+            Operand::Scalar(_) => None,
+            Operand::H5(h) => Some(h.shape.clone()),
+        }
+    }
+
+    /// The array to read, or the scalar (an HDF5 operand has no values in memory: it reads
+    /// as `false` here, and is streamed instead).
     pub fn as_view(&self) -> Result<ArrayRef<'_>, &Value> {
+        static NONE: Value = Value::Bool(false);
         match self {
             Operand::View(v) => Ok(v.reborrow()),
             Operand::Owned(a) => Ok(a.view()),
             Operand::Scalar(v) => Err(v),
+            Operand::H5(_) => Err(&NONE),
         }
     }
 }
@@ -392,5 +408,17 @@ pub(crate) fn to_owned(v: ArrayRef<'_>) -> Array {
         ArrayRef::Float64(a) => Array::Float64(a.as_standard_layout().into_owned()),
         ArrayRef::Complex128(a) => Array::Complex128(a.as_standard_layout().into_owned()),
         ArrayRef::Bytes(b) => Array::Bytes(b.clone()),
+    }
+}
+
+impl<'a> IntoOperand<'a> for &outcore_h5::Leaf {
+    fn into_operand(self) -> Operand<'a> {
+        Operand::H5(crate::source::H5Operand::from_leaf(self))
+    }
+}
+
+impl<'a> IntoOperand<'a> for &outcore_h5::Column {
+    fn into_operand(self) -> Operand<'a> {
+        Operand::H5(crate::source::H5Operand::from_column(self))
     }
 }

@@ -12,6 +12,9 @@ pub enum Error {
     /// A variable bound in a way the expression cannot use.
     #[error("{0}")]
     Bind(String),
+    /// The storage layer: the message names the file, the node and the chunk.
+    #[error("{0}")]
+    H5(#[from] outcore_h5::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,11 +18,16 @@
 mod array;
 mod error;
 mod expr;
+mod ooc;
+mod source;
+mod stream;
 
 pub use array::{Array, ArrayRef, BytesArray, IntoOperand, Operand};
 pub use error::{Error, Result};
-pub use expr::{evaluate, Expr, OutputTarget};
+pub use expr::{evaluate, Blocks, Expr, ExprInto, OutputTarget};
+pub use ooc::RowRange;
 pub use outcore_expr as expr_lang;
 pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
+pub use source::H5Operand;
