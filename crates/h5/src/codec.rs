@@ -291,6 +291,38 @@ mod tests {
         let d = Decoder { codecs: vec![Codec::Unsupported(307)], chunk_bytes: 4 };
         assert!(d.supported().is_err());
     }
+
+    #[test]
+    fn adaptive_deflate_round_trips_and_compresses_like_plain_deflate() {
+        use std::io::Write;
+        let n = 16384;
+        let mut x: u64 = 7;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Random doubles in [0, 1); a counter (flat histogram, but repeats); a constant run.
+        let doubles: Vec<u8> =
+            (0..n).flat_map(|_| ((rnd() >> 11) as f64 / (1u64 << 53) as f64).to_le_bytes()).collect();
+        let counter: Vec<u8> = (0..n * 8).map(|i| (i % 256) as u8).collect();
+        let mixed: Vec<u8> = doubles[..n * 4].iter().chain(&vec![3u8; n * 4]).copied().collect();
+        for (data, planes) in [(&doubles, 8), (&counter, 1), (&counter, 8), (&mixed, 1)] {
+            let mut shuffled = Vec::new();
+            shuffle(data, planes, &mut shuffled);
+            let mut ours = Vec::new();
+            deflate(&shuffled, 5, planes, &mut ours).unwrap();
+            let mut plain = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
+            plain.write_all(&shuffled).unwrap();
+            let plain = plain.finish().unwrap();
+            let d = Decoder { codecs: vec![Codec::Shuffle(planes), Codec::Deflate], chunk_bytes: data.len() };
+            let mut back = Vec::new();
+            d.decode(&ours, 0, &mut back).unwrap();
+            assert_eq!(&back, data);
+            assert!(ours.len() * 100 <= plain.len() * 101 + 100, "{} vs {}", ours.len(), plain.len());
+        }
+    }
 }
 
 /// One stage of a filter pipeline, with what encoding needs.
@@ -357,16 +389,15 @@ impl Encoder {
         }
         let mut cur = chunk.to_vec();
         let mut mask = 0u32;
+        let mut planes = 1;
         for (i, stage) in self.stages.iter().enumerate() {
             let mut next = Vec::new();
             match stage {
-                Stage::Shuffle(size) => shuffle(&cur, *size, &mut next),
-                Stage::Deflate(level) => {
-                    use std::io::Write;
-                    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(*level));
-                    e.write_all(&cur).map_err(|e| Error::Decode(format!("zlib: {e}")))?;
-                    next = e.finish().map_err(|e| Error::Decode(format!("zlib: {e}")))?;
+                Stage::Shuffle(size) => {
+                    shuffle(&cur, *size, &mut next);
+                    planes = (*size).max(1);
                 }
+                Stage::Deflate(level) => deflate(&cur, *level, planes, &mut next)?,
                 Stage::Blosc { compressor, level, shuffle, typesize } => {
                     next.resize(cur.len() + 16, 0);
                     // Safety: `next` has room for the input plus blosc's 16-byte overhead.
@@ -407,6 +438,93 @@ impl Encoder {
         }
         *out = cur;
         Ok(mask)
+    }
+}
+
+/// zlib at `level`, segment by segment (the byte planes a shuffle made, else 16 KiB pieces):
+/// a segment that neither its byte histogram nor a trial compression of a sample finds
+/// compressible is written as stored blocks, as deflate at any level would store it, without
+/// the cost of searching it for matches; the others are deflated. The result is one ordinary
+/// zlib stream (raw deflate blocks, each run ended on a byte boundary, then the checksum).
+fn deflate(input: &[u8], level: u32, planes: usize, out: &mut Vec<u8>) -> Result<()> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let zerr = |e: flate2::CompressError| Error::Decode(format!("zlib: {e}"));
+    let seg_len = if planes > 1 { input.len() / planes } else { 16 << 10 }.max(1);
+    out.clear();
+    out.reserve(input.len() + input.len() / 500 + 64);
+    // CMF/FLG: deflate with a 32 KiB window; FLG makes the pair a multiple of 31.
+    out.extend_from_slice(&[0x78, 0x5e]);
+    let mut pending: Option<Compress> = None;
+    let mut start = 0;
+    let segs: Vec<&[u8]> = input.chunks(seg_len).collect();
+    let kinds: Vec<bool> = segs.iter().map(|s| level == 0 || incompressible(s)).collect();
+    let mut flush_pending = |c: &mut Compress, data: &[u8], out: &mut Vec<u8>| -> Result<()> {
+        let base = c.total_in();
+        loop {
+            if out.capacity() - out.len() < 4096 {
+                out.reserve(data.len() + 4096);
+            }
+            let done = (c.total_in() - base) as usize;
+            let status = c.compress_vec(&data[done..], out, FlushCompress::Sync).map_err(zerr)?;
+            let all_in = (c.total_in() - base) as usize == data.len();
+            if all_in && out.capacity() > out.len() || status == Status::StreamEnd {
+                return Ok(());
+            }
+        }
+    };
+    while start < segs.len() {
+        let stored = kinds[start];
+        // A run of segments of one kind.
+        let mut end = start + 1;
+        while end < segs.len() && kinds[end] == stored {
+            end += 1;
+        }
+        let run_start: usize = segs[..start].iter().map(|s| s.len()).sum();
+        let run_len: usize = segs[start..end].iter().map(|s| s.len()).sum();
+        let run = &input[run_start..run_start + run_len];
+        if stored {
+            for block in run.chunks(65535) {
+                let len = block.len() as u16;
+                out.push(0x00);
+                out.extend_from_slice(&len.to_le_bytes());
+                out.extend_from_slice(&(!len).to_le_bytes());
+                out.extend_from_slice(block);
+            }
+        } else {
+            let c = pending.get_or_insert_with(|| Compress::new(Compression::new(level), false));
+            c.reset();
+            flush_pending(c, run, out)?;
+        }
+        start = end;
+    }
+    // The final, empty stored block, then the Adler-32 of the data.
+    out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    out.extend_from_slice(&zlib_rs::adler32::adler32(1, input).to_be_bytes());
+    Ok(())
+}
+
+/// Whether a segment looks like random bytes: a near-flat byte histogram, and a trial
+/// compression of a sample that does not shrink it.
+fn incompressible(seg: &[u8]) -> bool {
+    if seg.len() < 4096 {
+        return false;
+    }
+    let mut hist = [0u32; 256];
+    for &b in seg {
+        hist[b as usize] += 1;
+    }
+    let n = seg.len() as f64;
+    let entropy: f64 = hist.iter().filter(|&&h| h > 0).map(|&h| -(h as f64 / n) * (h as f64 / n).log2()).sum();
+    if entropy < 7.9 {
+        return false;
+    }
+    // A flat histogram can still hide repeats (a counter, say): try a sample.
+    let sample = &seg[..seg.len().min(2048)];
+    let mut c = flate2::Compress::new(flate2::Compression::fast(), false);
+    let mut out = Vec::with_capacity(sample.len() + 64);
+    match c.compress_vec(sample, &mut out, flate2::FlushCompress::Finish) {
+        Ok(flate2::Status::StreamEnd) => out.len() * 100 >= sample.len() * 97,
+        _ => true,
     }
 }
 
