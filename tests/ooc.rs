@@ -311,3 +311,45 @@ fn in_memory_and_hdf5_operands_mix_and_scalars_broadcast() {
     let want: ArrayD<f64> = (&a * &w + 2.5).into_dyn();
     assert_eq!(r, want);
 }
+
+/// `tables.Expr`'s answers over operands PyTables wrote (`scripts/make_expr_fixtures.py`).
+#[test]
+fn results_equal_pytables_expr_on_its_own_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expr.json")).expect("fixture")).expect("json");
+    let f = File::open(dir.join("expr.h5"), Mode::Read).expect("opens");
+    for case in spec["cases"].as_array().expect("cases") {
+        let src = case["expr"].as_str().unwrap();
+        let mut e = Expr::new(src).unwrap();
+        for (name, path) in case["binds"].as_object().unwrap() {
+            let path = path.as_str().unwrap();
+            e = match path.split_once('.') {
+                Some((table, col)) => e.bind(name, &f.leaf(table).unwrap().col(col).unwrap()).unwrap(),
+                None => e.bind(name, &f.leaf(path).unwrap()).unwrap(),
+            };
+        }
+        if let Some(r) = case["range"].as_array() {
+            let at = |i: usize| r.get(i).and_then(|v| v.as_i64());
+            e = e.set_inputs_range(at(0), at(1), at(2)).unwrap();
+        }
+        let got = e.eval().unwrap_or_else(|err| panic!("{src}: {err}"));
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        assert_eq!(got.shape(), shape.as_slice(), "{src}");
+        assert_eq!(got.dtype().to_string(), case["dtype"].as_str().unwrap(), "{src}");
+        let values: Vec<f64> = match &got {
+            Array::Bool(a) => a.iter().map(|&b| b as u8 as f64).collect(),
+            Array::Int32(a) => a.iter().map(|&v| v as f64).collect(),
+            Array::Int64(a) => a.iter().map(|&v| v as f64).collect(),
+            Array::Float32(a) => a.iter().map(|&v| v as f64).collect(),
+            Array::Float64(a) => a.iter().copied().collect(),
+            other => panic!("{src}: unexpected {:?}", other.dtype()),
+        };
+        let tol = if got.dtype().to_string() == "float32" { 1e-6 } else { 1e-13 };
+        for (i, (g, w)) in values.iter().zip(case["values"].as_array().unwrap()).enumerate() {
+            let w = w.as_f64().unwrap_or(f64::NAN);
+            assert!((g - w).abs() <= tol * w.abs().max(1.0) || (g.is_nan() && w.is_nan()), "{src} [{i}]: {g} vs {w}");
+        }
+    }
+}

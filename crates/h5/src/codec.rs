@@ -458,7 +458,7 @@ fn deflate(input: &[u8], level: u32, planes: usize, out: &mut Vec<u8>) -> Result
     let mut start = 0;
     let segs: Vec<&[u8]> = input.chunks(seg_len).collect();
     let kinds: Vec<bool> = segs.iter().map(|s| level == 0 || incompressible(s)).collect();
-    let mut flush_pending = |c: &mut Compress, data: &[u8], out: &mut Vec<u8>| -> Result<()> {
+    let flush_pending = |c: &mut Compress, data: &[u8], out: &mut Vec<u8>| -> Result<()> {
         let base = c.total_in();
         loop {
             if out.capacity() - out.len() < 4096 {
