@@ -353,3 +353,25 @@ fn results_equal_pytables_expr_on_its_own_files() {
         }
     }
 }
+
+#[test]
+fn contiguous_arrays_stream_through_the_library() {
+    let path = scratch("contiguous.h5");
+    let f = File::open(&path, Mode::Write).expect("creates");
+    let v = Array2::from_shape_fn((500, 2), |(i, j)| (i * 2 + j) as i16);
+    f.create_array("/", "plain", v.view(), "a plain Array").unwrap();
+    let plain = f.leaf("/plain").unwrap();
+    assert!(plain.chunk_shape().is_none());
+    let r = Expr::new("p * 2")
+        .unwrap()
+        .bind("p", &plain)
+        .unwrap()
+        .set_inputs_range(Some(-100), None, Some(3))
+        .unwrap()
+        .eval()
+        .unwrap()
+        .into_i32()
+        .unwrap();
+    let want = Array2::from_shape_fn((34, 2), |(i, j)| (v[[400 + 3 * i, j]] as i32) * 2).into_dyn();
+    assert_eq!(r, want);
+}
