@@ -235,7 +235,7 @@ fn contiguous(vars: &[(String, Operand<'_>)]) -> Vec<Option<Array>> {
         .collect()
 }
 
-fn readable_in_place(v: &ArrayRef<'_>) -> bool {
+pub(crate) fn readable_in_place(v: &ArrayRef<'_>) -> bool {
     match v {
         ArrayRef::Bool(a) => a.is_standard_layout(),
         ArrayRef::Int32(a) => a.is_standard_layout(),
@@ -264,13 +264,13 @@ fn args<'s>(vars: &'s [(String, Operand<'_>)], owned: &'s [Option<Array>]) -> Ve
 }
 
 /// A standard-layout view as the VM reads it.
-fn col_of(v: ArrayRef<'_>) -> Arg<'_> {
+pub(crate) fn col_of(v: ArrayRef<'_>) -> Arg<'_> {
     macro_rules! arr {
         ($a:expr, $variant:ident) => {{
             let shape = $a.shape().to_vec();
             match $a.to_slice() {
                 Some(s) => Arg::Array(Col::$variant(s), shape),
-                // Unreachable: views not in standard layout were copied first.
+                // Unreachable: views not in standard layout are copied first.
                 None => Arg::Array(Col::$variant(&[]), shape),
             }
         }};

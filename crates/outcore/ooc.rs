@@ -215,7 +215,7 @@ pub(crate) fn plan<'s>(
                 if sliced[i] {
                     Input::Mem(view)
                 } else {
-                    Input::Whole(whole_arg(view))
+                    Input::Whole(crate::expr::col_of(view))
                 }
             }
         });
@@ -233,22 +233,18 @@ pub(crate) fn plan<'s>(
     Ok(Plan { p, inputs, first, step, n, size, phase, shape, block_len, shapes })
 }
 
-fn whole_arg(view: ArrayRef<'_>) -> Arg<'_> {
-    macro_rules! arr {
-        ($a:expr, $variant:ident) => {{
-            let shape = $a.shape().to_vec();
-            Arg::Array(Col::$variant($a.to_slice().unwrap_or(&[])), shape)
-        }};
+/// Row-major strides (in elements) of `shape`, with every `step`-th row.
+fn row_strides(shape: &[usize], step: usize) -> Vec<usize> {
+    let mut strides = vec![0usize; shape.len()];
+    let mut acc = 1;
+    for d in (1..shape.len()).rev() {
+        strides[d] = acc;
+        acc *= shape[d];
     }
-    match view {
-        ArrayRef::Bool(a) => arr!(a, Bool),
-        ArrayRef::Int32(a) => arr!(a, Int32),
-        ArrayRef::Int64(a) => arr!(a, Int64),
-        ArrayRef::Float32(a) => arr!(a, Float32),
-        ArrayRef::Float64(a) => arr!(a, Float64),
-        ArrayRef::Complex128(a) => arr!(a, Complex128),
-        ArrayRef::Bytes(b) => Arg::Array(Col::Bytes { data: &b.data, itemsize: b.itemsize }, b.shape.clone()),
+    if let Some(s0) = strides.first_mut() {
+        *s0 = acc * step;
     }
+    strides
 }
 
 /// Rows `rows` of a standard-layout in-memory array, read in place.
@@ -266,13 +262,7 @@ fn mem_arg<'v>(view: &'v ArrayRef<'_>, rows: Rows) -> Arg<'v> {
             if rows.step == 1 {
                 Arg::Array(Col::$variant(&all[rows.first * inner..(rows.first + rows.n) * inner]), sh)
             } else {
-                let mut strides = vec![0usize; sh.len()];
-                let mut acc = 1;
-                for d in (1..sh.len()).rev() {
-                    strides[d] = acc;
-                    acc *= sh[d];
-                }
-                strides[0] = inner * rows.step;
+                let strides = row_strides(&sh, rows.step);
                 Arg::Strided { col: Col::$variant(&all[rows.first * inner..]), shape: sh, strides }
             }
         }};
@@ -290,13 +280,7 @@ fn mem_arg<'v>(view: &'v ArrayRef<'_>, rows: Rows) -> Arg<'v> {
                 let data = &b.data[rows.first * inner * k..(rows.first + rows.n) * inner * k];
                 Arg::Array(Col::Bytes { data, itemsize: k }, sh)
             } else {
-                let mut strides = vec![0usize; sh.len()];
-                let mut acc = 1;
-                for d in (1..sh.len()).rev() {
-                    strides[d] = acc;
-                    acc *= sh[d];
-                }
-                strides[0] = inner * rows.step;
+                let strides = row_strides(&sh, rows.step);
                 let data = if rows.n == 0 { &b.data[..0] } else { &b.data[rows.first * inner * k..] };
                 Arg::Strided { col: Col::Bytes { data, itemsize: k }, shape: sh, strides }
             }
@@ -325,7 +309,7 @@ pub(crate) fn materialise(vars: &[(String, Operand<'_>)], sliced: &[bool]) -> Re
                 }
                 Ok(Some((buf, shape)))
             }
-            Operand::View(v) if !readable_in_place(v) => {
+            Operand::View(v) if !crate::expr::readable_in_place(v) => {
                 let copy = crate::array::to_owned(v.reborrow());
                 let shape = copy.shape().to_vec();
                 Ok(Some((crate::source::buf_of(copy), shape)))
@@ -333,18 +317,6 @@ pub(crate) fn materialise(vars: &[(String, Operand<'_>)], sliced: &[bool]) -> Re
             _ => Ok(None),
         })
         .collect()
-}
-
-fn readable_in_place(v: &ArrayRef<'_>) -> bool {
-    match v {
-        ArrayRef::Bool(a) => a.is_standard_layout(),
-        ArrayRef::Int32(a) => a.is_standard_layout(),
-        ArrayRef::Int64(a) => a.is_standard_layout(),
-        ArrayRef::Float32(a) => a.is_standard_layout(),
-        ArrayRef::Float64(a) => a.is_standard_layout(),
-        ArrayRef::Complex128(a) => a.is_standard_layout(),
-        ArrayRef::Bytes(_) => true,
-    }
 }
 
 // ---- running stages --------------------------------------------------------------------------

@@ -751,14 +751,7 @@ impl Writer {
     /// `first, first + step, ...`; `end` is the output's row count once written.
     pub(crate) fn encode(&self, values: &Owned, first: usize, step: usize, end: usize) -> Result<Written> {
         let mut bytes = Vec::new();
-        let n_elems = match values {
-            Owned::Bool(v) => v.len(),
-            Owned::Int32(v) => v.len(),
-            Owned::Int64(v) => v.len(),
-            Owned::Float32(v) => v.len(),
-            Owned::Float64(v) => v.len(),
-            Owned::Complex128(v) => v.len(),
-        };
+        let n_elems = crate::ooc::owned_len(values);
         let rows = n_elems.checked_div(self.inner).unwrap_or(0);
         let stored = as_stored(values, &self.kind, self.swapped);
         if stored.is_none() {
