@@ -19,6 +19,7 @@ mod array;
 mod error;
 mod expr;
 mod ooc;
+mod query;
 mod source;
 mod stream;
 
@@ -30,4 +31,5 @@ pub use outcore_expr as expr_lang;
 pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
+pub use query::{FieldValue, Records, Row, RowIter, Table};
 pub use source::H5Operand;

@@ -50,6 +50,18 @@ pub(crate) fn compute_dtype(kind: &Kind) -> std::result::Result<DType, String> {
 }
 
 impl H5Operand {
+    /// A table's whole records, as opaque fixed-size byte strings (what a query reads).
+    pub(crate) fn records(table: &Leaf, record_size: usize) -> H5Operand {
+        H5Operand {
+            leaf: table.clone(),
+            field: None,
+            elem: Kind::Bytes(record_size),
+            dtype: Ok(DType::Bytes(record_size)),
+            shape: vec![table.shape().first().copied().unwrap_or(0)],
+            name: table.path().to_string(),
+        }
+    }
+
     /// A whole leaf (errors reading its type are reported when it is bound).
     pub(crate) fn from_leaf(leaf: &Leaf) -> H5Operand {
         let (elem, extra, dtype) = match leaf.layout() {
@@ -163,6 +175,45 @@ impl Buf {
             (Buf::Vm(Owned::Complex128(v)), Kind::Complex { size: 16 }) => Some(bytes(v)),
             (Buf::Bytes(v, _), Kind::Bytes(_)) => Some(v),
             _ => None,
+        }
+    }
+
+    /// Pulls one scalar field out of packed records (`size` bytes each, the field at
+    /// `offset`) into the buffer, converting it; the buffer is resized to one value per record.
+    pub(crate) fn gather(&mut self, kind: &Kind, records: &[u8], size: usize, offset: usize) {
+        let n = records.len().checked_div(size).unwrap_or(0);
+        self.resize(n);
+        macro_rules! g {
+            ($v:expr, $w:literal, $from:ty, $to:ty) => {{
+                for (d, rec) in $v.iter_mut().zip(records.chunks_exact(size)) {
+                    let mut b = [0u8; $w];
+                    b.copy_from_slice(&rec[offset..offset + $w]);
+                    *d = <$from>::from_ne_bytes(b) as $to;
+                }
+            }};
+        }
+        match (self, kind) {
+            (Buf::Vm(Owned::Bool(v)), Kind::Bool) => {
+                for (d, rec) in v.iter_mut().zip(records.chunks_exact(size)) {
+                    *d = rec[offset] != 0;
+                }
+            }
+            (Buf::Vm(Owned::Int32(v)), Kind::Int { size: 1, signed: true }) => g!(v, 1, i8, i32),
+            (Buf::Vm(Owned::Int32(v)), Kind::Int { size: 1, signed: false }) => g!(v, 1, u8, i32),
+            (Buf::Vm(Owned::Int32(v)), Kind::Int { size: 2, signed: true }) => g!(v, 2, i16, i32),
+            (Buf::Vm(Owned::Int32(v)), Kind::Int { size: 2, signed: false }) => g!(v, 2, u16, i32),
+            (Buf::Vm(Owned::Int32(v)), Kind::Int { size: 4, signed: true }) => g!(v, 4, i32, i32),
+            (Buf::Vm(Owned::Int64(v)), Kind::Int { size: 4, signed: false }) => g!(v, 4, u32, i64),
+            (Buf::Vm(Owned::Int64(v)), Kind::Int { size: 8, signed: true }) => g!(v, 8, i64, i64),
+            (Buf::Vm(Owned::Float32(v)), Kind::Float { size: 4 }) => g!(v, 4, f32, f32),
+            (Buf::Vm(Owned::Float64(v)), Kind::Float { size: 8 }) => g!(v, 8, f64, f64),
+            (buf, kind) => {
+                // Complex numbers and strings: one element at a time.
+                let w = kind.size();
+                for (k, rec) in records.chunks_exact(size).enumerate() {
+                    buf.put(kind, false, &rec[offset..offset + w], k);
+                }
+            }
         }
     }
 

@@ -164,7 +164,8 @@ impl Leaf {
         Ok(self.layout()?.size)
     }
 
-    fn set_nrows(&self, n: u64) -> Result<()> {
+    /// Records the row count in PyTables' `NROWS` attribute (after writing rows raw).
+    pub fn set_nrows(&self, n: u64) -> Result<()> {
         let ds = self.dataset();
         if ds.attr_names().map_err(|e| self.node_err(e))?.iter().any(|a| a == "NROWS") {
             ds.delete_attr("NROWS").map_err(|e| self.node_err(e))?;

@@ -485,3 +485,31 @@ impl File {
         self.h5().relink(path.trim_start_matches('/'), target.trim_start_matches('/')).map_err(|e| self.werr(path, e))
     }
 }
+
+impl Leaf {
+    /// The leaf's filters, as PyTables' `Filters` (`None` when it has none, or ones PyTables
+    /// cannot express).
+    pub fn filters(&self) -> Option<Filters> {
+        use hdf5::filters::{Blosc, BloscShuffle, Filter};
+        let pipeline = self.dataset().filters();
+        let shuffle = pipeline.iter().any(|f| matches!(f, Filter::Shuffle));
+        pipeline.iter().find_map(|f| match f {
+            Filter::Deflate(level) => {
+                Some(Filters { complevel: *level, complib: Complib::Zlib, shuffle, bitshuffle: false })
+            }
+            Filter::LZF => Some(Filters { complevel: 1, complib: Complib::Lzf, shuffle, bitshuffle: false }),
+            Filter::Blosc(codec, level, sh) => Some(Filters {
+                complevel: *level,
+                complib: match codec {
+                    Blosc::LZ4 | Blosc::LZ4HC => Complib::BloscLz4,
+                    Blosc::ZStd => Complib::BloscZstd,
+                    Blosc::ZLib => Complib::BloscZlib,
+                    _ => Complib::Blosc,
+                },
+                shuffle: matches!(sh, BloscShuffle::Byte),
+                bitshuffle: matches!(sh, BloscShuffle::Bit),
+            }),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,824 @@
+//! In-kernel table queries, PyTables' `where`, `read_where`, `get_where_list` and
+//! `append_where`: a condition compiled once, the table's chunks streamed through the workers,
+//! only the columns the condition reads pulled out of the decoded records, a mask evaluated per
+//! slab and turned into row numbers or gathered records, delivered in row order.
+
+use std::sync::Arc;
+
+use outcore_expr::ast::{Expr as Ast, ExprKind};
+use outcore_expr::{DType, ErrorKind, Span, Value, VarInfo};
+use outcore_h5::{File, Filters, Kind, Layout, Leaf};
+use outcore_vm::stream::eval_slab;
+use outcore_vm::{Arg, Owned, Prepared, Worker};
+
+use crate::array::Operand;
+use crate::error::{Error, Result};
+use crate::ooc::RowRange;
+use crate::source::{compute_dtype, Buf, H5Operand, Reader, Rows, Scratch};
+use crate::stream::{self, Flow, Shape};
+
+/// A table of an HDF5 file, ready for queries.
+#[derive(Clone, Debug)]
+pub struct Table {
+    leaf: Leaf,
+    layout: Layout,
+    threads: Option<usize>,
+}
+
+/// Where a condition variable's values come from.
+#[derive(Clone, Debug)]
+enum Src {
+    /// A column of the table: its offset in the record and stored kind.
+    Column {
+        offset: usize,
+        kind: Kind,
+    },
+    Scalar(Value),
+    /// An input no stage reads.
+    Unused(DType),
+}
+
+/// A compiled query: everything a scan needs, owned, so it can run on its own threads.
+struct Query {
+    table: Table,
+    program: Prepared,
+    srcs: Vec<Src>,
+    reader: Reader,
+    first: usize,
+    step: usize,
+    n: usize,
+    size: usize,
+    phase: usize,
+    shape: Shape,
+}
+
+/// What a scan keeps of each slab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    Count,
+    Coords,
+    Records,
+    /// One field: offset and width in the record.
+    Field(usize, usize),
+}
+
+/// One slab's matches: row numbers and (for records or a field) their bytes.
+#[derive(Debug, Default)]
+struct Hits {
+    coords: Vec<u64>,
+    count: u64,
+    data: Vec<u8>,
+}
+
+/// Records read by a query: packed, in the table's layout (or one field's values).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Records {
+    /// The row number of each record.
+    pub coords: Vec<u64>,
+    /// The kind of one element: the table's record, or the field asked for.
+    pub kind: Kind,
+    /// Bytes per element.
+    pub size: usize,
+    pub data: Vec<u8>,
+    layout: Option<Layout>,
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        self.coords.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.coords.is_empty()
+    }
+
+    /// Element `i`'s bytes.
+    pub fn bytes(&self, i: usize) -> Option<&[u8]> {
+        self.data.get(i * self.size..(i + 1) * self.size)
+    }
+
+    /// Field `path` of record `i` (when whole records were read), or element `i` (when one
+    /// field was read and `path` is empty).
+    pub fn get<T: FieldValue>(&self, i: usize, path: &str) -> Result<T> {
+        let rec = self.bytes(i).ok_or_else(|| Error::Bind(format!("no record {i} (there are {})", self.len())))?;
+        match (&self.layout, path) {
+            (_, "") => T::decode(&self.kind, rec).ok_or_else(|| type_err::<T>("the values", &self.kind)),
+            (Some(layout), p) => field_of::<T>(layout, rec, p),
+            (None, p) => Err(Error::Bind(format!("one field was read; `{p}` is not available"))),
+        }
+    }
+
+    /// Every element as `T` (one field read, or records of one scalar kind).
+    pub fn values<T: FieldValue>(&self) -> Result<Vec<T>> {
+        (0..self.len()).map(|i| self.get::<T>(i, "")).collect()
+    }
+}
+
+/// A value that can be read out of (and written into) a record's field.
+pub trait FieldValue: Sized {
+    fn decode(kind: &Kind, bytes: &[u8]) -> Option<Self>;
+    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()>;
+}
+
+macro_rules! number_field {
+    ($($t:ty),*) => {$(
+        impl FieldValue for $t {
+            fn decode(kind: &Kind, b: &[u8]) -> Option<$t> {
+                let v = read_number(kind, b)?;
+                Some(v as $t)
+            }
+            fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
+                write_number(kind, *self as f64, *self as i128, out)
+            }
+        }
+    )*};
+}
+
+number_field!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+impl FieldValue for bool {
+    fn decode(kind: &Kind, b: &[u8]) -> Option<bool> {
+        match kind {
+            Kind::Bool => Some(b.first()? != &0),
+            _ => None,
+        }
+    }
+    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
+        match kind {
+            Kind::Bool => {
+                *out.first_mut()? = *self as u8;
+                Some(())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FieldValue for Vec<u8> {
+    /// A string field, its trailing NULs stripped (or any field's raw bytes).
+    fn decode(kind: &Kind, b: &[u8]) -> Option<Vec<u8>> {
+        match kind {
+            Kind::Bytes(_) => {
+                let end = b.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+                Some(b[..end].to_vec())
+            }
+            _ => Some(b.to_vec()),
+        }
+    }
+    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
+        match kind {
+            Kind::Bytes(n) if self.len() <= *n => {
+                out[..self.len()].copy_from_slice(self);
+                out[self.len()..].fill(0);
+                Some(())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FieldValue for String {
+    fn decode(kind: &Kind, b: &[u8]) -> Option<String> {
+        <Vec<u8> as FieldValue>::decode(kind, b).map(|v| String::from_utf8_lossy(&v).into_owned())
+    }
+    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
+        self.as_bytes().to_vec().encode(kind, out)
+    }
+}
+
+fn read_number(kind: &Kind, b: &[u8]) -> Option<f64> {
+    macro_rules! rd {
+        ($t:ty, $n:literal) => {{
+            let mut x = [0u8; $n];
+            x.copy_from_slice(b.get(..$n)?);
+            <$t>::from_ne_bytes(x) as f64
+        }};
+    }
+    Some(match kind {
+        Kind::Bool => *b.first()? as f64,
+        Kind::Int { size: 1, signed: true } => rd!(i8, 1),
+        Kind::Int { size: 1, signed: false } => rd!(u8, 1),
+        Kind::Int { size: 2, signed: true } => rd!(i16, 2),
+        Kind::Int { size: 2, signed: false } => rd!(u16, 2),
+        Kind::Int { size: 4, signed: true } => rd!(i32, 4),
+        Kind::Int { size: 4, signed: false } => rd!(u32, 4),
+        Kind::Int { size: 8, signed: true } => rd!(i64, 8),
+        Kind::Int { size: 8, signed: false } => rd!(u64, 8),
+        Kind::Float { size: 4 } => rd!(f32, 4),
+        Kind::Float { size: 8 } => rd!(f64, 8),
+        _ => return None,
+    })
+}
+
+fn write_number(kind: &Kind, f: f64, i: i128, out: &mut [u8]) -> Option<()> {
+    macro_rules! wr {
+        ($v:expr) => {{
+            let b = $v.to_ne_bytes();
+            out.get_mut(..b.len())?.copy_from_slice(&b);
+        }};
+    }
+    match kind {
+        Kind::Bool => *out.first_mut()? = (f != 0.0) as u8,
+        Kind::Int { size: 1, signed: true } => wr!(i as i8),
+        Kind::Int { size: 1, signed: false } => wr!(i as u8),
+        Kind::Int { size: 2, signed: true } => wr!(i as i16),
+        Kind::Int { size: 2, signed: false } => wr!(i as u16),
+        Kind::Int { size: 4, signed: true } => wr!(i as i32),
+        Kind::Int { size: 4, signed: false } => wr!(i as u32),
+        Kind::Int { size: 8, signed: true } => wr!(i as i64),
+        Kind::Int { size: 8, signed: false } => wr!(i as u64),
+        Kind::Float { size: 4 } => wr!(f as f32),
+        Kind::Float { size: 8 } => wr!(f),
+        _ => return None,
+    }
+    Some(())
+}
+
+fn type_err<T>(what: &str, kind: &Kind) -> Error {
+    Error::Bind(format!("{what} ({kind:?}) cannot be read as {}", std::any::type_name::<T>()))
+}
+
+fn field_of<T: FieldValue>(layout: &Layout, rec: &[u8], path: &str) -> Result<T> {
+    let (offset, kind) = layout
+        .field(path)
+        .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
+    let bytes = rec.get(offset..offset + kind.size()).ok_or_else(|| Error::Bind("a short record".into()))?;
+    T::decode(kind, bytes).ok_or_else(|| type_err::<T>(&format!("column `{path}`"), kind))
+}
+
+/// One row a `where_` scan found: its number, its record, typed field access, and updates.
+#[derive(Clone, Debug)]
+pub struct Row<'t> {
+    nrow: u64,
+    record: Record,
+    changed: bool,
+    table: &'t Table,
+}
+
+/// A record's bytes, inline when short (no allocation per row).
+#[derive(Clone, Debug)]
+enum Record {
+    Inline([u8; 64], u8),
+    Heap(Vec<u8>),
+}
+
+impl Record {
+    fn new(b: &[u8]) -> Record {
+        if b.len() <= 64 {
+            let mut a = [0u8; 64];
+            a[..b.len()].copy_from_slice(b);
+            Record::Inline(a, b.len() as u8)
+        } else {
+            Record::Heap(b.to_vec())
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Record::Inline(a, n) => &a[..*n as usize],
+            Record::Heap(v) => v,
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Record::Inline(a, n) => &mut a[..*n as usize],
+            Record::Heap(v) => v,
+        }
+    }
+}
+
+impl Row<'_> {
+    /// The row's number in the table.
+    pub fn nrow(&self) -> u64 {
+        self.nrow
+    }
+
+    /// The whole record, packed in the table's layout.
+    pub fn record(&self) -> &[u8] {
+        self.record.bytes()
+    }
+
+    /// A field by its path (`"col2"`, `"location/lat"`).
+    pub fn get<T: FieldValue>(&self, path: &str) -> Result<T> {
+        field_of::<T>(&self.table.layout, self.record(), path)
+    }
+
+    /// Sets a field in this row's copy; `update` writes it to the table.
+    pub fn set<T: FieldValue>(&mut self, path: &str, value: T) -> Result<()> {
+        let layout = &self.table.layout;
+        let (offset, kind) = layout
+            .field(path)
+            .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
+        value
+            .encode(kind, &mut self.record.bytes_mut()[offset..offset + kind.size()])
+            .ok_or_else(|| Error::Bind(format!("column `{path}` ({kind:?}) cannot hold that value")))?;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Writes the row's changes to the table (PyTables' `row.update()`); `Table::flush`
+    /// makes them durable.
+    pub fn update(&mut self) -> Result<()> {
+        if self.changed {
+            self.table.leaf.modify_records(self.nrow as usize, self.record.bytes())?;
+            self.changed = false;
+        }
+        Ok(())
+    }
+}
+
+/// The rows a condition selects, in row order (see [`Table::where_`]). The scan runs ahead
+/// on its own threads, a bounded number of slabs at a time.
+pub struct RowIter<'t> {
+    rx: crossbeam_channel::Receiver<Result<Hits>>,
+    cur: Hits,
+    pos: usize,
+    table: &'t Table,
+    done: bool,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<'t> Iterator for RowIter<'t> {
+    type Item = Result<Row<'t>>;
+
+    fn next(&mut self) -> Option<Result<Row<'t>>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if self.pos < self.cur.coords.len() {
+                let i = self.pos;
+                self.pos += 1;
+                let size = self.table.layout.size;
+                return Some(Ok(Row {
+                    nrow: self.cur.coords[i],
+                    record: Record::new(&self.cur.data[i * size..(i + 1) * size]),
+                    changed: false,
+                    table: self.table,
+                }));
+            }
+            match self.rx.recv() {
+                Ok(Ok(h)) => {
+                    self.cur = h;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Err(_) => {
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RowIter<'_> {
+    fn drop(&mut self) {
+        // Closing the channel stops the scan at its next slab.
+        let (_, rx) = crossbeam_channel::bounded(0);
+        self.rx = rx;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Finds the span of the first use of `name` in the condition.
+fn name_span(ast: &Ast, name: &str) -> Option<Span> {
+    match &ast.kind {
+        ExprKind::Name(n) if n == name => Some(ast.span),
+        ExprKind::Unary(_, x) => name_span(x, name),
+        ExprKind::Binary(_, l, r) => name_span(l, name).or_else(|| name_span(r, name)),
+        ExprKind::Call { args, .. } => args.iter().find_map(|a| name_span(a, name)),
+        _ => None,
+    }
+}
+
+fn cond_err(cond: &str, kind: ErrorKind, span: Span) -> Error {
+    Error::Expr(outcore_expr::Error::new(kind, cond, span))
+}
+
+impl Table {
+    /// A table leaf (its values must be records).
+    pub fn new(leaf: &Leaf) -> Result<Table> {
+        let layout = leaf.layout()?;
+        if !matches!(layout.kind, Kind::Record(_)) {
+            return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
+        }
+        Ok(Table { leaf: leaf.clone(), layout, threads: None })
+    }
+
+    /// The table at `path` of `file`.
+    pub fn open(file: &File, path: &str) -> Result<Table> {
+        Table::new(&file.leaf(path)?)
+    }
+
+    /// Worker threads for scans (default: one per core).
+    pub fn threads(mut self, n: usize) -> Table {
+        self.threads = Some(n.max(1));
+        self
+    }
+
+    pub fn leaf(&self) -> &Leaf {
+        &self.leaf
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.leaf.shape().first().copied().unwrap_or(0)
+    }
+
+    /// A column, to bind in an expression or a condition (`"location/lat"`).
+    pub fn col(&self, path: &str) -> Result<outcore_h5::Column> {
+        Ok(self.leaf.col(path)?)
+    }
+
+    /// Makes the table's changes durable.
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.leaf.flush_file()?)
+    }
+
+    /// Compiles a condition against this table's columns and the user's variables.
+    fn compile(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<Query> {
+        let ast = outcore_expr::parse::parse(cond)?;
+        let whole = Span::new(0, cond.len());
+        let mut infos: Vec<VarInfo> = Vec::new();
+        let mut srcs: Vec<Src> = Vec::new();
+        let names = ast.names();
+        for name in &names {
+            let span = name_span(&ast, name).unwrap_or(whole);
+            if let Some((_, op)) = vars.iter().find(|(n, _)| n == name) {
+                match op {
+                    Operand::Scalar(v) => {
+                        infos.push(VarInfo { name: name.clone(), dtype: v.dtype(), scalar: true });
+                        srcs.push(Src::Scalar(v.clone()));
+                    }
+                    Operand::H5(h) => {
+                        let Some((offset, _)) = h.field.filter(|_| h.leaf.same_dataset(&self.leaf)) else {
+                            let msg =
+                                format!("`{name}` is {}, not a column of this table ({})", h.name, self.leaf.path());
+                            return Err(cond_err(cond, ErrorKind::Type(msg), span));
+                        };
+                        let dtype = h.dtype.clone().map_err(|m| cond_err(cond, ErrorKind::Type(m), span))?;
+                        if h.shape.len() != 1 {
+                            let msg =
+                                format!("`{name}` is an array-shaped column; a condition needs one value per row");
+                            return Err(cond_err(cond, ErrorKind::Type(msg), span));
+                        }
+                        infos.push(VarInfo { name: name.clone(), dtype, scalar: false });
+                        srcs.push(Src::Column { offset, kind: h.elem.clone() });
+                    }
+                    _ => {
+                        let msg = format!("`{name}` must be a column of the table or a scalar, not an array");
+                        return Err(cond_err(cond, ErrorKind::Type(msg), span));
+                    }
+                }
+                continue;
+            }
+            match self.layout.field(name) {
+                Some((offset, kind)) if !matches!(kind, Kind::Record(_)) => {
+                    let dtype = compute_dtype(kind)
+                        .map_err(|m| cond_err(cond, ErrorKind::Type(format!("column `{name}` {m}")), span))?;
+                    if matches!(kind, Kind::Array(..)) {
+                        let msg = format!("`{name}` is an array-shaped column; a condition needs one value per row");
+                        return Err(cond_err(cond, ErrorKind::Type(msg), span));
+                    }
+                    infos.push(VarInfo { name: name.clone(), dtype, scalar: false });
+                    srcs.push(Src::Column { offset, kind: kind.clone() });
+                }
+                _ => {
+                    let columns = self.layout.columns();
+                    let candidates = columns.iter().map(String::as_str).chain(vars.iter().map(|(n, _)| n.as_str()));
+                    let suggestion = outcore_expr::types::closest(name, candidates);
+                    return Err(cond_err(cond, ErrorKind::UnknownName { name: name.clone(), suggestion }, span));
+                }
+            }
+        }
+        let program = Prepared::new(outcore_expr::compile(cond, &infos)?)?;
+        if program.stages.len() != 1 || outcore_vm::stream::stage_reduction(&program, 0).is_some() {
+            let msg = "a condition cannot hold a reduction (it selects rows one by one)".to_string();
+            return Err(cond_err(cond, ErrorKind::Unsupported(msg), whole));
+        }
+        if program.dtype() != DType::Bool {
+            let msg = format!("a condition must be boolean; this one is {}", program.dtype());
+            return Err(cond_err(cond, ErrorKind::Type(msg), whole));
+        }
+        let used = outcore_vm::exec::stage_inputs(&program, 0);
+        if !used.iter().any(|&i| matches!(srcs[i], Src::Column { .. })) {
+            let msg = "the condition uses no column of the table".to_string();
+            return Err(cond_err(cond, ErrorKind::Type(msg), whole));
+        }
+        for (i, s) in srcs.iter_mut().enumerate() {
+            if !used.contains(&i) {
+                *s = Src::Unused(program.inputs[i].dtype);
+            }
+        }
+        let (first, step, n) = range.resolve(self.nrows())?;
+        // Workers read chunks at their addresses: flush first, so the file holds what the
+        // library has.
+        self.leaf.flush_file()?;
+        let records = H5Operand::records(&self.leaf, self.layout.size);
+        let reader = Reader::new(&records, true)?;
+        let base = reader.chunk_rows();
+        let target = (1usize << 14).div_ceil(base).max(1);
+        let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
+        let phase = if step == 1 { first % base } else { 0 };
+        Ok(Query {
+            table: self.clone(),
+            program,
+            srcs,
+            reader,
+            first,
+            step,
+            n,
+            size,
+            phase,
+            shape: Shape::new(self.threads),
+        })
+    }
+
+    /// The rows matching `cond` (table columns by name, no variables), in row order.
+    pub fn where_(&self, cond: &str) -> Result<RowIter<'_>> {
+        self.where_with(cond, &[], RowRange::default())
+    }
+
+    /// The rows matching `cond` among rows `range`, with condition variables.
+    pub fn where_with(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<RowIter<'_>> {
+        let q = Arc::new(self.compile(cond, vars, range)?);
+        let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
+        let qq = q.clone();
+        let worker = std::thread::spawn(move || {
+            let tx2 = tx.clone();
+            let r = qq.scan(Want::Records, |h| Ok(if tx2.send(Ok(h)).is_err() { Flow::Stop } else { Flow::Continue }));
+            if let Err(e) = r {
+                let _ = tx.send(Err(e));
+            }
+        });
+        Ok(RowIter { rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
+    }
+
+    /// How many rows match.
+    pub fn count_where(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<u64> {
+        let q = self.compile(cond, vars, range)?;
+        let mut total = 0;
+        q.scan(Want::Count, |h| {
+            total += h.count;
+            Ok(Flow::Continue)
+        })?;
+        Ok(total)
+    }
+
+    /// The row numbers matching `cond` (ascending; `sort` is accepted for PyTables' signature,
+    /// the list is always sorted).
+    pub fn get_where_list(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: RowRange,
+        sort: bool,
+    ) -> Result<Vec<u64>> {
+        let _ = sort;
+        let q = self.compile(cond, vars, range)?;
+        let mut out = Vec::new();
+        q.scan(Want::Coords, |h| {
+            out.extend_from_slice(&h.coords);
+            Ok(Flow::Continue)
+        })?;
+        Ok(out)
+    }
+
+    /// The matching records, or one field of them.
+    pub fn read_where(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        field: Option<&str>,
+        range: RowRange,
+    ) -> Result<Records> {
+        let (want, kind, size, layout) = match field {
+            None => (Want::Records, self.layout.kind.clone(), self.layout.size, Some(self.layout.clone())),
+            Some(path) => {
+                let (offset, kind) = self.layout.field(path).ok_or_else(|| {
+                    Error::Bind(format!("no column `{path}` (columns: {})", self.layout.columns().join(", ")))
+                })?;
+                (Want::Field(offset, kind.size()), kind.clone(), kind.size(), None)
+            }
+        };
+        let q = self.compile(cond, vars, range)?;
+        let mut rec = Records { coords: Vec::new(), kind, size, data: Vec::new(), layout };
+        q.scan(want, |h| {
+            rec.coords.extend_from_slice(&h.coords);
+            rec.data.extend_from_slice(&h.data);
+            Ok(Flow::Continue)
+        })?;
+        Ok(rec)
+    }
+
+    /// Appends the matching rows to `dest`, a table of the same layout; returns how many.
+    pub fn where_append(
+        &self,
+        dest: &Leaf,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: RowRange,
+    ) -> Result<u64> {
+        let dl = dest.layout()?;
+        if dl.size != self.layout.size || dl.columns() != self.layout.columns() {
+            return Err(crate::source::h5err(
+                dest,
+                "",
+                format!("has columns {:?}; the rows appended have {:?}", dl.columns(), self.layout.columns()),
+            ));
+        }
+        let q = self.compile(cond, vars, range)?;
+        let mut out = Appender::new(dest)?;
+        q.scan(Want::Records, |h| {
+            out.push(&h.data)?;
+            Ok(Flow::Continue)
+        })?;
+        let total = out.finish()?;
+        dest.flush_file()?;
+        Ok(total)
+    }
+
+    /// PyTables' name for [`Table::where_append`].
+    pub fn append_where(
+        &self,
+        dest: &Leaf,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: RowRange,
+    ) -> Result<u64> {
+        self.where_append(dest, cond, vars, range)
+    }
+
+    /// Creates an empty table with this table's columns at `parent/name` of `file`, chunked
+    /// and filtered as given.
+    pub fn create_like(&self, file: &File, parent: &str, name: &str, filters: Option<&Filters>) -> Result<Leaf> {
+        Ok(file.create_table(parent, name, &self.layout, self.nrows().max(1) as u64, None, filters, "")?)
+    }
+}
+
+impl Query {
+    fn slab(&self, j: usize) -> std::ops::Range<usize> {
+        let lo = (j * self.size).saturating_sub(self.phase).min(self.n);
+        let hi = ((j + 1) * self.size).saturating_sub(self.phase).min(self.n);
+        lo..hi
+    }
+
+    fn jobs(&self) -> usize {
+        if self.n == 0 {
+            0
+        } else {
+            (self.n + self.phase).div_ceil(self.size)
+        }
+    }
+
+    fn rows(&self, j: usize) -> Rows {
+        let s = self.slab(j);
+        Rows { first: self.first + s.start * self.step, step: self.step, n: s.len() }
+    }
+
+    /// Streams the table's slabs through the workers; `sink` gets each slab's hits in order.
+    fn scan(&self, want: Want, mut sink: impl FnMut(Hits) -> Result<Flow>) -> Result<()> {
+        let size = self.table.layout.size;
+        stream::run(
+            0..self.jobs(),
+            self.shape,
+            |j| self.reader.fetch(self.rows(j)),
+            || {
+                let bufs: Vec<Buf> = self.program.inputs.iter().map(|i| Buf::new(i.dtype)).collect();
+                (
+                    Worker::new(&self.program, 4096),
+                    bufs,
+                    Buf::new(DType::Bytes(size)),
+                    Scratch::default(),
+                    Owned::Bool(Vec::new()),
+                )
+            },
+            |j, located, (vm, bufs, records, scratch, mask)| {
+                let rows = self.rows(j);
+                self.reader.fill(rows, located, scratch, records)?;
+                let Buf::Bytes(recs, _) = &*records else { return Err(Error::Bind("internal: records".into())) };
+                for (i, src) in self.srcs.iter().enumerate() {
+                    if let Src::Column { offset, kind } = src {
+                        bufs[i].gather(kind, recs, size, *offset);
+                    }
+                }
+                let args: Vec<Arg<'_>> = self
+                    .srcs
+                    .iter()
+                    .zip(bufs.iter())
+                    .map(|(src, b)| match src {
+                        Src::Column { .. } => b.arg(vec![rows.n]),
+                        Src::Scalar(v) => Arg::Scalar(v.clone()),
+                        Src::Unused(d) => Arg::Scalar(zero(*d)),
+                    })
+                    .collect();
+                let Owned::Bool(m) = mask else { return Err(Error::Bind("internal: mask".into())) };
+                m.resize(rows.n, false);
+                eval_slab(&self.program, vm, 0, &args, &[], &mut outcore_vm::OutMut::Bool(m))?;
+                let mut hits = Hits::default();
+                match want {
+                    Want::Count => hits.count = m.iter().filter(|&&b| b).count() as u64,
+                    _ => {
+                        for (k, _) in m.iter().enumerate().filter(|(_, &b)| b) {
+                            hits.coords.push((rows.first + k * rows.step) as u64);
+                            match want {
+                                Want::Records => hits.data.extend_from_slice(&recs[k * size..(k + 1) * size]),
+                                Want::Field(o, w) => hits.data.extend_from_slice(&recs[k * size + o..k * size + o + w]),
+                                _ => {}
+                            }
+                        }
+                        hits.count = hits.coords.len() as u64;
+                    }
+                }
+                Ok(hits)
+            },
+            |_, h| sink(h),
+        )
+    }
+}
+
+fn zero(d: DType) -> Value {
+    match d {
+        DType::Bool => Value::Bool(false),
+        DType::Int32 => Value::Int32(0),
+        DType::Int64 => Value::Int64(0),
+        DType::Float32 => Value::Float32(0.0),
+        DType::Float64 => Value::Float64(0.0),
+        DType::Complex128 => Value::Complex128(0.0, 0.0),
+        DType::Bytes(_) => Value::Bytes(Vec::new()),
+    }
+}
+
+/// Appends records to a table: whole chunks encoded here and written raw, the rest (a partial
+/// first or last chunk) through the library. The table's `NROWS` follows every chunk, so after
+/// a crash it holds a prefix of the rows.
+struct Appender<'d> {
+    dest: &'d Leaf,
+    size: usize,
+    chunk_rows: usize,
+    encoder: Option<outcore_h5::Encoder>,
+    rows: usize,
+    pending: Vec<u8>,
+    appended: u64,
+    encoded: Vec<u8>,
+}
+
+impl<'d> Appender<'d> {
+    fn new(dest: &'d Leaf) -> Result<Appender<'d>> {
+        let size = dest.layout()?.size;
+        let chunk_rows = dest.chunk_shape().and_then(|c| c.first().copied()).unwrap_or(0);
+        let encoder = if chunk_rows > 0 { Some(dest.encoder()?) } else { None };
+        let rows = dest.shape().first().copied().unwrap_or(0);
+        Ok(Appender { dest, size, chunk_rows, encoder, rows, pending: Vec::new(), appended: 0, encoded: Vec::new() })
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<()> {
+        self.appended += (data.len() / self.size.max(1)) as u64;
+        let Some(enc) = &self.encoder else { return Ok(self.dest.append_records(data)?) };
+        self.pending.extend_from_slice(data);
+        let c0 = self.chunk_rows;
+        let mut at = 0;
+        // Up to the next chunk boundary through the library.
+        if self.rows % c0 != 0 {
+            let take = ((c0 - self.rows % c0) * self.size).min(self.pending.len());
+            self.dest.append_records(&self.pending[..take])?;
+            self.rows += take / self.size;
+            at = take;
+        }
+        let chunk_bytes = c0 * self.size;
+        let mut wrote = false;
+        while self.rows % c0 == 0 && self.pending.len() - at >= chunk_bytes {
+            let mask = enc
+                .encode(&self.pending[at..at + chunk_bytes], &mut self.encoded)
+                .map_err(|e| crate::source::h5err(self.dest, &format!("[{}]", self.rows), e))?;
+            self.dest.resize_rows(self.rows + c0)?;
+            self.dest.write_raw_chunk(&[self.rows as u64], mask, &self.encoded)?;
+            self.rows += c0;
+            at += chunk_bytes;
+            wrote = true;
+        }
+        if wrote {
+            self.dest.set_nrows(self.rows as u64)?;
+        }
+        self.pending.drain(..at);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64> {
+        if !self.pending.is_empty() {
+            self.dest.append_records(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(self.appended)
+    }
+}
