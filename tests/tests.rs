@@ -4,3 +4,4 @@ mod api;
 mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;
+mod query;
