@@ -10,8 +10,9 @@ use outcore::{vars, RowRange, Table};
 const COND: &str =
     "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
 
+/// The condition as written: `&` binds tighter than `|`, so it is `A | (B & C)`.
 fn naive_hit(c1: i32, c2: f64, c3: f64, c4: f64) -> bool {
-    ((20.0..30.0).contains(&c4) || (c2 > 40.0 && c2 < 50.0)) && (c1 as f64 + 3.1 * c2 + c3 * c4) > 3000.0
+    (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 as f64 + 3.1 * c2 + c3 * c4) > 3000.0)
 }
 
 fn fields(rec: &[u8]) -> (i32, f64, f64, f64) {

@@ -165,3 +165,62 @@ fn rows_update_while_iterating_and_appends_go_to_another_table() {
     let first: Vec<u64> = t.where_("f64 > 0.1").unwrap().take(3).map(|r| r.unwrap().nrow()).collect();
     assert_eq!(first.len(), 3);
 }
+
+/// The seed tutorial's query: `&` binds tighter than `|`, as in Python, so it reads
+/// `A | (B & C)`, not `(A | B) & C`.
+#[test]
+fn the_seeds_complex_query_is_a_or_b_and_c() {
+    use outcore::h5::{Field, Kind, Layout};
+    const COND: &str =
+        "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
+    let path = scratch("seed.h5");
+    let f = File::open(&path, Mode::Write).unwrap();
+    let fl = |name: &str, offset, kind| Field { name: name.into(), offset, kind };
+    let layout = Layout {
+        kind: Kind::Record(vec![
+            fl("col1", 0, Kind::Int { size: 4, signed: true }),
+            fl("col2", 4, Kind::Float { size: 8 }),
+            fl("col3", 12, Kind::Float { size: 8 }),
+            fl("col4", 20, Kind::Float { size: 8 }),
+        ]),
+        size: 28,
+    };
+    let n = 30_000;
+    let mut x: u64 = 99;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0
+    };
+    let mut recs = Vec::new();
+    let mut rows = Vec::new();
+    for _ in 0..n {
+        let (c1, c2, c3, c4) = (rnd() as i32, rnd(), rnd(), rnd());
+        recs.extend_from_slice(&c1.to_ne_bytes());
+        for v in [c2, c3, c4] {
+            recs.extend_from_slice(&v.to_ne_bytes());
+        }
+        rows.push((c1, c2, c3, c4));
+    }
+    let t = f.create_table("/", "t", &layout, n as u64, None, Some(&outcore::h5::Filters::zlib(5)), "").unwrap();
+    t.append_records(&recs).unwrap();
+    let t = Table::new(&t).unwrap();
+    let lims = outcore::vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
+    let got = t.get_where_list(COND, &lims, RowRange::default(), true).unwrap();
+    let hit = |&(c1, c2, c3, c4): &(i32, f64, f64, f64)| {
+        let a = (20.0..30.0).contains(&c4);
+        let b = c2 > 40.0 && c2 < 50.0;
+        let c = (c1 as f64 + 3.1 * c2 + c3 * c4) > 3000.0;
+        a || (b && c)
+    };
+    let want: Vec<u64> = rows.iter().enumerate().filter(|(_, r)| hit(r)).map(|(i, _)| i as u64).collect();
+    assert_eq!(got, want);
+    let other: usize = rows
+        .iter()
+        .filter(|&&(c1, c2, c3, c4)| {
+            ((20.0..30.0).contains(&c4) || (c2 > 40.0 && c2 < 50.0)) && (c1 as f64 + 3.1 * c2 + c3 * c4) > 3000.0
+        })
+        .count();
+    assert_ne!(got.len(), other, "the other reading gives other rows");
+}

@@ -5,3 +5,4 @@ mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;
 mod query;
+mod tutorial;
