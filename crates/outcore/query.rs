@@ -527,7 +527,7 @@ impl Table {
         let records = H5Operand::records(&self.leaf, self.layout.size);
         let reader = Reader::new(&records, true)?;
         let base = reader.chunk_rows();
-        let target = (1usize << 14).div_ceil(base).max(1);
+        let target = (1usize << 15).div_ceil(base).max(1);
         let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
         let phase = if step == 1 { first % base } else { 0 };
         Ok(Query {
@@ -707,9 +707,20 @@ impl Query {
                 let rows = self.rows(j);
                 self.reader.fill(rows, located, scratch, records)?;
                 let Buf::Bytes(recs, _) = &*records else { return Err(Error::Bind("internal: records".into())) };
+                // Columns pulled out tile by tile, so each tile of records stays in L1 while
+                // every column reads it.
                 for (i, src) in self.srcs.iter().enumerate() {
-                    if let Src::Column { offset, kind } = src {
-                        bufs[i].gather(kind, recs, size, *offset);
+                    if let Src::Column { .. } = src {
+                        bufs[i].resize(rows.n);
+                    }
+                }
+                const TILE: usize = 256;
+                for t0 in (0..rows.n).step_by(TILE) {
+                    let tile = &recs[t0 * size..(t0 + TILE).min(rows.n) * size];
+                    for (i, src) in self.srcs.iter().enumerate() {
+                        if let Src::Column { offset, kind } = src {
+                            bufs[i].gather_at(kind, tile, size, *offset, t0);
+                        }
                     }
                 }
                 let args: Vec<Arg<'_>> = self
@@ -726,19 +737,29 @@ impl Query {
                 m.resize(rows.n, false);
                 eval_slab(&self.program, vm, 0, &args, &[], &mut outcore_vm::OutMut::Bool(m))?;
                 let mut hits = Hits::default();
-                match want {
-                    Want::Count => hits.count = m.iter().filter(|&&b| b).count() as u64,
-                    _ => {
-                        for (k, _) in m.iter().enumerate().filter(|(_, &b)| b) {
-                            hits.coords.push((rows.first + k * rows.step) as u64);
-                            match want {
-                                Want::Records => hits.data.extend_from_slice(&recs[k * size..(k + 1) * size]),
-                                Want::Field(o, w) => hits.data.extend_from_slice(&recs[k * size + o..k * size + o + w]),
-                                _ => {}
+                let found = m.iter().filter(|&&b| b).count();
+                hits.count = found as u64;
+                if want != Want::Count {
+                    // Branch-free compaction: every row is written, only hits advance.
+                    let mut coords = vec![0u64; found + 1];
+                    let mut len = 0;
+                    for (k, &b) in m.iter().enumerate() {
+                        coords[len] = (rows.first + k * rows.step) as u64;
+                        len += b as usize;
+                    }
+                    coords.truncate(found);
+                    match want {
+                        Want::Records | Want::Field(..) => {
+                            let (o, w) = if let Want::Field(o, w) = want { (o, w) } else { (0, size) };
+                            hits.data.reserve(found * w);
+                            for &c in &coords {
+                                let k = (c as usize - rows.first) / rows.step;
+                                hits.data.extend_from_slice(&recs[k * size + o..k * size + o + w]);
                             }
                         }
-                        hits.count = hits.coords.len() as u64;
+                        _ => {}
                     }
+                    hits.coords = coords;
                 }
                 Ok(hits)
             },

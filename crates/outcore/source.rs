@@ -179,13 +179,11 @@ impl Buf {
     }
 
     /// Pulls one scalar field out of packed records (`size` bytes each, the field at
-    /// `offset`) into the buffer, converting it; the buffer is resized to one value per record.
-    pub(crate) fn gather(&mut self, kind: &Kind, records: &[u8], size: usize, offset: usize) {
-        let n = records.len().checked_div(size).unwrap_or(0);
-        self.resize(n);
+    /// `offset`) into elements `at..` of the buffer (long enough already), converting it.
+    pub(crate) fn gather_at(&mut self, kind: &Kind, records: &[u8], size: usize, offset: usize, at: usize) {
         macro_rules! g {
             ($v:expr, $w:literal, $from:ty, $to:ty) => {{
-                for (d, rec) in $v.iter_mut().zip(records.chunks_exact(size)) {
+                for (d, rec) in $v[at..].iter_mut().zip(records.chunks_exact(size)) {
                     let mut b = [0u8; $w];
                     b.copy_from_slice(&rec[offset..offset + $w]);
                     *d = <$from>::from_ne_bytes(b) as $to;
@@ -194,7 +192,7 @@ impl Buf {
         }
         match (self, kind) {
             (Buf::Vm(Owned::Bool(v)), Kind::Bool) => {
-                for (d, rec) in v.iter_mut().zip(records.chunks_exact(size)) {
+                for (d, rec) in v[at..].iter_mut().zip(records.chunks_exact(size)) {
                     *d = rec[offset] != 0;
                 }
             }
@@ -211,7 +209,7 @@ impl Buf {
                 // Complex numbers and strings: one element at a time.
                 let w = kind.size();
                 for (k, rec) in records.chunks_exact(size).enumerate() {
-                    buf.put(kind, false, &rec[offset..offset + w], k);
+                    buf.put(kind, false, &rec[offset..offset + w], at + k);
                 }
             }
         }
