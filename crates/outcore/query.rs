@@ -58,6 +58,8 @@ enum Want {
     Count,
     Coords,
     Records,
+    /// Records, with 64 bytes of padding after the last (rows copy a fixed 64 bytes).
+    Rows,
     /// One field: offset and width in the record.
     Field(usize, usize),
 }
@@ -68,6 +70,8 @@ struct Hits {
     coords: Vec<u64>,
     count: u64,
     data: Vec<u8>,
+    /// For rows: each hit's position in `data` (the slab's records), in records.
+    index: Vec<u32>,
 }
 
 /// Records read by a query: packed, in the table's layout (or one field's values).
@@ -263,6 +267,19 @@ enum Record {
 }
 
 impl Record {
+    /// The `size` bytes at `at`; `data` holds 64 bytes of padding after its last record, so
+    /// a short record is one fixed 64-byte copy.
+    fn at(data: &[u8], at: usize, size: usize) -> Record {
+        match data.get(at..at + 64) {
+            Some(b) if size <= 64 => {
+                let mut a = [0u8; 64];
+                a.copy_from_slice(b);
+                Record::Inline(a, size as u8)
+            }
+            _ => Record::new(&data[at..at + size]),
+        }
+    }
+
     fn new(b: &[u8]) -> Record {
         if b.len() <= 64 {
             let mut a = [0u8; 64];
@@ -332,6 +349,8 @@ impl Row<'_> {
 /// on its own threads, a bounded number of slabs at a time.
 pub struct RowIter<'t> {
     rx: crossbeam_channel::Receiver<Result<Hits>>,
+    /// Spent slab buffers, back to the workers.
+    pool: crossbeam_channel::Sender<Vec<u8>>,
     cur: Hits,
     pos: usize,
     table: &'t Table,
@@ -342,6 +361,14 @@ pub struct RowIter<'t> {
 impl<'t> Iterator for RowIter<'t> {
     type Item = Result<Row<'t>>;
 
+    fn count(self) -> usize {
+        self.count_rest()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left(), if self.done { Some(self.left()) } else { None })
+    }
+
     fn next(&mut self) -> Option<Result<Row<'t>>> {
         loop {
             if self.done {
@@ -351,16 +378,20 @@ impl<'t> Iterator for RowIter<'t> {
                 let i = self.pos;
                 self.pos += 1;
                 let size = self.table.layout.size;
+                let at = self.cur.index.get(i).map_or(i, |&k| k as usize) * size;
                 return Some(Ok(Row {
                     nrow: self.cur.coords[i],
-                    record: Record::new(&self.cur.data[i * size..(i + 1) * size]),
+                    record: Record::at(&self.cur.data, at, size),
                     changed: false,
                     table: self.table,
                 }));
             }
             match self.rx.recv() {
                 Ok(Ok(h)) => {
-                    self.cur = h;
+                    let spent = std::mem::replace(&mut self.cur, h);
+                    if !spent.data.is_empty() {
+                        let _ = self.pool.try_send(spent.data);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
@@ -373,6 +404,33 @@ impl<'t> Iterator for RowIter<'t> {
                 }
             }
         }
+    }
+}
+
+impl RowIter<'_> {
+    /// The rows left in the slab at hand.
+    fn left(&self) -> usize {
+        self.cur.coords.len().saturating_sub(self.pos)
+    }
+}
+
+impl<'t> RowIter<'t> {
+    /// Counts the remaining rows without building them (as `Iterator::count` does, an error
+    /// counts as one item and ends the iteration).
+    fn count_rest(mut self) -> usize {
+        let mut n = self.left();
+        self.pos = self.cur.coords.len();
+        while !self.done {
+            match self.rx.recv() {
+                Ok(Ok(h)) => n += h.coords.len(),
+                Ok(Err(_)) => {
+                    n += 1;
+                    self.done = true;
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        n
     }
 }
 
@@ -553,6 +611,7 @@ impl Table {
     pub fn where_with(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<RowIter<'_>> {
         let q = Arc::new(self.compile(cond, vars, range)?);
         let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
+        let (pool_tx, pool_rx) = crossbeam_channel::bounded::<Vec<u8>>(2 * q.shape.window);
         let qq = q.clone();
         let worker = std::thread::spawn(move || {
             let tx2 = tx.clone();
@@ -561,7 +620,7 @@ impl Table {
                 let _ = tx.send(Err(e));
             }
         });
-        Ok(RowIter { rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
+        Ok(RowIter { rx, pool: pool_tx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
     }
 
     /// How many rows match.
@@ -687,7 +746,19 @@ impl Query {
     }
 
     /// Streams the table's slabs through the workers; `sink` gets each slab's hits in order.
-    fn scan(&self, want: Want, mut sink: impl FnMut(Hits) -> Result<Flow>) -> Result<()> {
+    fn scan(&self, want: Want, sink: impl FnMut(Hits) -> Result<Flow>) -> Result<()> {
+        self.scan_pooled(want, None, sink)
+    }
+
+    /// [`Query::scan`]; for `Want::Rows`, each slab's whole records buffer goes to the sink
+    /// (with the hits' positions in it) instead of a copy of the hits, and buffers come back
+    /// through `pool` to be filled again.
+    fn scan_pooled(
+        &self,
+        want: Want,
+        pool: Option<&crossbeam_channel::Receiver<Vec<u8>>>,
+        mut sink: impl FnMut(Hits) -> Result<Flow>,
+    ) -> Result<()> {
         let size = self.table.layout.size;
         stream::run(
             0..self.jobs(),
@@ -755,6 +826,17 @@ impl Query {
                             for &c in &coords {
                                 let k = (c as usize - rows.first) / rows.step;
                                 hits.data.extend_from_slice(&recs[k * size + o..k * size + o + w]);
+                            }
+                        }
+                        Want::Rows if found > 0 => {
+                            hits.index =
+                                coords.iter().map(|&c| ((c as usize - rows.first) / rows.step) as u32).collect();
+                            let fresh = pool.and_then(|p| p.try_recv().ok()).unwrap_or_default();
+                            if let Buf::Bytes(v, _) = records {
+                                let mut data = std::mem::replace(v, fresh);
+                                // Padding: rows copy a fixed 64 bytes.
+                                data.resize(rows.n * size + 64, 0);
+                                hits.data = data;
                             }
                         }
                         _ => {}

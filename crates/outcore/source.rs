@@ -181,12 +181,19 @@ impl Buf {
     /// Pulls one scalar field out of packed records (`size` bytes each, the field at
     /// `offset`) into elements `at..` of the buffer (long enough already), converting it.
     pub(crate) fn gather_at(&mut self, kind: &Kind, records: &[u8], size: usize, offset: usize, at: usize) {
+        let n = records.len().checked_div(size).unwrap_or(0);
         macro_rules! g {
             ($v:expr, $w:literal, $from:ty, $to:ty) => {{
-                for (d, rec) in $v[at..].iter_mut().zip(records.chunks_exact(size)) {
-                    let mut b = [0u8; $w];
-                    b.copy_from_slice(&rec[offset..offset + $w]);
-                    *d = <$from>::from_ne_bytes(b) as $to;
+                let dst = &mut $v[at..at + n];
+                // Every read below lies inside `records`: checked once here, not per row.
+                if n == 0 || offset + $w > size {
+                    return;
+                }
+                let base = records.as_ptr();
+                for (r, d) in dst.iter_mut().enumerate() {
+                    // Safety: r < n, so r*size + offset + $w <= n*size <= records.len().
+                    let x = unsafe { std::ptr::read_unaligned(base.add(r * size + offset).cast::<$from>()) };
+                    *d = x as $to;
                 }
             }};
         }
