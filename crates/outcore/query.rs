@@ -57,9 +57,8 @@ struct Query {
 enum Want {
     Count,
     Coords,
+    /// Whole records, followed by 64 bytes of padding (rows copy a fixed 64 bytes).
     Records,
-    /// Records, with 64 bytes of padding after the last (rows copy a fixed 64 bytes).
-    Rows,
     /// One field: offset and width in the record.
     Field(usize, usize),
 }
@@ -70,8 +69,6 @@ struct Hits {
     coords: Vec<u64>,
     count: u64,
     data: Vec<u8>,
-    /// For rows: each hit's position in `data` (the slab's records), in records.
-    index: Vec<u32>,
 }
 
 /// Records read by a query: packed, in the table's layout (or one field's values).
@@ -349,8 +346,6 @@ impl Row<'_> {
 /// on its own threads, a bounded number of slabs at a time.
 pub struct RowIter<'t> {
     rx: crossbeam_channel::Receiver<Result<Hits>>,
-    /// Spent slab buffers, back to the workers.
-    pool: crossbeam_channel::Sender<Vec<u8>>,
     cur: Hits,
     pos: usize,
     table: &'t Table,
@@ -378,20 +373,16 @@ impl<'t> Iterator for RowIter<'t> {
                 let i = self.pos;
                 self.pos += 1;
                 let size = self.table.layout.size;
-                let at = self.cur.index.get(i).map_or(i, |&k| k as usize) * size;
                 return Some(Ok(Row {
                     nrow: self.cur.coords[i],
-                    record: Record::at(&self.cur.data, at, size),
+                    record: Record::at(&self.cur.data, i * size, size),
                     changed: false,
                     table: self.table,
                 }));
             }
             match self.rx.recv() {
                 Ok(Ok(h)) => {
-                    let spent = std::mem::replace(&mut self.cur, h);
-                    if !spent.data.is_empty() {
-                        let _ = self.pool.try_send(spent.data);
-                    }
+                    self.cur = h;
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
@@ -611,7 +602,6 @@ impl Table {
     pub fn where_with(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<RowIter<'_>> {
         let q = Arc::new(self.compile(cond, vars, range)?);
         let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
-        let (pool_tx, pool_rx) = crossbeam_channel::bounded::<Vec<u8>>(2 * q.shape.window);
         let qq = q.clone();
         let worker = std::thread::spawn(move || {
             let tx2 = tx.clone();
@@ -620,7 +610,7 @@ impl Table {
                 let _ = tx.send(Err(e));
             }
         });
-        Ok(RowIter { rx, pool: pool_tx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
+        Ok(RowIter { rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
     }
 
     /// How many rows match.
@@ -674,7 +664,7 @@ impl Table {
         let mut rec = Records { coords: Vec::new(), kind, size, data: Vec::new(), layout };
         q.scan(want, |h| {
             rec.coords.extend_from_slice(&h.coords);
-            rec.data.extend_from_slice(&h.data);
+            rec.data.extend_from_slice(&h.data[..h.coords.len() * size]);
             Ok(Flow::Continue)
         })?;
         Ok(rec)
@@ -699,7 +689,7 @@ impl Table {
         let q = self.compile(cond, vars, range)?;
         let mut out = Appender::new(dest)?;
         q.scan(Want::Records, |h| {
-            out.push(&h.data)?;
+            out.push(&h.data[..h.coords.len() * self.layout.size])?;
             Ok(Flow::Continue)
         })?;
         let total = out.finish()?;
@@ -746,19 +736,7 @@ impl Query {
     }
 
     /// Streams the table's slabs through the workers; `sink` gets each slab's hits in order.
-    fn scan(&self, want: Want, sink: impl FnMut(Hits) -> Result<Flow>) -> Result<()> {
-        self.scan_pooled(want, None, sink)
-    }
-
-    /// [`Query::scan`]; for `Want::Rows`, each slab's whole records buffer goes to the sink
-    /// (with the hits' positions in it) instead of a copy of the hits, and buffers come back
-    /// through `pool` to be filled again.
-    fn scan_pooled(
-        &self,
-        want: Want,
-        pool: Option<&crossbeam_channel::Receiver<Vec<u8>>>,
-        mut sink: impl FnMut(Hits) -> Result<Flow>,
-    ) -> Result<()> {
+    fn scan(&self, want: Want, mut sink: impl FnMut(Hits) -> Result<Flow>) -> Result<()> {
         let size = self.table.layout.size;
         stream::run(
             0..self.jobs(),
@@ -822,21 +800,14 @@ impl Query {
                     match want {
                         Want::Records | Want::Field(..) => {
                             let (o, w) = if let Want::Field(o, w) = want { (o, w) } else { (0, size) };
-                            hits.data.reserve(found * w);
+                            // Padding after the last record: rows copy a fixed 64 bytes.
+                            hits.data.reserve(found * w + 64);
                             for &c in &coords {
                                 let k = (c as usize - rows.first) / rows.step;
                                 hits.data.extend_from_slice(&recs[k * size + o..k * size + o + w]);
                             }
-                        }
-                        Want::Rows if found > 0 => {
-                            hits.index =
-                                coords.iter().map(|&c| ((c as usize - rows.first) / rows.step) as u32).collect();
-                            let fresh = pool.and_then(|p| p.try_recv().ok()).unwrap_or_default();
-                            if let Buf::Bytes(v, _) = records {
-                                let mut data = std::mem::replace(v, fresh);
-                                // Padding: rows copy a fixed 64 bytes.
-                                data.resize(rows.n * size + 64, 0);
-                                hits.data = data;
+                            if want == Want::Records {
+                                hits.data.resize(hits.data.len() + 64, 0);
                             }
                         }
                         _ => {}
