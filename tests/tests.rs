@@ -1,6 +1,7 @@
 //! outcore's integration tests, one module per topic.
 
 mod api;
+mod cli;
 mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;

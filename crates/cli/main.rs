@@ -1,25 +1,447 @@
-//! The `outcore` command. For now it compiles an expression and prints its program:
+//! The `outcore` command: list and inspect HDF5 files, evaluate expressions over them, run
+//! queries on their tables, write benchmark files, and print an expression's program.
 //!
 //! ```text
+//! outcore ls data.h5
+//! outcore info data.h5:/t
+//! outcore eval data.h5 'a*b+c' --out data.h5:/out --overwrite
+//! outcore query data.h5:/t '(col1 < lim) & (col2 > 0.5)' --var lim=42 --count
+//! outcore gen bench.h5 --rows 1000000 --filters zlib
 //! outcore compile 'a*b + c' a:float64 b:float64 c:float64
 //! ```
 //!
-//! Exit status: 0 on success, 2 for a usage or expression error (printed with a caret).
+//! Exit status: 0 on success, 1 for a runtime error (a file, a node, a damaged chunk), 2 for
+//! a usage or expression error (expression errors are printed with a caret).
 
+mod format;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
 use outcore::expr_lang::{compile, DType, VarInfo};
+use outcore::h5::{Complib, File, Filters, Mode, Node, NodeClass};
+use outcore::{Error, Expr, IntoOperand, Operand, RowRange, Table, Value};
 
-const USAGE: &str = "usage: outcore compile EXPR [NAME:TYPE]...
-  TYPE is bool, int32, int64, float32, float64, complex128 or bytesN (fixed-length strings);
-  append `=scalar` for a scalar variable, e.g. lim:float64=scalar.
-  Prints the compiled program (register bytecode), or the error in the expression.";
+#[derive(Parser)]
+#[command(name = "outcore", version, about = "Compiled expressions and in-kernel queries over HDF5 files")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
 
-fn parse_var(spec: &str) -> Result<VarInfo, String> {
-    let (name, rest) = spec.split_once(':').ok_or_else(|| format!("`{spec}`: expected NAME:TYPE"))?;
+#[derive(Subcommand)]
+enum Cmd {
+    /// Lists every node of a file: path, class, shape, type or columns, chunks, filters, title.
+    Ls {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows one node in full, attributes included (FILE:/path).
+    Info {
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluates an expression over a file's arrays and columns.
+    Eval(EvalArgs),
+    /// Runs a query on a table (FILE:/table).
+    Query(QueryArgs),
+    /// Writes a benchmark file: the layout of ../shared/bench/peers.py gen.
+    Gen {
+        file: PathBuf,
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: usize,
+        /// none, zlib or blosc.
+        #[arg(long, default_value = "none")]
+        filters: String,
+    },
+    /// Prints the compiled program of an expression for variables NAME:TYPE[=scalar].
+    Compile { expr: String, vars: Vec<String> },
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    file: PathBuf,
+    expr: String,
+    /// NAME=/path, NAME=/table.column or NAME=/table.nested/column.
+    #[arg(long = "bind")]
+    binds: Vec<String>,
+    /// NAME=VALUE: an integer, a float, true/false, or b'bytes'.
+    #[arg(long = "var")]
+    vars: Vec<String>,
+    /// START:STOP:STEP of the main dimension (any part may be empty).
+    #[arg(long, allow_hyphen_values = true)]
+    range: Option<String>,
+    /// Write the result to FILE:/path instead of printing it.
+    #[arg(long)]
+    out: Option<String>,
+    #[arg(long)]
+    overwrite: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    target: String,
+    cond: String,
+    #[arg(long = "var")]
+    vars: Vec<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    start: Option<i64>,
+    #[arg(long, allow_hyphen_values = true)]
+    stop: Option<i64>,
+    #[arg(long, allow_hyphen_values = true)]
+    step: Option<i64>,
+    #[arg(long, group = "what")]
+    count: bool,
+    #[arg(long, group = "what")]
+    coords: bool,
+    #[arg(long, group = "what")]
+    read: bool,
+    /// With --read: one column.
+    #[arg(long, requires = "read")]
+    field: Option<String>,
+    /// Append the matching rows to FILE:/dest (created like the table if missing).
+    #[arg(long, group = "what")]
+    append_to: Option<String>,
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    #[arg(long)]
+    csv: bool,
+}
+
+/// A failure and its exit status.
+struct Fail(u8, String);
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        let code = if matches!(e, Error::Expr(_)) { 2 } else { 1 };
+        Fail(code, e.to_string())
+    }
+}
+
+impl From<outcore::h5::Error> for Fail {
+    fn from(e: outcore::h5::Error) -> Fail {
+        Fail(1, e.to_string())
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Fail {
+    Fail(2, msg.into())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Ls { file, json } => ls(&file, json),
+        Cmd::Info { target, json } => info(&target, json),
+        Cmd::Eval(a) => eval(a),
+        Cmd::Query(a) => query(a),
+        Cmd::Gen { file, rows, filters } => gen(&file, rows, &filters),
+        Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(code, msg)) => {
+            eprintln!("{}", msg.trim_end());
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// `FILE:/path` → (file, path).
+fn split_target(t: &str) -> Result<(PathBuf, String), Fail> {
+    match t.rfind(":/") {
+        Some(i) => Ok((PathBuf::from(&t[..i]), t[i + 1..].to_string())),
+        None => Err(usage(format!("`{t}`: expected FILE:/path"))),
+    }
+}
+
+fn filters_text(f: Option<Filters>) -> String {
+    match f {
+        None => "none".into(),
+        Some(f) => {
+            let mut s = format!("{}({})", f.complib.name(), f.complevel);
+            if f.shuffle {
+                s.push_str("+shuffle");
+            }
+            if f.bitshuffle {
+                s.push_str("+bitshuffle");
+            }
+            s
+        }
+    }
+}
+
+fn ls(file: &Path, json: bool) -> Result<(), Fail> {
+    let f = File::open(file, Mode::Read)?;
+    let mut rows = Vec::new();
+    for node in f.walk()? {
+        let (dtype, filters) = match node.class {
+            NodeClass::Group => (String::new(), String::new()),
+            NodeClass::Leaf(_) => match f.leaf(&node.path) {
+                Ok(leaf) => (
+                    leaf.layout().map(|l| format::kind_text(&l.kind)).unwrap_or_default(),
+                    filters_text(leaf.filters()),
+                ),
+                Err(_) => (String::new(), String::new()),
+            },
+        };
+        let class = match node.class {
+            NodeClass::Group => "Group".to_string(),
+            NodeClass::Leaf(c) => format!("{c:?}"),
+        };
+        rows.push((node, class, dtype, filters));
+    }
+    if json {
+        for (node, class, dtype, filters) in rows {
+            let v = serde_json::json!({
+                "path": node.path, "class": class, "shape": node.shape, "dtype": dtype,
+                "chunkshape": node.chunks, "filters": filters, "title": node.title,
+            });
+            println!("{v}");
+        }
+        return Ok(());
+    }
+    for (node, class, dtype, filters) in rows {
+        let shape = node.shape.map(|s| format!("{s:?}")).unwrap_or_default();
+        let chunks = node.chunks.map(|s| format!("chunks {s:?}")).unwrap_or_default();
+        let title = if node.title.is_empty() { String::new() } else { format!("  \"{}\"", node.title) };
+        println!("{:<28} {:<8} {:<14} {} {} {}{}", node.path, class, shape, dtype, chunks, filters, title);
+    }
+    Ok(())
+}
+
+fn info(target: &str, json: bool) -> Result<(), Fail> {
+    let (file, path) = split_target(target)?;
+    let f = File::open(&file, Mode::Read)?;
+    let out = match f.root()?.child(path.trim_start_matches('/')).or_else(|_| {
+        if path == "/" {
+            f.root().map(Node::Group)
+        } else if f.node_exists(&path) {
+            f.leaf(&path).map(Node::Leaf).or_else(|_| f.group(&path).map(Node::Group))
+        } else {
+            Err(outcore::h5::Error::NoNode { file: file.clone(), node: path.clone() })
+        }
+    })? {
+        Node::Group(g) => serde_json::json!({
+            "path": g.path(), "class": "Group", "title": g.title(), "children": g.children()?,
+            "attrs": format::attrs_json(&g.attrs()?),
+        }),
+        Node::Leaf(l) => {
+            let layout = l.layout()?;
+            serde_json::json!({
+                "path": l.path(), "class": format!("{:?}", l.class()), "title": l.title(),
+                "shape": l.shape(), "chunkshape": l.chunk_shape(), "filters": filters_text(l.filters()),
+                "dtype": format::kind_text(&layout.kind), "itemsize": layout.size,
+                "columns": layout.columns(),
+                "attrs": format::attrs_json(&l.attrs()?),
+            })
+        }
+    };
+    if json {
+        println!("{out}");
+    } else {
+        match out.as_object() {
+            Some(obj) => {
+                for (k, v) in obj {
+                    println!("{k:<11} {v}");
+                }
+            }
+            None => println!("{out}"),
+        }
+    }
+    Ok(())
+}
+
+/// `NAME=VALUE` → a scalar: an integer (int32 when it fits, else int64), a float, a bool,
+/// or `b'bytes'`.
+fn parse_var(spec: &str) -> Result<(String, Value), Fail> {
+    let (name, v) = spec.split_once('=').ok_or_else(|| usage(format!("`{spec}`: expected NAME=VALUE")))?;
+    let value = if let Some(b) = v.strip_prefix("b'").and_then(|s| s.strip_suffix('\'')) {
+        Value::Bytes(b.as_bytes().to_vec())
+    } else if let Ok(i) = v.parse::<i64>() {
+        match i32::try_from(i) {
+            Ok(i) => Value::Int32(i),
+            Err(_) => Value::Int64(i),
+        }
+    } else if let Ok(x) = v.parse::<f64>() {
+        Value::Float64(x)
+    } else if v == "true" || v == "True" {
+        Value::Bool(true)
+    } else if v == "false" || v == "False" {
+        Value::Bool(false)
+    } else {
+        return Err(usage(format!("`{spec}`: `{v}` is not a number, true/false or b'bytes'")));
+    };
+    Ok((name.to_string(), value))
+}
+
+/// `START:STOP:STEP` → a range (empty parts are absent).
+fn parse_range(s: &str) -> Result<RowRange, Fail> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() > 3 {
+        return Err(usage(format!("`{s}`: expected START:STOP:STEP")));
+    }
+    let num = |i: usize| -> Result<Option<i64>, Fail> {
+        match parts.get(i).map(|p| p.trim()) {
+            None | Some("") => Ok(None),
+            Some(p) => p.parse().map(Some).map_err(|_| usage(format!("`{s}`: `{p}` is not an integer"))),
+        }
+    };
+    Ok(RowRange::new(num(0)?, num(1)?, num(2)?))
+}
+
+fn eval(a: EvalArgs) -> Result<(), Fail> {
+    let same_file = a.out.as_ref().map(|o| split_target(o)).transpose()?;
+    let writes_here = same_file.as_ref().is_some_and(|(f, _)| f == &a.file);
+    let f = File::open(&a.file, if writes_here { Mode::Append } else { Mode::Read })?;
+    let mut e = Expr::new(&a.expr)?;
+    for b in &a.binds {
+        let (name, path) = b.split_once('=').ok_or_else(|| usage(format!("`{b}`: expected NAME=/path")))?;
+        e = match path.split_once('.') {
+            Some((table, col)) => e.bind(name, &f.leaf(table)?.col(col)?)?,
+            None => e.bind(name, &f.leaf(path)?)?,
+        };
+    }
+    for v in &a.vars {
+        let (name, value) = parse_var(v)?;
+        e = e.bind(&name, value)?;
+    }
+    e = e.bind_group(&f.root()?)?;
+    if let Some(r) = &a.range {
+        let r = parse_range(r)?;
+        e = e.set_inputs_range(r.start, r.stop, r.step)?;
+    }
+    let Some((out_file, out_path)) = same_file else {
+        let r = e.eval()?;
+        if a.json {
+            println!("{}", format::array_json(&r));
+        } else {
+            format::print_array(&r);
+        }
+        return Ok(());
+    };
+    let of = if writes_here { None } else { Some(File::open(&out_file, Mode::Append)?) };
+    let of = of.as_ref().unwrap_or(&f);
+    if of.node_exists(&out_path) {
+        if !a.overwrite {
+            return Err(Fail(1, format!("{}:{out_path}: exists (use --overwrite)", out_file.display())));
+        }
+        of.remove_node(&out_path)?;
+    }
+    let shape = e.shape()?;
+    let filters = e.input_filters();
+    let (parent, name) = match out_path.rsplit_once('/') {
+        Some(("", n)) => ("/", n),
+        Some((p, n)) => (p, n),
+        None => ("/", out_path.as_str()),
+    };
+    let shape = if shape.is_empty() { vec![1] } else { shape };
+    let fl = filters.as_ref();
+    match e.dtype()? {
+        DType::Bool => of.create_carray_filled::<bool>(parent, name, &shape, None, fl, false, "")?,
+        DType::Int32 => of.create_carray_filled::<i32>(parent, name, &shape, None, fl, 0, "")?,
+        DType::Int64 => of.create_carray_filled::<i64>(parent, name, &shape, None, fl, 0, "")?,
+        DType::Float32 => of.create_carray_filled::<f32>(parent, name, &shape, None, fl, 0.0, "")?,
+        DType::Float64 => of.create_carray_filled::<f64>(parent, name, &shape, None, fl, 0.0, "")?,
+        other => return Err(Fail(1, format!("cannot store a {other} result in a file yet"))),
+    };
+    let leaf = of.leaf(&out_path)?;
+    let written = e.set_output(&leaf)?.eval()?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"out": format!("{}:{}", out_file.display(), written.path()), "shape": written.shape()})
+        );
+    } else {
+        println!("wrote {}:{} {:?}", out_file.display(), written.path(), written.shape());
+    }
+    Ok(())
+}
+
+fn query(a: QueryArgs) -> Result<(), Fail> {
+    if !(a.count || a.coords || a.read || a.append_to.is_some()) {
+        return Err(usage("say what to do: --count, --coords, --read or --append-to FILE:/dest"));
+    }
+    let (file, path) = split_target(&a.target)?;
+    let dest = a.append_to.as_ref().map(|d| split_target(d)).transpose()?;
+    let writes_here = dest.as_ref().is_some_and(|(f, _)| f == &file);
+    let f = File::open(&file, if writes_here { Mode::Append } else { Mode::Read })?;
+    let t = Table::open(&f, &path)?;
+    let mut vars: Vec<(String, Operand<'_>)> = Vec::new();
+    for v in &a.vars {
+        let (name, value) = parse_var(v)?;
+        vars.push((name, value.into_operand()));
+    }
+    let range = RowRange::new(a.start, a.stop, a.step);
+    if a.count {
+        let n = t.count_where(&a.cond, &vars, range)?;
+        println!("{n}");
+    } else if a.coords {
+        let c = t.get_where_list(&a.cond, &vars, range, true)?;
+        if a.json {
+            println!("{}", serde_json::Value::from(c));
+        } else {
+            for x in c {
+                println!("{x}");
+            }
+        }
+    } else if a.read {
+        let recs = t.read_where(&a.cond, &vars, a.field.as_deref(), range)?;
+        format::print_records(&recs, t.layout(), a.field.as_deref(), a.json, a.csv);
+    } else if let Some((dfile, dpath)) = dest {
+        let df = if writes_here { None } else { Some(File::open(&dfile, Mode::Append)?) };
+        let df = df.as_ref().unwrap_or(&f);
+        let leaf = if df.node_exists(&dpath) {
+            df.leaf(&dpath)?
+        } else {
+            let (parent, name) = match dpath.rsplit_once('/') {
+                Some(("", n)) => ("/", n),
+                Some((p, n)) => (p, n),
+                None => ("/", dpath.as_str()),
+            };
+            t.create_like(df, parent, name, t.leaf().filters().as_ref())?
+        };
+        let n = t.where_append(&leaf, &a.cond, &vars, range)?;
+        if a.json {
+            println!("{}", serde_json::json!({"appended": n}));
+        } else {
+            println!("appended {n} rows to {}:{dpath}", dfile.display());
+        }
+    }
+    Ok(())
+}
+
+fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
+    let fl = match filters {
+        "none" => None,
+        "zlib" => Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false }),
+        "blosc" => Some(Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false }),
+        other => return Err(usage(format!("--filters {other}: use none, zlib or blosc"))),
+    };
+    let t0 = std::time::Instant::now();
+    outcore::bench_file::write(file, rows, fl.as_ref())?;
+    println!("wrote {} ({rows} rows, filters {filters}) in {:.1} s", file.display(), t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn compile_cmd(expr: &str, specs: &[String]) -> Result<(), Fail> {
+    let vars = specs.iter().map(|s| parse_type(s)).collect::<Result<Vec<VarInfo>, Fail>>()?;
+    let p = compile(expr, &vars).map_err(|e| Fail(2, e.to_string()))?;
+    print!("{p}");
+    Ok(())
+}
+
+/// `NAME:TYPE[=scalar]` for `compile`.
+fn parse_type(spec: &str) -> Result<VarInfo, Fail> {
+    let (name, rest) = spec.split_once(':').ok_or_else(|| usage(format!("`{spec}`: expected NAME:TYPE")))?;
     let (ty, scalar) = match rest.split_once('=') {
         Some((ty, "scalar")) => (ty, true),
-        Some((_, other)) => return Err(format!("`{spec}`: unknown option `{other}` (only `=scalar`)")),
+        Some((_, other)) => return Err(usage(format!("`{spec}`: unknown option `{other}` (only `=scalar`)"))),
         None => (rest, false),
     };
     let dtype = match ty {
@@ -31,42 +453,8 @@ fn parse_var(spec: &str) -> Result<VarInfo, String> {
         "complex128" => DType::Complex128,
         t => match t.strip_prefix("bytes").and_then(|n| n.parse::<usize>().ok()) {
             Some(n) if n > 0 => DType::Bytes(n),
-            _ => return Err(format!("`{spec}`: unknown type `{t}`")),
+            _ => return Err(usage(format!("`{spec}`: unknown type `{t}`"))),
         },
     };
     Ok(VarInfo { name: name.to_string(), dtype, scalar })
-}
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("compile") if args.len() >= 2 => {
-            let vars: Result<Vec<VarInfo>, String> = args[2..].iter().map(|s| parse_var(s)).collect();
-            let vars = match vars {
-                Ok(v) => v,
-                Err(e) => {
-                    eprintln!("outcore: {e}\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            match compile(&args[1], &vars) {
-                Ok(p) => {
-                    print!("{p}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("{e}");
-                    ExitCode::from(2)
-                }
-            }
-        }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
-    }
 }

@@ -152,6 +152,21 @@ impl<'a> Expr<'a> {
         ExprInto::new(self, out, true)
     }
 
+    /// The result's shape, from the operands' shapes (nothing is evaluated).
+    pub fn shape(&self) -> Result<Vec<usize>> {
+        let prep = self.prepare()?;
+        let plan = self.plan(&prep, None, None)?;
+        Expr::result_shape(&plan)
+    }
+
+    /// The filters of the first HDF5 operand (what an output created for the result takes).
+    pub fn input_filters(&self) -> Option<outcore_h5::Filters> {
+        self.vars.iter().find_map(|(_, op)| match op {
+            Operand::H5(h) => h.leaf.filters(),
+            _ => None,
+        })
+    }
+
     fn streams(&self) -> bool {
         self.range.is_some() || self.vars.iter().any(|(_, op)| matches!(op, Operand::H5(_)))
     }

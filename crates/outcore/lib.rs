@@ -16,6 +16,7 @@
 //! ```
 
 mod array;
+pub mod bench_file;
 mod error;
 mod expr;
 mod ooc;

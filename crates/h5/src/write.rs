@@ -62,7 +62,8 @@ const ALL_COMPLIBS: [&str; 10] = [
 ];
 
 impl Complib {
-    fn name(self) -> &'static str {
+    /// PyTables' name of the library (`"zlib"`, `"blosc:lz4"`, ...).
+    pub fn name(self) -> &'static str {
         match self {
             Complib::Zlib => "zlib",
             Complib::Blosc => "blosc",

@@ -1,0 +1,183 @@
+//! How the command prints values: text for people, JSON and CSV for programs. JSON has no
+//! NaN or infinities: they print as the strings "nan", "inf" and "-inf"; complex numbers as
+//! [re, im]; byte strings as strings.
+
+use outcore::h5::{AttrValue, Kind, Layout};
+use outcore::{Array, Records};
+use serde_json::{json, Value as J};
+
+/// A stored kind as text: `float64`, `S10`, `(3,)float32`, `{a: int32, b: {c: float64}}`.
+pub fn kind_text(k: &Kind) -> String {
+    match k {
+        Kind::Bool => "bool".into(),
+        Kind::Int { size, signed: true } => format!("int{}", size * 8),
+        Kind::Int { size, signed: false } => format!("uint{}", size * 8),
+        Kind::Float { size } => format!("float{}", size * 8),
+        Kind::Complex { size } => format!("complex{}", size * 8),
+        Kind::Bytes(n) => format!("S{n}"),
+        Kind::Array(k, dims) => format!("{dims:?}{}", kind_text(k)),
+        Kind::Record(fields) => {
+            let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.name, kind_text(&f.kind))).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Kind::Other(s) => s.clone(),
+    }
+}
+
+pub fn float(x: f64) -> J {
+    if x.is_nan() {
+        J::from("nan")
+    } else if x.is_infinite() {
+        J::from(if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        J::from(x)
+    }
+}
+
+pub fn attrs_json(attrs: &[(String, AttrValue)]) -> J {
+    fn one(v: &AttrValue) -> J {
+        match v {
+            AttrValue::Bool(b) => J::from(*b),
+            AttrValue::Int(i) => J::from(*i),
+            AttrValue::UInt(u) => J::from(*u),
+            AttrValue::Float(f) => float(*f),
+            AttrValue::Str(s) => J::from(s.clone()),
+            AttrValue::Bytes(b) => J::from(String::from_utf8_lossy(b).into_owned()),
+            AttrValue::Array(a) => J::from(a.iter().map(one).collect::<Vec<_>>()),
+            AttrValue::Other(s) => J::from(s.clone()),
+        }
+    }
+    J::Object(attrs.iter().map(|(k, v)| (k.clone(), one(v))).collect())
+}
+
+/// One stored value as JSON.
+pub fn value_json(kind: &Kind, b: &[u8]) -> J {
+    let num = |n: usize| -> Option<[u8; 8]> {
+        let mut x = [0u8; 8];
+        x[..n].copy_from_slice(b.get(..n)?);
+        Some(x)
+    };
+    match kind {
+        Kind::Bool => J::from(b.first().is_some_and(|&x| x != 0)),
+        Kind::Int { size, signed } => {
+            let Some(x) = num(*size) else { return J::Null };
+            let u = u64::from_ne_bytes(x);
+            if *signed {
+                let shift = 64 - 8 * *size as u32;
+                J::from(((u << shift) as i64) >> shift)
+            } else {
+                J::from(u)
+            }
+        }
+        Kind::Float { size: 4 } => {
+            num(4).map_or(J::Null, |x| float(f32::from_ne_bytes([x[0], x[1], x[2], x[3]]) as f64))
+        }
+        Kind::Float { .. } => num(8).map_or(J::Null, |x| float(f64::from_ne_bytes(x))),
+        Kind::Complex { size } => {
+            let h = size / 2;
+            json!([
+                value_json(&Kind::Float { size: h }, b),
+                value_json(&Kind::Float { size: h }, b.get(h..).unwrap_or(&[]))
+            ])
+        }
+        Kind::Bytes(_) => {
+            let end = b.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+            J::from(String::from_utf8_lossy(&b[..end]).into_owned())
+        }
+        Kind::Array(k, dims) => {
+            let n: usize = dims.iter().product();
+            let w = k.size();
+            J::from((0..n).map(|i| value_json(k, b.get(i * w..(i + 1) * w).unwrap_or(&[]))).collect::<Vec<_>>())
+        }
+        Kind::Record(fields) => J::Object(
+            fields
+                .iter()
+                .map(|f| {
+                    (f.name.clone(), value_json(&f.kind, b.get(f.offset..f.offset + f.kind.size()).unwrap_or(&[])))
+                })
+                .collect(),
+        ),
+        Kind::Other(_) => J::Null,
+    }
+}
+
+/// An evaluation's result: a number for a 0-d result, else nested arrays.
+pub fn array_json(a: &Array) -> J {
+    fn nest(shape: &[usize], flat: &[J]) -> J {
+        match shape {
+            [] => flat.first().cloned().unwrap_or(J::Null),
+            [_] => J::from(flat.to_vec()),
+            [n, rest @ ..] => {
+                let step: usize = rest.iter().product();
+                J::from((0..*n).map(|i| nest(rest, &flat[i * step..(i + 1) * step])).collect::<Vec<_>>())
+            }
+        }
+    }
+    let flat: Vec<J> = match a {
+        Array::Bool(v) => v.iter().map(|&x| J::from(x)).collect(),
+        Array::Int32(v) => v.iter().map(|&x| J::from(x)).collect(),
+        Array::Int64(v) => v.iter().map(|&x| J::from(x)).collect(),
+        Array::Float32(v) => v.iter().map(|&x| float(x as f64)).collect(),
+        Array::Float64(v) => v.iter().map(|&x| float(x)).collect(),
+        Array::Complex128(v) => v.iter().map(|x| json!([float(x.re), float(x.im)])).collect(),
+        Array::Bytes(b) => {
+            (0..b.len()).map(|i| J::from(String::from_utf8_lossy(b.get(i).unwrap_or(&[])).into_owned())).collect()
+        }
+    };
+    nest(a.shape(), &flat)
+}
+
+/// Text: a 0-d result as one value; otherwise one row per line (values of a row separated by
+/// spaces).
+pub fn print_array(a: &Array) {
+    let j = array_json(a);
+    match &j {
+        J::Array(rows) => {
+            for r in rows {
+                match r {
+                    J::Array(vals) => println!("{}", vals.iter().map(J::to_string).collect::<Vec<_>>().join(" ")),
+                    v => println!("{}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+                }
+            }
+        }
+        v => println!("{v}"),
+    }
+}
+
+/// Records read by a query: JSON (objects, or values with `--field`), CSV (a header of
+/// column paths, then rows), or text (one record per line, as JSON).
+pub fn print_records(recs: &Records, layout: &Layout, field: Option<&str>, json: bool, csv: bool) {
+    let items: Vec<J> = (0..recs.len()).map(|i| value_json(&recs.kind, recs.bytes(i).unwrap_or(&[]))).collect();
+    if json {
+        println!("{}", J::from(items));
+        return;
+    }
+    if csv {
+        let cols: Vec<String> = match field {
+            Some(f) => vec![f.to_string()],
+            None => layout.columns(),
+        };
+        println!("{}", cols.join(","));
+        for it in &items {
+            let cells: Vec<String> = if field.is_some() {
+                vec![cell(it)]
+            } else {
+                cols.iter().map(|c| cell(c.split('/').fold(it, |v, k| v.get(k).unwrap_or(&J::Null)))).collect()
+            };
+            println!("{}", cells.join(","));
+        }
+        return;
+    }
+    for it in items {
+        println!("{it}");
+    }
+}
+
+fn cell(v: &J) -> String {
+    match v {
+        J::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        J::String(s) => s.clone(),
+        J::Array(_) | J::Object(_) => format!("\"{}\"", v.to_string().replace('"', "\"\"")),
+        other => other.to_string(),
+    }
+}

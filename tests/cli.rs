@@ -1,0 +1,106 @@
+//! The `outcore` command, run as a child process: output formats and exit codes.
+
+use std::process::Command;
+
+fn outcore(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("outcore-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/pytables/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn gen_ls_eval_and_query_agree_with_the_library() {
+    let file = scratch("bench.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "20000", "--filters", "blosc"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = outcore(&["ls", &file, "--json"]);
+    assert_eq!(code, 0);
+    let paths: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["/", "/a", "/b", "/c", "/out", "/t"]);
+    // A reduction prints one number; with --out the result lands in the file.
+    let (code, out, _) = outcore(&["eval", &file, "sum(a*b+c)", "--json"]);
+    assert_eq!(code, 0);
+    let total: f64 = out.trim().parse().unwrap();
+    let (code, _, err) = outcore(&["eval", &file, "a*b+c", "--out", &format!("{file}:/r")]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = outcore(&["eval", &file, "sum(r)", "--json"]);
+    assert_eq!(out.trim().parse::<f64>().unwrap(), total);
+    let (code, _, err) = outcore(&["eval", &file, "a", "--out", &format!("{file}:/r")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("exists"), "{err}");
+    // Queries: count, coordinates and records say the same thing.
+    let q = |extra: &[&str]| {
+        let mut args = vec!["query", &*format!("{file}:/t")].into_iter().map(String::from).collect::<Vec<_>>();
+        args.extend(["(col1 < lim) & (col2 > 90)".to_string(), "--var".into(), "lim=20".into()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        outcore(&refs)
+    };
+    let (_, count, _) = q(&["--count"]);
+    let n: usize = count.trim().parse().unwrap();
+    let (_, coords, _) = q(&["--coords", "--json"]);
+    let coords: Vec<u64> = serde_json::from_str(coords.trim()).unwrap();
+    assert_eq!(coords.len(), n);
+    let (_, recs, _) = q(&["--read", "--json"]);
+    let recs: Vec<serde_json::Value> = serde_json::from_str(recs.trim()).unwrap();
+    assert_eq!(recs.len(), n);
+    assert!(recs.iter().all(|r| r["col1"].as_i64().unwrap() < 20 && r["col2"].as_f64().unwrap() > 90.0));
+    let (_, csv, _) = q(&["--read", "--csv"]);
+    assert_eq!(csv.lines().next(), Some("col1,col2,col3,col4"));
+    assert_eq!(csv.lines().count(), n + 1);
+    let (code, out, _) = q(&["--append-to", &format!("{file}:/dest")]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&format!("appended {n} rows")), "{out}");
+}
+
+#[test]
+fn errors_exit_with_1_or_2_and_say_why() {
+    let file = fixture("query.h5");
+    let (code, _, err) = outcore(&["query", &format!("{file}:/tz"), "i32 +", "--count"]);
+    assert_eq!(code, 2);
+    assert!(err.contains('^'), "{err}");
+    let (code, _, err) = outcore(&["query", &format!("{file}:/nope"), "b", "--count"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nope"), "{err}");
+    let (code, _, _) = outcore(&["query", &format!("{file}:/tz"), "b"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = outcore(&["frobnicate"]);
+    assert_eq!(code, 2);
+    let (code, _, err) = outcore(&["ls", "/no/such/file.h5"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn ls_lists_every_node_of_files_pytables_wrote() {
+    for name in ["tables.h5", "arrays.h5", "query.h5", "expr.h5"] {
+        let path = fixture(name);
+        let f = outcore::h5::File::open(&path, outcore::h5::Mode::Read).unwrap();
+        let want: Vec<String> = f.walk().unwrap().into_iter().map(|n| n.path).collect();
+        let (code, out, err) = outcore(&["ls", &path, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let got: Vec<String> = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "{name}");
+        let (code, _, err) = outcore(&["info", &format!("{path}:{}", want.last().unwrap()), "--json"]);
+        assert_eq!(code, 0, "{err}");
+    }
+}
