@@ -80,7 +80,11 @@ fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("bench.h5");
     let t0 = Instant::now();
     outcore::bench_file::write(&path, n, None)?;
-    println!("\nwrote {} ({n} rows: table /t, CArrays /a /b /c /out) in {:.1} s", path.display(), t0.elapsed().as_secs_f64());
+    println!(
+        "\nwrote {} ({n} rows: table /t, CArrays /a /b /c /out) in {:.1} s",
+        path.display(),
+        t0.elapsed().as_secs_f64()
+    );
     let f = File::open(&path, Mode::Append)?;
     let (a, b, c, out) = (f.leaf("/a")?, f.leaf("/b")?, f.leaf("/c")?, f.leaf("/out")?);
     let e1 = outcore::Expr::new("a*b+c")?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?.set_output(&out)?;
@@ -101,7 +105,11 @@ fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
         (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 + 3.1 * c2 + c3 * c4) > 3000.0)
     };
     let (naive, k) = time(|| t.leaf().read_parallel().map(|recs| recs.chunks_exact(28).filter(|r| hit(r)).count()));
-    println!("naive: read the whole table, then a closure ({}):  {:>8.1} ms (holds the table in memory)", k?, naive * 1e3);
+    println!(
+        "naive: read the whole table, then a closure ({}):  {:>8.1} ms (holds the table in memory)",
+        k?,
+        naive * 1e3
+    );
     // Naive: one record at a time through the library, timed on a slice and scaled.
     let m = n.min(100_000);
     let t0 = Instant::now();
@@ -110,7 +118,10 @@ fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
         k += hit(&t.leaf().read_records(i, i + 1, 1)?) as usize;
     }
     let per_row = t0.elapsed().as_secs_f64() / m as f64;
-    println!("naive: one record at a time ({k} in {m} rows):    {:>8.1} ms for all {n} rows (scaled)", per_row * n as f64 * 1e3);
+    println!(
+        "naive: one record at a time ({k} in {m} rows):    {:>8.1} ms for all {n} rows (scaled)",
+        per_row * n as f64 * 1e3
+    );
     drop(f);
     std::fs::remove_dir_all(&dir)?;
     Ok(())

@@ -65,3 +65,48 @@ fn boatload_quadrants_add_up_and_nested_conditions_match_a_filter() {
     }
     assert!(report.lost_has_no_lost_column);
 }
+
+#[path = "../examples/warmup.rs"]
+mod warmup;
+
+#[path = "../examples/peaks_of_kilimanjaro.rs"]
+mod peaks;
+
+#[path = "../examples/dict_table.rs"]
+mod dict_table;
+
+#[test]
+fn warmup_makes_42_hearts_and_refuses_a_second_table() {
+    let path = scratch("warmup.h5");
+    warmup::run(&path).unwrap();
+    let f = outcore::h5::File::open(&path, outcore::h5::Mode::Read).unwrap();
+    let t = outcore::Table::open(&f, "/heart").unwrap();
+    let all = outcore::RowRange::default();
+    let rows = t.read_where("(rate == 1) & (beat == 1.0)", &[], None, all).unwrap();
+    assert_eq!(rows.len(), 42);
+    assert_eq!(t.nrows(), 42);
+    drop((t, f));
+    let err = warmup::run(&path).unwrap_err().to_string();
+    assert!(err.contains("exists"), "{err}");
+}
+
+#[test]
+fn peaks_of_kilimanjaro_gives_the_tutorials_answers() {
+    let a = peaks::run(&scratch("peaks.h5")).unwrap();
+    assert_eq!(a.every_other_alive, ["Flavia Jacquin", "Madaline Herta", "Winford Bergenty"]);
+    assert_eq!(a.alive_rows, [0, 1, 2, 3, 4, 5, 7]);
+    assert_eq!(a.alive_first.len(), 7);
+    assert_eq!(a.alive_first[0], "Flavia");
+    assert_eq!(a.air_shape, [10, 1_000_000]);
+    assert_eq!(a.air_title, "help I can't breathe!");
+}
+
+#[test]
+fn dict_table_rebuilds_the_map_read_only() {
+    let a = dict_table::run(&scratch("dict.h5"), 7).unwrap();
+    assert_eq!(a.id42, vec![42.0; 42]);
+    assert_eq!(a.arrays, 500);
+    assert_eq!(a.groups, 101);
+    assert_eq!(a.map_len, 500);
+    assert!(a.write_refused);
+}
