@@ -104,3 +104,24 @@ fn ls_lists_every_node_of_files_pytables_wrote() {
         assert_eq!(code, 0, "{err}");
     }
 }
+
+#[test]
+fn bench_prints_every_workload_asked_for_with_peers_keys() {
+    let file = scratch("bench-small.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "30000", "--filters", "zlib"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = outcore(&["bench", &file, "--workloads", "Q1,Q2,Q3,Q4,Q5,E1,NAIVE", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: Vec<&str> = lines.iter().map(|l| l["workload"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Q1", "Q2", "Q3", "Q4", "Q5", "E1", "NAIVE", "NAIVE"]);
+    for l in &lines {
+        assert_eq!(l["filters"], "zlib");
+        assert_eq!(l["rows"], 30000);
+        assert!(l["seconds"].as_f64().unwrap() > 0.0);
+    }
+    let hits: Vec<u64> = lines.iter().filter_map(|l| l["hits"].as_u64()).collect();
+    assert!(hits.windows(2).all(|w| w[0] == w[1]), "{hits:?}");
+    let (code, _, _) = outcore(&["bench", &file, "--workloads", "Q9"]);
+    assert_eq!(code, 2);
+}

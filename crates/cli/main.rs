@@ -13,6 +13,7 @@
 //! Exit status: 0 on success, 1 for a runtime error (a file, a node, a damaged chunk), 2 for
 //! a usage or expression error (expression errors are printed with a caret).
 
+mod bench;
 mod format;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,15 @@ enum Cmd {
         /// none, zlib or blosc.
         #[arg(long, default_value = "none")]
         filters: String,
+    },
+    /// Runs peers.py's workloads on a benchmark file (see `gen`).
+    Bench {
+        file: PathBuf,
+        /// Comma-separated: Q1,Q2,Q3,Q4,Q5,E1,NAIVE,M1..M5 (default: all).
+        #[arg(long, value_delimiter = ',')]
+        workloads: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Prints the compiled program of an expression for variables NAME:TYPE[=scalar].
     Compile { expr: String, vars: Vec<String> },
@@ -114,7 +124,7 @@ struct QueryArgs {
 }
 
 /// A failure and its exit status.
-struct Fail(u8, String);
+pub(crate) struct Fail(pub u8, pub String);
 
 impl From<Error> for Fail {
     fn from(e: Error) -> Fail {
@@ -141,6 +151,10 @@ fn main() -> ExitCode {
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
         Cmd::Gen { file, rows, filters } => gen(&file, rows, &filters),
+        Cmd::Bench { file, workloads, json } => {
+            let w = if workloads.is_empty() { bench::ALL.iter().map(|s| s.to_string()).collect() } else { workloads };
+            bench::run(&file, &w, json)
+        }
         Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
     };
     match r {

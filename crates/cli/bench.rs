@@ -1,0 +1,159 @@
+//! `outcore bench`: the workloads of `../shared/bench/peers.py`, run here on the same file,
+//! printed as a table or as JSON lines with peers.py's keys (peer "outcore").
+
+use std::path::Path;
+use std::time::Instant;
+
+use ndarray::Array1;
+use outcore::h5::{File, Mode};
+use outcore::{vars, Expr, RowRange, Table};
+
+use crate::Fail;
+
+pub const COND: &str =
+    "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
+pub const ALL: &[&str] = &["Q1", "Q2", "Q3", "Q4", "Q5", "E1", "NAIVE", "M1", "M2", "M3", "M4", "M5"];
+const MEM: [(&str, &str); 5] = [
+    ("M1", "a*b+c"),
+    ("M2", "sin(a)**2+cos(b)**2"),
+    ("M3", "exp(-a*a)*log1p(b)"),
+    ("M4", "where(a>0.5, sqrt(a), b**3)"),
+    ("M5", "(a>0.2)&(b<0.7)|(a+b>1.5)"),
+];
+
+/// The best of `n` runs, in seconds, and the last result.
+fn best<T>(n: usize, mut f: impl FnMut() -> Result<T, Fail>) -> Result<(f64, T), Fail> {
+    let mut t = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let v = f()?;
+        t = t.min(t0.elapsed().as_secs_f64());
+        out = Some(v);
+    }
+    out.map(|v| (t, v)).ok_or_else(|| Fail(1, "no run".into()))
+}
+
+fn hit(r: &[u8]) -> bool {
+    let g = |o: usize| f64::from_ne_bytes(r[o..o + 8].try_into().unwrap_or([0; 8]));
+    let (c1, c2, c3, c4) = (i32::from_ne_bytes(r[0..4].try_into().unwrap_or([0; 4])) as f64, g(4), g(12), g(20));
+    (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 + 3.1 * c2 + c3 * c4) > 3000.0)
+}
+
+pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
+    for w in workloads {
+        if !ALL.contains(&w.as_str()) {
+            return Err(Fail(2, format!("unknown workload `{w}` (known: {})", ALL.join(", "))));
+        }
+    }
+    let want = |w: &str| workloads.iter().any(|x| x == w);
+    let f = File::open(file, Mode::Append)?;
+    let t = Table::open(&f, "/t")?;
+    let rows = t.nrows();
+    let filters = match t.leaf().filters() {
+        None => "none".to_string(),
+        Some(fl) => fl.complib.name().split(':').next().unwrap_or("").to_string(),
+    };
+    let emit = |workload: &str, peer: &str, secs: f64, hits: Option<u64>, note: Option<&str>| {
+        if json {
+            let mut v = serde_json::json!({"workload": workload, "filters": filters, "rows": rows, "peer": peer, "seconds": secs});
+            if let Some(h) = hits {
+                v["hits"] = h.into();
+            }
+            if let Some(n) = note {
+                v["note"] = n.into();
+            }
+            println!("{v}");
+        } else {
+            let hits = hits.map(|h| format!("{h} hits")).unwrap_or_default();
+            println!("{workload:<6} {filters:<6} {peer:<18} {:>10.1} ms  {hits} {}", secs * 1e3, note.unwrap_or(""));
+        }
+    };
+    let lims = vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
+    let all = RowRange::default();
+    if want("Q1") {
+        let (s, n) = best(3, || Ok(t.where_with(COND, &lims, all)?.count()))?;
+        emit("Q1", "outcore", s, Some(n as u64), None);
+    }
+    if want("Q2") {
+        let (s, c) = best(3, || Ok(t.get_where_list(COND, &lims, all, true)?))?;
+        emit("Q2", "outcore", s, Some(c.len() as u64), None);
+    }
+    if want("Q3") {
+        let (s, r) = best(3, || Ok(t.read_where(COND, &lims, None, all)?))?;
+        emit("Q3", "outcore", s, Some(r.len() as u64), None);
+    }
+    if want("Q4") {
+        let (s, n) = best(3, || {
+            if f.node_exists("/dest") {
+                f.remove_node("/dest")?;
+            }
+            let dest = t.create_like(&f, "/", "dest", t.leaf().filters().as_ref())?;
+            Ok(t.where_append(&dest, COND, &lims, all)?)
+        })?;
+        f.remove_node("/dest")?;
+        emit("Q4", "outcore", s, Some(n), None);
+    }
+    if want("Q5") {
+        let (s, v) = best(3, || {
+            let mut v = Vec::new();
+            for row in t.where_with(COND, &lims, all)? {
+                v.push(row?.get::<f64>("col2")?);
+            }
+            Ok(v)
+        })?;
+        emit("Q5", "outcore", s, Some(v.len() as u64), None);
+    }
+    if want("E1") {
+        let (a, b, c, out) = (f.leaf("/a")?, f.leaf("/b")?, f.leaf("/c")?, f.leaf("/out")?);
+        let e = Expr::new("a*b+c")?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?.set_output(&out)?;
+        let (s, _) = best(3, || Ok(e.eval()?))?;
+        emit("E1", "outcore", s, None, None);
+    }
+    if want("NAIVE") {
+        let (s, n) = best(1, || Ok(t.leaf().read_parallel()?.chunks_exact(28).filter(|r| hit(r)).count()))?;
+        emit("NAIVE", "rust-closure", s, Some(n as u64), Some("the whole table read, then a closure per record"));
+        let k = rows.min(100_000);
+        let (s, _) = best(1, || {
+            let mut n = 0;
+            for i in 0..k {
+                n += hit(&t.leaf().read_records(i, i + 1, 1)?) as usize;
+            }
+            Ok(n)
+        })?;
+        let note = format!("one record at a time through the library, timed on {k} rows, scaled");
+        emit("NAIVE", "rust-row-loop", s * rows as f64 / k.max(1) as f64, None, Some(&note));
+    }
+    if MEM.iter().any(|(k, _)| want(k)) {
+        let n = 10_000_000;
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let a: Array1<f64> = (0..n).map(|_| rnd()).collect();
+        let b: Array1<f64> = (0..n).map(|_| rnd()).collect();
+        let c: Array1<f64> = (0..n).map(|_| rnd()).collect();
+        let mut out = vec![0.0; n];
+        let mut outb = vec![false; n];
+        for (key, src) in MEM.iter().filter(|(k, _)| want(k)) {
+            let e = Expr::new(src)?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?;
+            let (s, _) = if *key == "M5" {
+                best(5, || Ok(e.eval_into(&mut outb)?))?
+            } else {
+                best(5, || Ok(e.eval_into(&mut out)?))?
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"workload": key, "expr": src, "rows": n, "peer": "outcore", "seconds": s})
+                );
+            } else {
+                println!("{key:<6} {:<6} {:<18} {:>10.1} ms  {src}", "mem", "outcore", s * 1e3);
+            }
+        }
+    }
+    Ok(())
+}
