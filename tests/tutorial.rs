@@ -110,3 +110,20 @@ fn dict_table_rebuilds_the_map_read_only() {
     assert_eq!(a.map_len, 500);
     assert!(a.write_refused);
 }
+
+#[path = "../examples/spam_filter.rs"]
+mod spam_filter;
+
+/// At 1M strings (the tutorial uses 10M): zlib level 1 shrinks spam and eggs to a fifth or
+/// less, blosc level 5 to well under half, random letters barely shrink, and the eggs counted
+/// out of core are the eggs written.
+#[test]
+fn spam_filter_sizes_and_eggs() {
+    let r = spam_filter::run(&scratch("spam"), 1_000_000).unwrap();
+    assert!(r.raw > 4_000_000, "{}", r.raw);
+    assert!((r.zlib1 as f64) < 0.25 * r.raw as f64, "zlib1 {} raw {}", r.zlib1, r.raw);
+    assert!((r.blosc5 as f64) < 0.5 * r.raw as f64, "blosc5 {} raw {}", r.blosc5, r.raw);
+    assert!((r.random_zlib1 as f64) > 0.8 * r.random_raw as f64, "{} {}", r.random_zlib1, r.random_raw);
+    assert_eq!(r.counted as usize, r.eggs);
+    assert!(r.eggs > 200_000 && r.eggs < 250_000, "{}", r.eggs);
+}

@@ -39,6 +39,8 @@ pub use attrs::AttrValue;
 pub use codec::{Codec, Decoder, Encoder};
 pub use error::{Error, Result};
 pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, NodeInfo};
+/// Fixed-length ASCII strings, the element type of string arrays (PyTables' StringAtom).
+pub use hdf5::types::FixedAscii;
 pub use layout::{Field, Kind, Layout};
 pub use table::Column;
 pub use write::{Complib, Filters};
