@@ -137,7 +137,10 @@ proptest! {
         step in 1i64..5,
         which in 0usize..10,
     ) {
-        let path = scratch(&format!("prop-{n}-{chunk}-{fk}-{threads}-{which}.h5"));
+        // A fresh file for every case (shrinking reruns the same parameters).
+        static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let case = CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = scratch(&format!("prop-{case}-{n}-{chunk}-{fk}-{threads}-{which}.h5"));
         let (a, b, m, q) = make(&path, n, chunk, fk);
         let f = File::open(&path, Mode::Read).expect("opens");
         let t = f.leaf("/t").unwrap();
@@ -180,7 +183,7 @@ proptest! {
             (Err(g), Err(w)) => prop_assert_eq!(g.to_string(), w.to_string()),
             (g, w) => prop_assert!(false, "streamed {:?}, in memory {:?}", g.map(|_| ()), w.map(|_| ())),
         }
-        drop(f);
+        drop((e, t, f));
         let _ = std::fs::remove_file(&path);
     }
 }

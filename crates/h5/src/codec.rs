@@ -271,27 +271,76 @@ fn unshuffle_into(input: &[u8], size: usize, out: &mut [u8]) {
         return;
     }
     let n = input.len() / size;
-    // Tiles of elements small enough that the tile's output stays in L1 while every plane
-    // writes its byte into it.
-    const TILE: usize = 64;
-    let mut i0 = 0;
-    while i0 < n {
-        let t = TILE.min(n - i0);
-        let dst = &mut out[i0 * size..(i0 + t) * size];
-        for j in 0..size {
-            let src = &input[j * n + i0..j * n + i0 + t];
-            for (k, &b) in src.iter().enumerate() {
-                dst[k * size + j] = b;
+    // Blocks of 8 elements × 8 planes: eight 8-byte loads, an 8×8 byte transpose in
+    // registers, eight 8-byte stores.
+    let full_elems = n - n % 8;
+    let full_planes = size - size % 8;
+    for i0 in (0..full_elems).step_by(8) {
+        for j0 in (0..full_planes).step_by(8) {
+            let mut m = [0u64; 8];
+            for (r, row) in m.iter_mut().enumerate() {
+                let at = (j0 + r) * n + i0;
+                *row = u64::from_le_bytes(input[at..at + 8].try_into().unwrap_or([0; 8]));
+            }
+            let t = transpose8(m);
+            for (k, col) in t.iter().enumerate() {
+                let at = (i0 + k) * size + j0;
+                out[at..at + 8].copy_from_slice(&col.to_le_bytes());
             }
         }
-        i0 += t;
+        for j in full_planes..size {
+            for k in 0..8 {
+                out[(i0 + k) * size + j] = input[j * n + i0 + k];
+            }
+        }
+    }
+    for i in full_elems..n {
+        for j in 0..size {
+            out[i * size + j] = input[j * n + i];
+        }
     }
     out[n * size..].copy_from_slice(&input[n * size..]);
+}
+
+/// Transposes an 8×8 byte matrix held as eight little-endian rows: byte `k` of row `r`
+/// becomes byte `r` of row `k`.
+#[inline(always)]
+fn transpose8(mut m: [u64; 8]) -> [u64; 8] {
+    for i in 0..4 {
+        let t = ((m[i] >> 32) ^ m[i + 4]) & 0x0000_0000_FFFF_FFFF;
+        m[i] ^= t << 32;
+        m[i + 4] ^= t;
+    }
+    for i in [0, 1, 4, 5] {
+        let t = ((m[i] >> 16) ^ m[i + 2]) & 0x0000_FFFF_0000_FFFF;
+        m[i] ^= t << 16;
+        m[i + 2] ^= t;
+    }
+    for i in [0, 2, 4, 6] {
+        let t = ((m[i] >> 8) ^ m[i + 1]) & 0x00FF_00FF_00FF_00FF;
+        m[i] ^= t << 8;
+        m[i + 1] ^= t;
+    }
+    m
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unshuffle_inverts_shuffle_for_every_size_and_length() {
+        for size in [2usize, 3, 4, 7, 8, 9, 16, 28, 37] {
+            for n in [0usize, 1, 7, 8, 9, 63, 64, 65, 1000] {
+                let data: Vec<u8> = (0..n * size + 3).map(|i| (i * 131 + i / 7) as u8).collect();
+                let mut sh = Vec::new();
+                shuffle(&data, size, &mut sh);
+                let mut back = Vec::new();
+                unshuffle(&sh, size, &mut back);
+                assert_eq!(back, data, "size {size} n {n}");
+            }
+        }
+    }
 
     #[test]
     fn unshuffle_restores_elements() {
