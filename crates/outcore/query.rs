@@ -345,6 +345,8 @@ impl Row<'_> {
 /// The rows a condition selects, in row order (see [`Table::where_`]). The scan runs ahead
 /// on its own threads, a bounded number of slabs at a time.
 pub struct RowIter<'t> {
+    /// The compiled query, until the scan starts (on the first `next`).
+    query: Option<Arc<Query>>,
     rx: crossbeam_channel::Receiver<Result<Hits>>,
     cur: Hits,
     pos: usize,
@@ -365,6 +367,7 @@ impl<'t> Iterator for RowIter<'t> {
     }
 
     fn next(&mut self) -> Option<Result<Row<'t>>> {
+        self.start();
         loop {
             if self.done {
                 return None;
@@ -406,9 +409,34 @@ impl RowIter<'_> {
 }
 
 impl<'t> RowIter<'t> {
+    /// Starts the scan on its own thread, a bounded number of slabs ahead of the rows taken.
+    fn start(&mut self) {
+        let Some(q) = self.query.take() else { return };
+        let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
+        self.rx = rx;
+        self.worker = Some(std::thread::spawn(move || {
+            let tx2 = tx.clone();
+            let r = q.scan(Want::Records, |h| Ok(if tx2.send(Ok(h)).is_err() { Flow::Stop } else { Flow::Continue }));
+            if let Err(e) = r {
+                let _ = tx.send(Err(e));
+            }
+        }));
+    }
+
     /// Counts the remaining rows without building them (as `Iterator::count` does, an error
-    /// counts as one item and ends the iteration).
+    /// counts as one item and ends the iteration). Before any row is taken, the scan only
+    /// counts.
     fn count_rest(mut self) -> usize {
+        if let Some(q) = self.query.take() {
+            let mut n = 0;
+            return match q.scan(Want::Count, |h| {
+                n += h.count as usize;
+                Ok(Flow::Continue)
+            }) {
+                Ok(()) => n,
+                Err(_) => n + 1,
+            };
+        }
         let mut n = self.left();
         self.pos = self.cur.coords.len();
         while !self.done {
@@ -601,16 +629,8 @@ impl Table {
     /// The rows matching `cond` among rows `range`, with condition variables.
     pub fn where_with(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<RowIter<'_>> {
         let q = Arc::new(self.compile(cond, vars, range)?);
-        let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
-        let qq = q.clone();
-        let worker = std::thread::spawn(move || {
-            let tx2 = tx.clone();
-            let r = qq.scan(Want::Records, |h| Ok(if tx2.send(Ok(h)).is_err() { Flow::Stop } else { Flow::Continue }));
-            if let Err(e) = r {
-                let _ = tx.send(Err(e));
-            }
-        });
-        Ok(RowIter { rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: Some(worker) })
+        let (_, rx) = crossbeam_channel::bounded(0);
+        Ok(RowIter { query: Some(q), rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: None })
     }
 
     /// How many rows match.
