@@ -47,6 +47,13 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
         }
     }
     let want = |w: &str| workloads.iter().any(|x| x == w);
+    let (bar, progress) = crate::progress_bar("bench");
+    let total = workloads.len() as u64;
+    let mut done = 0u64;
+    let mut step = |_: &str| {
+        done += 1;
+        progress.tell(done, total);
+    };
     let f = File::open(file, Mode::Append)?;
     let t = Table::open(&f, "/t")?;
     let rows = t.nrows();
@@ -72,18 +79,22 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
     let lims = vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
     let all = RowRange::default();
     if want("Q1") {
+        step("Q1");
         let (s, n) = best(3, || Ok(t.where_with(COND, &lims, all)?.count()))?;
         emit("Q1", "outcore", s, Some(n as u64), None);
     }
     if want("Q2") {
+        step("Q2");
         let (s, c) = best(3, || Ok(t.get_where_list(COND, &lims, all, true)?))?;
         emit("Q2", "outcore", s, Some(c.len() as u64), None);
     }
     if want("Q3") {
+        step("Q3");
         let (s, r) = best(3, || Ok(t.read_where(COND, &lims, None, all)?))?;
         emit("Q3", "outcore", s, Some(r.len() as u64), None);
     }
     if want("Q4") {
+        step("Q4");
         let (s, n) = best(3, || {
             if f.node_exists("/dest") {
                 f.remove_node("/dest")?;
@@ -95,6 +106,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
         emit("Q4", "outcore", s, Some(n), None);
     }
     if want("Q5") {
+        step("Q5");
         let (s, v) = best(3, || {
             let mut v = Vec::new();
             for row in t.where_with(COND, &lims, all)? {
@@ -105,12 +117,14 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
         emit("Q5", "outcore", s, Some(v.len() as u64), None);
     }
     if want("E1") {
+        step("E1");
         let (a, b, c, out) = (f.leaf("/a")?, f.leaf("/b")?, f.leaf("/c")?, f.leaf("/out")?);
         let e = Expr::new("a*b+c")?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?.set_output(&out)?;
         let (s, _) = best(3, || Ok(e.eval()?))?;
         emit("E1", "outcore", s, None, None);
     }
     if want("NAIVE") {
+        step("NAIVE");
         let (s, n) = best(1, || Ok(t.leaf().read_parallel()?.chunks_exact(28).filter(|r| hit(r)).count()))?;
         emit("NAIVE", "rust-closure", s, Some(n as u64), Some("the whole table read, then a closure per record"));
         let k = rows.min(100_000);
@@ -139,6 +153,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
         let mut out = vec![0.0; n];
         let mut outb = vec![false; n];
         for (key, src) in MEM.iter().filter(|(k, _)| want(k)) {
+            step(key);
             let e = Expr::new(src)?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?;
             let (s, _) = if *key == "M5" {
                 best(5, || Ok(e.eval_into(&mut outb)?))?
@@ -155,5 +170,6 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
             }
         }
     }
+    bar.finish_and_clear();
     Ok(())
 }

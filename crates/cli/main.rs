@@ -123,6 +123,22 @@ struct QueryArgs {
     csv: bool,
 }
 
+/// A progress bar on stderr when it is a terminal (nothing when piped), and the callback
+/// that moves it.
+pub(crate) fn progress_bar(what: &str) -> (indicatif::ProgressBar, outcore::Progress) {
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {percent:>3}% {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    let b = bar.clone();
+    let p = outcore::Progress::new(move |done, total| {
+        b.set_length(total);
+        b.set_position(done);
+    });
+    (bar, p)
+}
+
 /// A failure and its exit status.
 pub(crate) struct Fail(pub u8, pub String);
 
@@ -365,7 +381,10 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
         other => return Err(Fail(1, format!("cannot store a {other} result in a file yet"))),
     };
     let leaf = of.leaf(&out_path)?;
-    let written = e.set_output(&leaf)?.eval()?;
+    let (bar, p) = progress_bar("eval");
+    let written = e.on_progress(p).set_output(&leaf)?.eval();
+    bar.finish_and_clear();
+    let written = written?;
     if a.json {
         println!(
             "{}",
@@ -420,7 +439,10 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
             };
             t.create_like(df, parent, name, t.leaf().filters().as_ref())?
         };
-        let n = t.where_append(&leaf, &a.cond, &vars, range)?;
+        let (bar, p) = progress_bar("query");
+        let n = t.clone().on_progress(p).where_append(&leaf, &a.cond, &vars, range);
+        bar.finish_and_clear();
+        let n = n?;
         if a.json {
             println!("{}", serde_json::json!({"appended": n}));
         } else {
@@ -438,7 +460,10 @@ fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
         other => return Err(usage(format!("--filters {other}: use none, zlib or blosc"))),
     };
     let t0 = std::time::Instant::now();
-    outcore::bench_file::write(file, rows, fl.as_ref())?;
+    let (bar, p) = progress_bar("gen");
+    let r = outcore::bench_file::write_with(file, rows, fl.as_ref(), Some(&p));
+    bar.finish_and_clear();
+    r?;
     println!("wrote {} ({rows} rows, filters {filters}) in {:.1} s", file.display(), t0.elapsed().as_secs_f64());
     Ok(())
 }

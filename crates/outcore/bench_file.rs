@@ -33,6 +33,23 @@ fn unit(i: u64) -> f64 {
 
 /// Writes the file (replacing it).
 pub fn write(path: &Path, rows: usize, filters: Option<&Filters>) -> Result<()> {
+    write_with(path, rows, filters, None)
+}
+
+/// [`write`], telling `progress` the rows written so far (of four times `rows`: the table,
+/// then each array).
+pub fn write_with(
+    path: &Path,
+    rows: usize,
+    filters: Option<&Filters>,
+    progress: Option<&crate::Progress>,
+) -> Result<()> {
+    let total = 4 * rows as u64;
+    let tell = |done: usize| {
+        if let Some(p) = progress {
+            p.tell(done as u64, total);
+        }
+    };
     let f = File::open(path, Mode::Write)?;
     let layout = layout();
     let t = f.create_table("/", "t", &layout, rows as u64, None, filters, "")?;
@@ -48,6 +65,7 @@ pub fn write(path: &Path, rows: usize, filters: Option<&Filters>) -> Result<()> 
             }
         }
         t.append_records(&recs)?;
+        tell((start + BLOCK).min(rows));
     }
     for (k, name) in ["a", "b", "c", "out"].into_iter().enumerate() {
         f.create_carray_filled::<f64>("/", name, &[rows], None, filters, 0.0, "")?;
@@ -63,8 +81,10 @@ pub fn write(path: &Path, rows: usize, filters: Option<&Filters>) -> Result<()> 
                 bytes.extend_from_slice(&unit(i + (4 + k as u64) * n).to_ne_bytes());
             }
             leaf.write_rows(start, 1, end - start, &bytes)?;
+            tell((k + 1) * rows + end);
         }
     }
     f.flush()?;
+    tell(4 * rows);
     Ok(())
 }

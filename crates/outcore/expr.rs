@@ -31,6 +31,7 @@ pub struct Expr<'a> {
     range: Option<RowRange>,
     /// Operands of different main lengths use the shortest (PyTables' behaviour), on request.
     truncate: bool,
+    progress: Option<crate::stream::Progress>,
     /// Compiled on first use, for the variables' types; binding again recompiles.
     program: OnceLock<std::result::Result<Prepared, Error>>,
 }
@@ -45,6 +46,7 @@ impl<'a> Expr<'a> {
             config: Config::default(),
             range: None,
             truncate: false,
+            progress: None,
             program: OnceLock::new(),
         })
     }
@@ -71,6 +73,12 @@ impl<'a> Expr<'a> {
     /// Elements per block (default 4096).
     pub fn block_len(mut self, n: usize) -> Expr<'a> {
         self.config.block_len = n.max(1);
+        self
+    }
+
+    /// Tells `p` how far each streamed pass has come (slabs done, slabs in all).
+    pub fn on_progress(mut self, p: crate::stream::Progress) -> Expr<'a> {
+        self.progress = Some(p);
         self
     }
 
@@ -392,7 +400,7 @@ impl<'a> Expr<'a> {
             prep.main,
             self.range.unwrap_or_default(),
             align,
-            Shape::new(self.config.threads),
+            Shape::new(self.config.threads, self.progress.clone()),
             self.config.block_len,
             &pread_ok,
         )

@@ -34,3 +34,4 @@ pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
 pub use query::{FieldValue, Records, Row, RowIter, Table};
 pub use source::H5Operand;
+pub use stream::Progress;

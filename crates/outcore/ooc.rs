@@ -427,7 +427,7 @@ impl<'s> Plan<'s> {
         let jobs = 0..self.jobs();
         stream::run(
             jobs,
-            self.shape,
+            &self.shape,
             |j| self.fetch(s, j),
             || (self.state(), Owned::Bool(Vec::new())),
             |j, fetched, (st, out)| {
@@ -481,7 +481,7 @@ impl<'s> Plan<'s> {
             let mut fold = Fold::new(op, lanes)?;
             stream::run(
                 jobs,
-                self.shape,
+                &self.shape,
                 |j| self.fetch(s, j),
                 || (self.state(), Owned::Bool(Vec::new())),
                 |j, fetched, (st, out)| {
@@ -502,7 +502,7 @@ impl<'s> Plan<'s> {
         let mut sink = sink;
         stream::run(
             jobs,
-            self.shape,
+            &self.shape,
             |j| self.fetch(s, j),
             || (self.state(), Owned::Bool(Vec::new())),
             |j, fetched, (st, out)| {

@@ -23,6 +23,7 @@ pub struct Table {
     leaf: Leaf,
     layout: Layout,
     threads: Option<usize>,
+    progress: Option<crate::stream::Progress>,
 }
 
 /// Where a condition variable's values come from.
@@ -486,7 +487,7 @@ impl Table {
         if !matches!(layout.kind, Kind::Record(_)) {
             return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
         }
-        Ok(Table { leaf: leaf.clone(), layout, threads: None })
+        Ok(Table { leaf: leaf.clone(), layout, threads: None, progress: None })
     }
 
     /// The table at `path` of `file`.
@@ -497,6 +498,12 @@ impl Table {
     /// Worker threads for scans (default: one per core).
     pub fn threads(mut self, n: usize) -> Table {
         self.threads = Some(n.max(1));
+        self
+    }
+
+    /// Tells `p` how far each scan has come (slabs done, slabs in all).
+    pub fn on_progress(mut self, p: crate::stream::Progress) -> Table {
+        self.progress = Some(p);
         self
     }
 
@@ -617,7 +624,7 @@ impl Table {
             n,
             size,
             phase,
-            shape: Shape::new(self.threads),
+            shape: Shape::new(self.threads, self.progress.clone()),
         })
     }
 
@@ -760,7 +767,7 @@ impl Query {
         let size = self.table.layout.size;
         stream::run(
             0..self.jobs(),
-            self.shape,
+            &self.shape,
             |j| self.reader.fetch(self.rows(j)),
             || {
                 let bufs: Vec<Buf> = self.program.inputs.iter().map(|i| Buf::new(i.dtype)).collect();

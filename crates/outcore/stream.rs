@@ -26,18 +26,40 @@ pub(crate) enum Flow {
     Stop,
 }
 
-/// How many threads and jobs in flight.
-#[derive(Clone, Copy, Debug)]
+/// A callback told how far a long evaluation or scan has come: (jobs done, jobs in all).
+/// It runs on the thread that sinks results, once per slab.
+#[derive(Clone)]
+pub struct Progress(std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl Progress {
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Progress {
+        Progress(std::sync::Arc::new(f))
+    }
+
+    pub fn tell(&self, done: u64, total: u64) {
+        (self.0)(done, total)
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+/// How many threads and jobs in flight, and who hears of progress.
+#[derive(Clone, Debug)]
 pub(crate) struct Shape {
     pub workers: usize,
     /// Jobs between fetch and sink at most.
     pub window: usize,
+    pub progress: Option<Progress>,
 }
 
 impl Shape {
-    pub fn new(threads: Option<usize>) -> Shape {
+    pub fn new(threads: Option<usize>, progress: Option<Progress>) -> Shape {
         let workers = threads.unwrap_or_else(rayon::current_num_threads).max(1);
-        Shape { workers, window: 3 * workers }
+        Shape { workers, window: 3 * workers, progress }
     }
 }
 
@@ -45,7 +67,7 @@ impl Shape {
 /// thread, in order). `init` makes each worker's private state (buffers, a VM worker).
 pub(crate) fn run<F, S, I, St, W, R, K>(
     jobs: Range<usize>,
-    shape: Shape,
+    shape: &Shape,
     mut fetch: F,
     init: I,
     work: W,
@@ -113,6 +135,9 @@ where
                     Err(e) => break 'sink Err(e),
                 };
                 next += 1;
+                if let Some(p) = &shape.progress {
+                    p.tell((next - jobs.start) as u64, jobs.len() as u64);
+                }
                 if flow == Flow::Stop || next == jobs.end {
                     break 'sink Ok(());
                 }
@@ -142,10 +167,10 @@ mod tests {
         let in_flight = AtomicUsize::new(0);
         let peak = AtomicUsize::new(0);
         let mut seen = Vec::new();
-        let shape = Shape { workers: 3, window: 4 };
+        let shape = Shape { workers: 3, window: 4, progress: None };
         run(
             0..200,
-            shape,
+            &shape,
             |i| {
                 let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(n, Ordering::SeqCst);
@@ -173,7 +198,7 @@ mod tests {
     fn the_first_error_by_job_order_wins_and_stop_ends_early() {
         let r = run(
             0..100,
-            Shape { workers: 2, window: 4 },
+            &Shape { workers: 2, window: 4, progress: None },
             Ok,
             || (),
             |i, _, _| if i == 7 || i == 30 { Err(Error::Bind(format!("job {i}"))) } else { Ok(i) },
@@ -183,7 +208,7 @@ mod tests {
         let mut sunk = 0;
         run(
             0..1000,
-            Shape { workers: 2, window: 4 },
+            &Shape { workers: 2, window: 4, progress: None },
             Ok,
             || (),
             |i, _, _| Ok(i),
