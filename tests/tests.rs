@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod crash;
 mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;

@@ -500,6 +500,7 @@ impl<'s> Plan<'s> {
             Sink::Values(_) => None,
         };
         let mut sink = sink;
+        let mut flushed = std::time::Instant::now();
         stream::run(
             jobs,
             &self.shape,
@@ -533,6 +534,12 @@ impl<'s> Plan<'s> {
                             writer.leaf.resize_rows(at + self.slab(j).len())?;
                         }
                         writer.write(&w, at, *step)?;
+                        // Now and then, the file's metadata to disk: a crash leaves the chunks
+                        // written so far readable.
+                        if flushed.elapsed() > std::time::Duration::from_millis(200) {
+                            writer.leaf.flush_file()?;
+                            flushed = std::time::Instant::now();
+                        }
                         Ok(Flow::Continue)
                     }
                     _ => Err(Error::Bind("internal: the sink got the wrong kind of result".into())),

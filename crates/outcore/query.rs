@@ -872,6 +872,7 @@ struct Appender<'d> {
     pending: Vec<u8>,
     appended: u64,
     encoded: Vec<u8>,
+    flushed: std::time::Instant,
 }
 
 impl<'d> Appender<'d> {
@@ -880,7 +881,17 @@ impl<'d> Appender<'d> {
         let chunk_rows = dest.chunk_shape().and_then(|c| c.first().copied()).unwrap_or(0);
         let encoder = if chunk_rows > 0 { Some(dest.encoder()?) } else { None };
         let rows = dest.shape().first().copied().unwrap_or(0);
-        Ok(Appender { dest, size, chunk_rows, encoder, rows, pending: Vec::new(), appended: 0, encoded: Vec::new() })
+        Ok(Appender {
+            dest,
+            size,
+            chunk_rows,
+            encoder,
+            rows,
+            pending: Vec::new(),
+            appended: 0,
+            encoded: Vec::new(),
+            flushed: std::time::Instant::now(),
+        })
     }
 
     fn push(&mut self, data: &[u8]) -> Result<()> {
@@ -910,6 +921,11 @@ impl<'d> Appender<'d> {
         }
         if wrote {
             self.dest.set_nrows(self.rows as u64)?;
+            // Now and then, the file's metadata to disk: a crash leaves a readable prefix.
+            if self.flushed.elapsed() > std::time::Duration::from_millis(200) {
+                self.dest.flush_file()?;
+                self.flushed = std::time::Instant::now();
+            }
         }
         self.pending.drain(..at);
         Ok(())
