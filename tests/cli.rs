@@ -125,3 +125,49 @@ fn bench_prints_every_workload_asked_for_with_peers_keys() {
     let (code, _, _) = outcore(&["bench", &file, "--workloads", "Q9"]);
     assert_eq!(code, 2);
 }
+
+fn peers_python() -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var_os("OUTCORE_PEERS_PYTHON").map(std::path::PathBuf::from),
+        Some(std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python"))),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| Command::new(p).args(["-c", "import tables"]).output().is_ok_and(|o| o.status.success()))
+}
+
+/// PyTables opens what `outcore gen` writes, finds peers.py's layout, and its query gives
+/// the rows ours does; what `eval --out` and `query --append-to` write reads back in PyTables.
+#[test]
+fn pytables_reads_what_the_command_writes() {
+    let Some(py) = peers_python() else {
+        eprintln!("skipping: no Python with PyTables (set OUTCORE_PEERS_PYTHON)");
+        return;
+    };
+    let file = scratch("for-pytables.h5");
+    for filters in ["none", "zlib", "blosc"] {
+        let (code, _, err) = outcore(&["gen", &file, "--rows", "25000", "--filters", filters]);
+        assert_eq!(code, 0, "{err}");
+        let cond = "(col1 < 30) & (col2 > 60)";
+        let (_, ours, _) = outcore(&["query", &format!("{file}:/t"), cond, "--count"]);
+        let (code, _, err) = outcore(&["query", &format!("{file}:/t"), cond, "--append-to", &format!("{file}:/dest")]);
+        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = outcore(&["eval", &file, "a*b+c", "--out", &format!("{file}:/r")]);
+        assert_eq!(code, 0, "{err}");
+        let script = format!(
+            "import tables as tb, numpy as np\n\
+             with tb.open_file({file:?}) as f:\n\
+             \x20   t = f.root.t\n\
+             \x20   assert t.colnames == ['col1', 'col2', 'col3', 'col4'], t.colnames\n\
+             \x20   assert t.nrows == 25000 and f.root.a.shape == (25000,) and f.root.out.shape == (25000,)\n\
+             \x20   hits = t.read_where({cond:?})\n\
+             \x20   assert np.array_equal(hits, f.root.dest.read())\n\
+             \x20   assert np.array_equal(f.root.r[:], f.root.a[:] * f.root.b[:] + f.root.c[:])\n\
+             \x20   print(len(hits))\n"
+        );
+        let out = Command::new(&py).args(["-c", &script]).output().expect("python runs");
+        assert!(out.status.success(), "{filters}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ours.trim(), "{filters}");
+    }
+}

@@ -582,7 +582,8 @@ impl<'s> Plan<'s> {
     }
 }
 
-fn zero_of(d: outcore_expr::DType) -> Value {
+/// A value of type `d` standing in for an operand a stage does not read.
+pub(crate) fn zero_of(d: outcore_expr::DType) -> Value {
     use outcore_expr::DType;
     match d {
         DType::Bool => Value::Bool(false),

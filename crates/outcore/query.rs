@@ -806,7 +806,7 @@ impl Query {
                     .map(|(src, b)| match src {
                         Src::Column { .. } => b.arg(vec![rows.n]),
                         Src::Scalar(v) => Arg::Scalar(v.clone()),
-                        Src::Unused(d) => Arg::Scalar(zero(*d)),
+                        Src::Unused(d) => Arg::Scalar(crate::ooc::zero_of(*d)),
                     })
                     .collect();
                 let Owned::Bool(m) = mask else { return Err(Error::Bind("internal: mask".into())) };
@@ -848,16 +848,6 @@ impl Query {
     }
 }
 
-fn zero(d: DType) -> Value {
-    match d {
-        DType::Bool => Value::Bool(false),
-        DType::Int32 => Value::Int32(0),
-        DType::Int64 => Value::Int64(0),
-        DType::Float32 => Value::Float32(0.0),
-        DType::Float64 => Value::Float64(0.0),
-        DType::Complex128 => Value::Complex128(0.0, 0.0),
-        DType::Bytes(_) => Value::Bytes(Vec::new()),
-    }
 }
 
 /// Appends records to a table: whole chunks encoded here and written raw, the rest (a partial
