@@ -848,8 +848,6 @@ impl Query {
     }
 }
 
-}
-
 /// Appends records to a table: whole chunks encoded here and written raw, the rest (a partial
 /// first or last chunk) through the library. The table's `NROWS` follows every chunk, so after
 /// a crash it holds a prefix of the rows.
