@@ -107,6 +107,32 @@ impl std::fmt::Debug for Leaf {
     }
 }
 
+/// Marks the library's descriptor of a file close-on-exec: HDF5 opens files without it, so a
+/// child process started while the file is open (a command run by the program) would inherit
+/// the descriptor and the library's lock on the file with it, and the program could not open
+/// the file again until the child exits.
+fn close_on_exec(f: &hdf5::File) {
+    let sec2 = f.access_plist().is_ok_and(|p| matches!(p.get_driver(), Ok(hdf5::plist::file_access::FileDriver::Sec2)));
+    if !sec2 {
+        return;
+    }
+    let id = f.id();
+    hdf5::sync::sync(|| {
+        let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
+        // Safety: `id` is an open file on the sec2 driver, whose handle points at the
+        // descriptor, an int, which we only read.
+        unsafe {
+            if hdf5_sys::h5f::H5Fget_vfd_handle(id, hdf5_sys::h5p::H5P_DEFAULT, &mut handle) >= 0 && !handle.is_null() {
+                let fd = *(handle as *const libc::c_int);
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 {
+                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+                }
+            }
+        }
+    });
+}
+
 fn is_hdf5(path: &Path) -> bool {
     // HDF5's signature at offset 0 (user blocks aside, which PyTables does not write).
     let mut sig = [0u8; 8];
@@ -138,6 +164,7 @@ impl File {
             Mode::Append => hdf5::File::create(&path),
         };
         let h5 = opened.map_err(|e| Error::NotHdf5 { file: path.clone(), msg: e.to_string() })?;
+        close_on_exec(&h5);
         Ok(File { h5, path, mode })
     }
 
