@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod crash;
+mod fuzz_replay;
 mod limits;
 mod numexpr_diff;
 mod numexpr_fixtures;

@@ -419,7 +419,9 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if let Some(x) = constant {
-            if is_int(base.dtype) && is_int(exp.dtype) && x < 0.0 {
+            // Booleans compute as integers here, as in NumPy.
+            let int_base = is_int(base.dtype) || base.dtype == DType::Bool;
+            if int_base && is_int(exp.dtype) && x < 0.0 {
                 return Err(self.type_err("integers to negative integer powers are not allowed".into(), exp.span));
             }
             // numexpr expands integral and half-integral powers within ±50 into products,
