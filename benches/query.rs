@@ -4,28 +4,16 @@
 //! `peers.py gen` wrote and compare with `peers.py run` in the same session.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use outcore::bench_file::{lims, naive_hit, COND};
 use outcore::h5::{File, Mode};
-use outcore::{vars, RowRange, Table};
-
-const COND: &str =
-    "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
-
-/// The condition as written: `&` binds tighter than `|`, so it is `A | (B & C)`.
-fn naive_hit(c1: i32, c2: f64, c3: f64, c4: f64) -> bool {
-    (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 as f64 + 3.1 * c2 + c3 * c4) > 3000.0)
-}
-
-fn fields(rec: &[u8]) -> (i32, f64, f64, f64) {
-    let f = |o: usize| f64::from_ne_bytes(rec[o..o + 8].try_into().unwrap_or([0; 8]));
-    (i32::from_ne_bytes(rec[0..4].try_into().unwrap_or([0; 4])), f(4), f(12), f(20))
-}
+use outcore::{RowRange, Table};
 
 fn query(c: &mut Criterion) {
     let Ok(dir) = std::env::var("OUTCORE_BENCH_DIR") else {
         eprintln!("query: set OUTCORE_BENCH_DIR to a folder written by peers.py gen; skipping");
         return;
     };
-    let lims = vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
+    let lims = lims();
     let all = RowRange::default();
     let mut g = c.benchmark_group("query");
     g.sample_size(10);
@@ -62,12 +50,7 @@ fn query(c: &mut Criterion) {
         g.bench_function(format!("NAIVE closure over the read table {filters}"), |b| {
             b.iter(|| {
                 let recs = t.leaf().read_parallel().unwrap();
-                recs.chunks_exact(28)
-                    .filter(|r| {
-                        let (a, b2, c3, d) = fields(r);
-                        naive_hit(a, b2, c3, d)
-                    })
-                    .count()
+                recs.chunks_exact(28).filter(|r| naive_hit(r)).count()
             })
         });
     }
@@ -75,15 +58,7 @@ fn query(c: &mut Criterion) {
     if let Ok(f) = File::open(std::path::Path::new(&dir).join("bench_none.h5"), Mode::Read) {
         let t = f.leaf("/t").unwrap();
         g.bench_function("NAIVE row by row, 200k rows of none", |b| {
-            b.iter(|| {
-                (0..200_000)
-                    .filter(|&i| {
-                        let r = t.read_records(i, i + 1, 1).unwrap();
-                        let (a, b2, c3, d) = fields(&r);
-                        naive_hit(a, b2, c3, d)
-                    })
-                    .count()
-            })
+            b.iter(|| (0..200_000).filter(|&i| naive_hit(&t.read_records(i, i + 1, 1).unwrap())).count())
         });
     }
     g.finish();

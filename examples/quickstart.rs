@@ -71,10 +71,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The same kind of work over an HDF5 file far larger than a cache: an expression written
 /// chunk by chunk, and the seed tutorial's query, next to naive row loops.
 fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use outcore::bench_file::{lims, naive_hit as hit, COND};
     use outcore::h5::{File, Mode};
-    use outcore::{vars, RowRange, Table};
-    const COND: &str =
-        "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
+    use outcore::{RowRange, Table};
     let dir = std::env::temp_dir().join(format!("outcore-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("bench.h5");
@@ -92,18 +91,13 @@ fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     r?;
     println!("a*b+c over /a /b /c into /out (out of core):         {:>8.1} ms", ours * 1e3);
     let t = Table::open(&f, "/t")?;
-    let lims = vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
+    let lims = lims();
     let (ours, hits) = time(|| t.get_where_list(COND, &lims, RowRange::default(), true));
     let hits = hits?;
     println!("the seed's query, get_where_list ({} rows):        {:>8.1} ms", hits.len(), ours * 1e3);
     let (ours_rows, count) = time(|| t.where_with(COND, &lims, RowRange::default()).map(|rows| rows.count()));
     println!("the same, counting the rows of where_ ({}):        {:>8.1} ms", count?, ours_rows * 1e3);
     // Naive: the whole table read into memory, then a Rust closure over the records.
-    let hit = |r: &[u8]| {
-        let g = |o: usize| f64::from_ne_bytes(r[o..o + 8].try_into().unwrap_or([0; 8]));
-        let (c1, c2, c3, c4) = (i32::from_ne_bytes(r[0..4].try_into().unwrap_or([0; 4])) as f64, g(4), g(12), g(20));
-        (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 + 3.1 * c2 + c3 * c4) > 3000.0)
-    };
     let (naive, k) = time(|| t.leaf().read_parallel().map(|recs| recs.chunks_exact(28).filter(|r| hit(r)).count()));
     println!(
         "naive: read the whole table, then a closure ({}):  {:>8.1} ms (holds the table in memory)",

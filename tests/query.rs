@@ -170,21 +170,11 @@ fn rows_update_while_iterating_and_appends_go_to_another_table() {
 /// `A | (B & C)`, not `(A | B) & C`.
 #[test]
 fn the_seeds_complex_query_is_a_or_b_and_c() {
-    use outcore::h5::{Field, Kind, Layout};
     const COND: &str =
         "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
     let path = scratch("seed.h5");
     let f = File::open(&path, Mode::Write).unwrap();
-    let fl = |name: &str, offset, kind| Field { name: name.into(), offset, kind };
-    let layout = Layout {
-        kind: Kind::Record(vec![
-            fl("col1", 0, Kind::Int { size: 4, signed: true }),
-            fl("col2", 4, Kind::Float { size: 8 }),
-            fl("col3", 12, Kind::Float { size: 8 }),
-            fl("col4", 20, Kind::Float { size: 8 }),
-        ]),
-        size: 28,
-    };
+    let layout = outcore::bench_file::layout();
     let n = 30_000;
     let mut x: u64 = 99;
     let mut rnd = || {

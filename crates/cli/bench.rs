@@ -5,13 +5,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use ndarray::Array1;
+use outcore::bench_file::{lims, naive_hit as hit, COND};
 use outcore::h5::{File, Mode};
-use outcore::{vars, Expr, RowRange, Table};
+use outcore::{Expr, RowRange, Table};
 
 use crate::Fail;
 
-pub const COND: &str =
-    "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
 pub const ALL: &[&str] = &["Q1", "Q2", "Q3", "Q4", "Q5", "E1", "NAIVE", "M1", "M2", "M3", "M4", "M5"];
 const MEM: [(&str, &str); 5] = [
     ("M1", "a*b+c"),
@@ -32,12 +31,6 @@ fn best<T>(n: usize, mut f: impl FnMut() -> Result<T, Fail>) -> Result<(f64, T),
         out = Some(v);
     }
     out.map(|v| (t, v)).ok_or_else(|| Fail(1, "no run".into()))
-}
-
-fn hit(r: &[u8]) -> bool {
-    let g = |o: usize| f64::from_ne_bytes(r[o..o + 8].try_into().unwrap_or([0; 8]));
-    let (c1, c2, c3, c4) = (i32::from_ne_bytes(r[0..4].try_into().unwrap_or([0; 4])) as f64, g(4), g(12), g(20));
-    (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 + 3.1 * c2 + c3 * c4) > 3000.0)
 }
 
 pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
@@ -76,7 +69,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
             println!("{workload:<6} {filters:<6} {peer:<18} {:>10.1} ms  {hits} {}", secs * 1e3, note.unwrap_or(""));
         }
     };
-    let lims = vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
+    let lims = lims();
     let all = RowRange::default();
     if want("Q1") {
         step("Q1");

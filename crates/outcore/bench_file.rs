@@ -9,6 +9,24 @@ use outcore_h5::{Field, File, Filters, Kind, Layout, Mode};
 
 use crate::error::Result;
 
+/// The seed tutorial's query on /t (peers.py's COND): `&` binds tighter than `|`.
+pub const COND: &str =
+    "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
+
+/// The limits peers.py passes with [`COND`].
+pub fn lims() -> [(String, crate::Operand<'static>); 5] {
+    crate::vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0}
+}
+
+/// [`COND`] with [`lims`] on one packed record of [`layout`], in plain Rust: what the naive
+/// row loops compute.
+pub fn naive_hit(rec: &[u8]) -> bool {
+    let f = |o: usize| f64::from_ne_bytes(rec[o..o + 8].try_into().unwrap_or([0; 8]));
+    let c1 = i32::from_ne_bytes(rec[0..4].try_into().unwrap_or([0; 4])) as f64;
+    let (c2, c3, c4) = (f(4), f(12), f(20));
+    (20.0..30.0).contains(&c4) || ((c2 > 40.0 && c2 < 50.0) && (c1 + 3.1 * c2 + c3 * c4) > 3000.0)
+}
+
 /// The table's layout: peers.py's description.
 pub fn layout() -> Layout {
     let f = |name: &str, offset, kind| Field { name: name.into(), offset, kind };
