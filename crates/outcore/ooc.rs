@@ -60,7 +60,7 @@ pub(crate) enum Input<'s> {
     /// Sliced along the main dimension, in memory (standard layout).
     Mem(ArrayRef<'s>),
     /// Sliced along the main dimension, streamed from HDF5.
-    H5(Reader),
+    H5(Box<Reader>),
 }
 
 /// The plan of one evaluation.
@@ -207,7 +207,7 @@ pub(crate) fn plan<'s>(
                 if step == 1 {
                     in_align = Some(in_align.map_or(r.chunk_rows(), |a: usize| a.max(r.chunk_rows())));
                 }
-                Input::H5(r)
+                Input::H5(Box::new(r))
             }
             Operand::H5(_) => return Err(Error::Bind("internal: an HDF5 operand was not read".into())),
             Operand::View(_) | Operand::Owned(_) => {

@@ -317,6 +317,9 @@ pub(crate) struct Reader {
     swapped: bool,
     /// Read the chunks with `pread` on the workers (the file cannot change under us).
     file: Option<std::fs::File>,
+    /// Every chunk's place, read once from the file's index (with `pread` only: the file is
+    /// flushed and does not change); without it chunks are located one at a time.
+    index: Option<outcore_h5::ChunkIndex>,
     /// Chunks span every dimension but the first.
     full_inner: bool,
 }
@@ -350,6 +353,7 @@ impl Reader {
             chunk,
             stored,
             decoder,
+            index: if file.is_some() { leaf.chunk_index() } else { None },
             file,
             full_inner,
         })
@@ -408,7 +412,10 @@ impl Reader {
         self.chunk_offsets(rows)
             .into_iter()
             .map(|offset| {
-                let info = leaf.chunk_at(&offset)?;
+                let info = match &self.index {
+                    Some(index) => index.get(&offset).cloned(),
+                    None => leaf.chunk_at(&offset)?,
+                };
                 let raw = match (&info, &self.file) {
                     (Some(info), None) => {
                         let mut buf = Vec::new();

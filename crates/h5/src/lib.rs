@@ -30,6 +30,7 @@ pub mod chunks;
 mod codec;
 mod error;
 mod file;
+mod index;
 mod layout;
 mod rows;
 mod table;
@@ -41,6 +42,7 @@ pub use error::{Error, Result};
 pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, NodeInfo};
 /// Fixed-length ASCII strings, the element type of string arrays (PyTables' StringAtom).
 pub use hdf5::types::FixedAscii;
+pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout};
 pub use table::Column;
 pub use write::{Complib, Filters};
