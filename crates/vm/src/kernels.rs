@@ -188,59 +188,6 @@ pub fn lanes2<F: Float>(
     }
 }
 
-/// Float comparisons over lanes, packed from the lane mask into bools.
-#[inline(always)]
-fn cmp_lanes<F: Float>(
-    out: &mut [bool],
-    a: Src<'_, F>,
-    b: Src<'_, F>,
-    f: impl Fn(F::V, F::V) -> F::V,
-    g: impl Fn(F, F) -> bool,
-) {
-    let l = F::LANES;
-    let write = |o: &mut [bool], m: F::V| {
-        let bits = F::mask_bits(m);
-        for (k, o) in o.iter_mut().enumerate() {
-            *o = bits >> k & 1 == 1;
-        }
-    };
-    match (a, b) {
-        (Src::Vec(a), Src::Vec(b)) => {
-            let n = out.len().min(a.len()).min(b.len());
-            let body = n - n % l;
-            for i in (0..body).step_by(l) {
-                write(&mut out[i..i + l], f(F::load(&a[i..i + l]), F::load(&b[i..i + l])));
-            }
-            for i in body..n {
-                out[i] = g(a[i], b[i]);
-            }
-        }
-        (Src::Vec(a), Src::Scalar(y)) => {
-            let n = out.len().min(a.len());
-            let yv = F::splat(y);
-            let body = n - n % l;
-            for i in (0..body).step_by(l) {
-                write(&mut out[i..i + l], f(F::load(&a[i..i + l]), yv));
-            }
-            for i in body..n {
-                out[i] = g(a[i], y);
-            }
-        }
-        (Src::Scalar(x), Src::Vec(b)) => {
-            let n = out.len().min(b.len());
-            let xv = F::splat(x);
-            let body = n - n % l;
-            for i in (0..body).step_by(l) {
-                write(&mut out[i..i + l], f(xv, F::load(&b[i..i + l])));
-            }
-            for i in body..n {
-                out[i] = g(x, b[i]);
-            }
-        }
-        (Src::Scalar(x), Src::Scalar(y)) => out.fill(g(x, y)),
-    }
-}
-
 // ---- float arithmetic ----------------------------------------------------------------------
 
 macro_rules! float_binary {
@@ -489,26 +436,28 @@ float_pred!(Signbit, |a| a.is_sign_negative());
 // ---- comparisons ---------------------------------------------------------------------------
 
 macro_rules! float_cmp {
-    ($op:ident, $vf:ident, $cmp:tt) => {
-        float_cmp!(@one f64, $op, $vf, $cmp);
-        float_cmp!(@one f32, $op, $vf, $cmp);
+    ($op:ident, $cmp:tt) => {
+        float_cmp!(@one f64, $op, $cmp);
+        float_cmp!(@one f32, $op, $cmp);
     };
-    (@one $t:ty, $op:ident, $vf:ident, $cmp:tt) => {
+    (@one $t:ty, $op:ident, $cmp:tt) => {
         impl Binary<$t, bool> for ops::$op {
+            /// A plain loop: the compiler turns it into vector compares whose lane masks it
+            /// packs straight into bytes (unpacking a mask lane by lane was twice as slow).
             #[inline(never)]
             fn run(out: &mut [bool], a: Src<'_, $t>, b: Src<'_, $t>) {
-                cmp_lanes::<$t>(out, a, b, <$t as Float>::$vf, |x, y| x $cmp y)
+                map2(out, a, b, |x, y| x $cmp y)
             }
         }
     };
 }
 
-float_cmp!(Lt, v_lt, <);
-float_cmp!(Le, v_le, <=);
-float_cmp!(Gt, v_gt, >);
-float_cmp!(Ge, v_ge, >=);
-float_cmp!(Eq, v_eq, ==);
-float_cmp!(Ne, v_ne, !=);
+float_cmp!(Lt, <);
+float_cmp!(Le, <=);
+float_cmp!(Gt, >);
+float_cmp!(Ge, >=);
+float_cmp!(Eq, ==);
+float_cmp!(Ne, !=);
 
 macro_rules! plain_cmp {
     ($($t:ty),*) => {$(
