@@ -33,7 +33,7 @@ fn best<T>(n: usize, mut f: impl FnMut() -> Result<T, Fail>) -> Result<(f64, T),
     out.map(|v| (t, v)).ok_or_else(|| Fail(1, "no run".into()))
 }
 
-pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
+pub fn run(file: &Path, workloads: &[String], json: bool, repeat: usize) -> Result<(), Fail> {
     for w in workloads {
         if !ALL.contains(&w.as_str()) {
             return Err(Fail(2, format!("unknown workload `{w}` (known: {})", ALL.join(", "))));
@@ -73,22 +73,22 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
     let all = RowRange::default();
     if want("Q1") {
         step("Q1");
-        let (s, n) = best(3, || Ok(t.where_with(COND, &lims, all)?.count()))?;
+        let (s, n) = best(repeat, || Ok(t.where_with(COND, &lims, all)?.count()))?;
         emit("Q1", "outcore", s, Some(n as u64), None);
     }
     if want("Q2") {
         step("Q2");
-        let (s, c) = best(3, || Ok(t.get_where_list(COND, &lims, all, true)?))?;
+        let (s, c) = best(repeat, || Ok(t.get_where_list(COND, &lims, all, true)?))?;
         emit("Q2", "outcore", s, Some(c.len() as u64), None);
     }
     if want("Q3") {
         step("Q3");
-        let (s, r) = best(3, || Ok(t.read_where(COND, &lims, None, all)?))?;
+        let (s, r) = best(repeat, || Ok(t.read_where(COND, &lims, None, all)?))?;
         emit("Q3", "outcore", s, Some(r.len() as u64), None);
     }
     if want("Q4") {
         step("Q4");
-        let (s, n) = best(3, || {
+        let (s, n) = best(repeat, || {
             if f.node_exists("/dest") {
                 f.remove_node("/dest")?;
             }
@@ -100,7 +100,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
     }
     if want("Q5") {
         step("Q5");
-        let (s, v) = best(3, || {
+        let (s, v) = best(repeat, || {
             let mut v = Vec::new();
             for row in t.where_with(COND, &lims, all)? {
                 v.push(row?.get::<f64>("col2")?);
@@ -113,7 +113,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool) -> Result<(), Fail> {
         step("E1");
         let (a, b, c, out) = (f.leaf("/a")?, f.leaf("/b")?, f.leaf("/c")?, f.leaf("/out")?);
         let e = Expr::new("a*b+c")?.bind("a", &a)?.bind("b", &b)?.bind("c", &c)?.set_output(&out)?;
-        let (s, _) = best(3, || Ok(e.eval()?))?;
+        let (s, _) = best(repeat, || Ok(e.eval()?))?;
         emit("E1", "outcore", s, None, None);
     }
     if want("NAIVE") {

@@ -66,6 +66,9 @@ enum Cmd {
         workloads: Vec<String>,
         #[arg(long)]
         json: bool,
+        /// Runs per workload; the best is reported (peers.py takes the best of 3).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Prints the compiled program of an expression for variables NAME:TYPE[=scalar].
     Compile { expr: String, vars: Vec<String> },
@@ -167,9 +170,9 @@ fn main() -> ExitCode {
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
         Cmd::Gen { file, rows, filters } => gen(&file, rows, &filters),
-        Cmd::Bench { file, workloads, json } => {
+        Cmd::Bench { file, workloads, json, repeat } => {
             let w = if workloads.is_empty() { bench::ALL.iter().map(|s| s.to_string()).collect() } else { workloads };
-            bench::run(&file, &w, json)
+            bench::run(&file, &w, json, repeat as usize)
         }
         Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
     };
