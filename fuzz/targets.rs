@@ -137,6 +137,7 @@ pub fn h5open_target(data: &[u8]) {
         if let Ok(nodes) = f.walk() {
             for n in nodes.iter().filter(|n| matches!(n.class, NodeClass::Leaf(_))).take(16) {
                 if let Ok(leaf) = f.leaf(&n.path) {
+                    let _ = leaf.chunk_index();
                     let elems: usize = leaf.shape().iter().product();
                     let size = leaf.layout().map(|l| l.size).unwrap_or(0);
                     // Claimed sizes are not trusted: only modest leaves are read whole.

@@ -55,6 +55,8 @@ struct Walk<'a> {
     chunk: &'a [usize],
     /// Nodes left to visit: at most a few more than the chunks the dataset can hold.
     budget: usize,
+    /// Nodes visited: a tree never reaches one twice (a damaged one could, without end).
+    seen: std::collections::HashSet<u64>,
     out: HashMap<Vec<u64>, ChunkInfo>,
 }
 
@@ -79,7 +81,7 @@ fn read_at(file: &StdFile, addr: u64, len: usize) -> Option<Vec<u8>> {
 impl Walk<'_> {
     /// Visits the B-tree node at `addr` (chunks below it are added to `out`).
     fn node(&mut self, addr: u64, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH || self.budget == 0 {
+        if depth > MAX_DEPTH || self.budget == 0 || !self.seen.insert(addr) {
             return None;
         }
         self.budget -= 1;
@@ -283,9 +285,68 @@ impl Leaf {
         }
         // Chunks the dataset can hold (beyond its extent too, after a shrink), and the nodes above.
         let grid: usize = shape.iter().zip(&chunk).map(|(&d, &c)| d.div_ceil(c.max(1)).max(1)).product();
-        let mut walk =
-            Walk { file: &file, dims, chunk: &chunk, budget: grid.saturating_mul(2) + 64, out: HashMap::new() };
+        let mut walk = Walk {
+            file: &file,
+            dims,
+            chunk: &chunk,
+            budget: grid.saturating_mul(2) + 64,
+            seen: Default::default(),
+            out: HashMap::new(),
+        };
         walk.node(root, 0)?;
         Some(ChunkIndex { chunks: walk.out })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node of `entries` children at `level`, keys of a one-dimensional dataset.
+    fn node(level: u8, children: &[u64]) -> Vec<u8> {
+        let mut b = b"TREE".to_vec();
+        b.extend_from_slice(&[1, level]);
+        b.extend_from_slice(&(children.len() as u16).to_le_bytes());
+        b.extend_from_slice(&[0xff; 16]);
+        for (i, &c) in children.iter().enumerate() {
+            b.extend_from_slice(&100u32.to_le_bytes());
+            b.extend_from_slice(&0u32.to_le_bytes());
+            b.extend_from_slice(&(i as u64 * 10).to_le_bytes());
+            b.extend_from_slice(&0u64.to_le_bytes());
+            b.extend_from_slice(&c.to_le_bytes());
+        }
+        b.extend_from_slice(&[0; 24]);
+        b
+    }
+
+    fn walk(bytes: &[u8]) -> Option<usize> {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().join("tree");
+        std::fs::write(&path, bytes).ok()?;
+        let file = StdFile::open(&path).ok()?;
+        let mut w = Walk { file: &file, dims: 2, chunk: &[10], budget: 1000, seen: Default::default(), out: HashMap::new() };
+        w.node(0, 0)?;
+        Some(w.out.len())
+    }
+
+    #[test]
+    fn a_leaf_node_lists_its_chunks() {
+        assert_eq!(walk(&node(0, &[4096, 8192, 12288])), Some(3));
+    }
+
+    #[test]
+    fn damaged_trees_are_refused_not_followed_forever() {
+        // A node that is its own child; a node whose children all point at one node.
+        assert_eq!(walk(&node(1, &[0])), None);
+        let mut b = node(1, &[200; 50]);
+        b.resize(200, 0);
+        b.extend(node(0, &[4096]));
+        assert_eq!(walk(&b), None);
+        // Not a B-tree node at all, a truncated one, chunks off the grid.
+        assert_eq!(walk(b"TRE"), None);
+        assert_eq!(walk(&node(0, &[4096, 8192])[..40]), None);
+        let mut off = node(0, &[4096]);
+        off[32] = 5;
+        assert_eq!(walk(&off), None);
     }
 }
