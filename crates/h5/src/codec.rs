@@ -153,15 +153,8 @@ fn apply_into(codec: &Codec, input: &[u8], out: &mut [u8]) -> Result<()> {
     };
     match codec {
         Codec::Blosc => {
-            if input.len() < 16 {
-                return Err(Error::Decode("blosc: chunk shorter than its header".into()));
-            }
-            let nbytes = u32::from_le_bytes([input[4], input[5], input[6], input[7]]) as usize;
-            let cbytes = u32::from_le_bytes([input[12], input[13], input[14], input[15]]) as usize;
+            let nbytes = blosc_size(input)?;
             exact(nbytes)?;
-            if cbytes > input.len() {
-                return Err(Error::Decode(format!("blosc: header claims {cbytes} bytes, chunk has {}", input.len())));
-            }
             // Safety: `input` is valid for its length; blosc writes at most `out.len()` bytes.
             let n = unsafe {
                 blosc_src::blosc_decompress_ctx(input.as_ptr().cast(), out.as_mut_ptr().cast(), out.len(), 1)
@@ -223,7 +216,9 @@ fn inflate_slice(input: &[u8], out: &mut [u8]) -> Result<usize> {
     })
 }
 
-fn unblosc(input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+/// The decoded size a blosc chunk's header claims, once the header is checked against the
+/// chunk: c-blosc trusts it, and reads past the chunk when it claims more bytes than there are.
+pub(crate) fn blosc_size(input: &[u8]) -> Result<usize> {
     if input.len() < 16 {
         return Err(Error::Decode("blosc: chunk shorter than its header".into()));
     }
@@ -233,6 +228,11 @@ fn unblosc(input: &[u8], out: &mut Vec<u8>) -> Result<()> {
     if cbytes > input.len() {
         return Err(Error::Decode(format!("blosc: header claims {cbytes} bytes, chunk has {}", input.len())));
     }
+    Ok(nbytes)
+}
+
+fn unblosc(input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let nbytes = blosc_size(input)?;
     out.clear();
     out.resize(nbytes, 0);
     // Safety: `input` is a valid buffer of its length; blosc never writes past `nbytes` into `out`.

@@ -148,6 +148,7 @@ fn is_hdf5(path: &Path) -> bool {
 impl File {
     /// Opens a file in one of PyTables' modes (`"r"`, `"w"`, `"a"`, `"r+"` parse into [`Mode`]).
     pub fn open(path: impl AsRef<Path>, mode: Mode) -> Result<File> {
+        crate::blosc_filter::register();
         let path = path.as_ref().to_path_buf();
         let exists = path.exists();
         if !exists && matches!(mode, Mode::Read | Mode::ReadWrite) {

@@ -324,7 +324,8 @@ mod tests {
         let path = dir.path().join("tree");
         std::fs::write(&path, bytes).ok()?;
         let file = StdFile::open(&path).ok()?;
-        let mut w = Walk { file: &file, dims: 2, chunk: &[10], budget: 1000, seen: Default::default(), out: HashMap::new() };
+        let mut w =
+            Walk { file: &file, dims: 2, chunk: &[10], budget: 1000, seen: Default::default(), out: HashMap::new() };
         w.node(0, 0)?;
         Some(w.out.len())
     }

@@ -26,6 +26,7 @@
 //! Writing Tables is the next step.
 
 mod attrs;
+mod blosc_filter;
 pub mod chunks;
 mod codec;
 mod error;

@@ -626,3 +626,46 @@ fn chunk_index_of_many_chunks() {
         }
     }
 }
+
+/// Blosc through the HDF5 library (`H5Dwrite`/`H5Dread`, outcore's filter): every codec
+/// round-trips; a chunk whose header claims more bytes than it holds is an error, not a read
+/// past the chunk (what hdf5-metno's filter did, found by fuzzing).
+#[test]
+fn blosc_through_the_library_checks_chunk_headers() {
+    use outcore_h5::{Complib, Filters};
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("blosc.h5");
+    let data = ndarray::Array1::from_iter((0..20_000).map(|i| (i % 977) as f64 * 0.5));
+    let want: Vec<u8> = data.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    {
+        let f = File::open(&path, Mode::Write).expect("create");
+        for (name, complib) in [
+            ("lz", Complib::Blosc),
+            ("lz4", Complib::BloscLz4),
+            ("zstd", Complib::BloscZstd),
+            ("zlib", Complib::BloscZlib),
+        ] {
+            let filters = Filters { complevel: 5, complib, shuffle: true, bitshuffle: false };
+            let leaf = f.create_carray("/", name, data.view(), Some(&[4096]), Some(&filters), "").expect("carray");
+            assert_eq!(leaf.read_bytes().expect("read"), want, "{name}");
+            // Stored compressed, in blosc's format, which the raw path decodes too.
+            assert!(leaf.chunks().expect("chunks").iter().all(|c| (c.size as usize) < 4096 * 8), "{name}");
+            assert_eq!(leaf.read_parallel().expect("raw read"), want, "{name}");
+        }
+        f.flush().expect("flush");
+    }
+    // Damage the first chunk of /lz: its header claims far more stored bytes than there are.
+    let chunk = {
+        let f = File::open(&path, Mode::Read).expect("open");
+        f.leaf("/lz").expect("leaf").chunks().expect("chunks")[0].clone()
+    };
+    let mut bytes = std::fs::read(&path).expect("bytes");
+    let at = chunk.addr as usize + 12;
+    bytes[at..at + 4].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    let f = File::open(&path, Mode::Read).expect("open");
+    let leaf = f.leaf("/lz").expect("leaf");
+    assert!(leaf.read_bytes().is_err(), "a damaged header reads as an error through the library");
+    let err = leaf.read_parallel().expect_err("and on the raw path").to_string();
+    assert!(err.contains("/lz") && err.contains("header claims"), "{err}");
+}
