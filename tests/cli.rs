@@ -126,7 +126,8 @@ fn bench_prints_every_workload_asked_for_with_peers_keys() {
     assert_eq!(code, 2);
 }
 
-fn peers_python() -> Option<std::path::PathBuf> {
+/// The Python with PyTables: `$OUTCORE_PEERS_PYTHON`, else the repository's `.venv-peers`.
+pub(crate) fn peers_python() -> Option<std::path::PathBuf> {
     let candidates = [
         std::env::var_os("OUTCORE_PEERS_PYTHON").map(std::path::PathBuf::from),
         Some(std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python"))),

@@ -2,7 +2,8 @@
 //! query results to a table and while it writes an expression's output. Afterwards the
 //! destination either opens and holds a prefix of the rows (or, for an expression's output,
 //! chunks of right values and never-written chunks), or is rejected with a clear error; the
-//! source is never changed. `OUTCORE_CRASH_RUNS` sets the number of kills per case
+//! source is never changed. PyTables reads every destination outcore reads, with the same rows
+//! and values (when a Python with PyTables is there). `OUTCORE_CRASH_RUNS` sets the number of kills per case
 //! (default 10; the note's figures come from 50).
 
 use std::process::{Command, Stdio};
@@ -53,6 +54,30 @@ fn delays(seed: u64, n: usize, max_ms: u64) -> Vec<Duration> {
         .collect()
 }
 
+/// PyTables reads each `(FILE:NODE, rows, sum)` that outcore read, and sees the same rows and
+/// sum (of column col2 for a table, of all values for an array).
+fn pytables_agrees(seen: &[(String, usize, f64)]) {
+    let Some(py) = crate::cli::peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (set OUTCORE_PEERS_PYTHON)");
+        return;
+    };
+    if seen.is_empty() {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_killed_outputs.py");
+    let out = Command::new(py).arg(script).args(seen.iter().map(|s| &s.0)).output().expect("runs");
+    assert!(out.status.success(), "PyTables: {}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(lines.len(), seen.len());
+    for ((arg, rows, sum), got) in seen.iter().zip(&lines) {
+        assert_eq!(got["ok"], true, "PyTables cannot read {arg}, which outcore reads: {}", got["error"]);
+        assert_eq!(got["rows"].as_u64(), Some(*rows as u64), "{arg}");
+        let theirs = got["sum"].as_f64().expect("sum");
+        assert!((theirs - sum).abs() <= 1e-9 * sum.abs().max(1.0), "{arg}: PyTables sums {theirs}, outcore {sum}");
+    }
+}
+
 fn source(name: &str) -> (std::path::PathBuf, u64) {
     let src = scratch(&format!("source-{name}.h5"));
     if !src.exists() {
@@ -70,6 +95,7 @@ fn killed_appends_leave_a_prefix_or_a_clear_error() {
         Table::open(&f, "/t").unwrap().read_where(COND, &[], None, RowRange::default()).unwrap()
     };
     let (mut prefixes, mut rejected, mut finished) = (0, 0, 0);
+    let mut seen = Vec::new();
     for (k, delay) in delays(11, runs(), 500).into_iter().enumerate() {
         let dest = scratch(&format!("append-{k}.h5"));
         let _ = std::fs::remove_file(&dest);
@@ -86,6 +112,8 @@ fn killed_appends_leave_a_prefix_or_a_clear_error() {
                 if done {
                     assert_eq!(got.len(), want.data.len(), "run {k}: finished but short");
                 }
+                let col2: f64 = got.chunks_exact(28).map(|r| f64::from_ne_bytes(r[4..12].try_into().unwrap())).sum();
+                seen.push((format!("{}:/dest", dest.display()), got.len() / 28, col2));
                 prefixes += 1;
             }
             Err(e) => {
@@ -97,6 +125,7 @@ fn killed_appends_leave_a_prefix_or_a_clear_error() {
         assert_eq!(digest(&src), before, "run {k}: the source changed");
     }
     eprintln!("append: {prefixes} prefixes ({finished} finished), {rejected} rejected with an error");
+    pytables_agrees(&seen);
 }
 
 #[test]
@@ -108,6 +137,7 @@ fn killed_expression_outputs_hold_right_or_unwritten_chunks() {
         r.into_f64().unwrap().iter().copied().collect()
     };
     let (mut readable, mut rejected) = (0, 0);
+    let mut seen = Vec::new();
     for (k, delay) in delays(23, runs(), 130).into_iter().enumerate() {
         let dest = scratch(&format!("expr-{k}.h5"));
         let _ = std::fs::remove_file(&dest);
@@ -122,6 +152,7 @@ fn killed_expression_outputs_hold_right_or_unwritten_chunks() {
                 if done {
                     assert!(got.iter().zip(&want).all(|(g, w)| g == w), "run {k}: finished but incomplete");
                 }
+                seen.push((format!("{}:/r", dest.display()), got.len(), got.iter().sum()));
                 readable += 1;
             }
             Err(e) => {
@@ -132,4 +163,5 @@ fn killed_expression_outputs_hold_right_or_unwritten_chunks() {
         assert_eq!(digest(&src), before, "run {k}: the source changed");
     }
     eprintln!("eval --out: {readable} readable, {rejected} rejected with an error");
+    pytables_agrees(&seen);
 }

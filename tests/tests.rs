@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod crash;
 mod fuzz_replay;
+mod hostile;
 mod limits;
 mod numexpr_diff;
 mod numexpr_fixtures;

@@ -1,0 +1,182 @@
+//! Damaged and hostile files: truncated, bytes flipped in the metadata and in chunks, wrong
+//! filter parameters, a chunk that claims a huge size. Every read, evaluation and query either
+//! works or returns an error; none panics. Storage errors name the file; damaged chunks name
+//! the node and the chunk too.
+
+use std::path::{Path, PathBuf};
+
+use outcore::h5::{File, Mode, NodeClass};
+use outcore::{Error, Expr, RowRange, Table};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables").join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("outcore-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// Opens the file and does everything a user would with each leaf; returns the errors seen.
+/// Storage errors must name the file.
+fn exercise(path: &Path) -> Vec<String> {
+    let name = path.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+    let mut errors = Vec::new();
+    let mut check = |r: Result<(), Error>| {
+        if let Err(e) = r {
+            let text = e.to_string();
+            if matches!(e, Error::H5(_)) {
+                assert!(text.contains(&name), "a storage error that does not name the file: {text}");
+            }
+            errors.push(text);
+        }
+    };
+    let f = match File::open(path, Mode::Read) {
+        Ok(f) => f,
+        Err(e) => {
+            check(Err(e.into()));
+            return errors;
+        }
+    };
+    let nodes = match f.walk() {
+        Ok(n) => n,
+        Err(e) => {
+            check(Err(e.into()));
+            return errors;
+        }
+    };
+    for node in nodes.iter().filter(|n| matches!(n.class, NodeClass::Leaf(_))) {
+        let leaf = match f.leaf(&node.path) {
+            Ok(l) => l,
+            Err(e) => {
+                check(Err(e.into()));
+                continue;
+            }
+        };
+        // Claimed sizes are not trusted: only modest leaves are read whole.
+        let elems: usize = leaf.shape().iter().product();
+        if elems.saturating_mul(leaf.layout().map(|l| l.size).unwrap_or(0)) > 1 << 26 {
+            continue;
+        }
+        check(leaf.read_bytes().map(drop).map_err(Error::from));
+        if leaf.chunk_shape().is_some() {
+            check(leaf.read_parallel().map(drop).map_err(Error::from));
+        }
+        match Table::new(&leaf) {
+            Ok(t) => {
+                let cols = t.layout().columns();
+                if let Some(c) = cols.first() {
+                    check(t.count_where(&format!("{c} == {c}"), &[], RowRange::default()).map(drop));
+                    check(t.where_(&format!("{c} == {c}")).map(|rows| rows.for_each(drop)));
+                }
+            }
+            Err(_) => {
+                check(Expr::new("x == x").and_then(|e| e.bind("x", &leaf)?.eval()).map(drop));
+            }
+        }
+    }
+    errors
+}
+
+fn damaged(name: &str, from: &str, change: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let mut bytes = std::fs::read(fixture(from)).expect("fixture");
+    change(&mut bytes);
+    let path = scratch(name);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+#[test]
+fn the_fixtures_themselves_read_without_errors() {
+    for name in ["query.h5", "arrays.h5", "tables.h5"] {
+        assert_eq!(exercise(&fixture(name)), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn truncated_files_give_errors_naming_the_file() {
+    for from in ["query.h5", "arrays.h5"] {
+        let len = std::fs::metadata(fixture(from)).expect("size").len() as usize;
+        let mut failed = 0;
+        for k in 0..16 {
+            let cut = len * k / 16 + k * 97 % 512;
+            let path = damaged(&format!("cut-{k}-{from}"), from, |b| b.truncate(cut.min(len - 1)));
+            failed += usize::from(!exercise(&path).is_empty());
+        }
+        // Everything past the metadata is chunk data: almost every cut loses some.
+        assert!(failed >= 12, "{from}: only {failed} of 16 truncations noticed");
+    }
+}
+
+#[test]
+fn flipped_bytes_anywhere_never_panic() {
+    // A byte flipped at 240 places spread over the file: headers, B-trees, heaps, chunks.
+    let len = std::fs::metadata(fixture("query.h5")).expect("size").len() as usize;
+    let mut failed = 0;
+    for k in 0..240 {
+        let at = if k < 120 { k * 41 % 8192 } else { (k * 7919 * 131) % len };
+        let path = damaged("flipped.h5", "query.h5", |b| b[at] ^= 0xa5);
+        failed += usize::from(!exercise(&path).is_empty());
+    }
+    assert!(failed > 0, "no flipped byte was noticed");
+}
+
+/// Finds `pattern` in `bytes`, once.
+fn find(bytes: &[u8], pattern: &[u8]) -> usize {
+    let hits: Vec<usize> = bytes.windows(pattern.len()).enumerate().filter(|(_, w)| *w == pattern).map(|(i, _)| i).collect();
+    assert_eq!(hits.len(), 1, "pattern found {} times", hits.len());
+    hits[0]
+}
+
+#[test]
+fn a_chunk_claiming_a_huge_size_is_an_error_naming_file_node_and_chunk() {
+    let f = File::open(fixture("query.h5"), Mode::Read).expect("open");
+    let leaf = f.leaf("/tz").expect("leaf");
+    let chunk = leaf.chunks().expect("chunks")[1].clone();
+    drop((leaf, f));
+    // The chunk's key in the B-tree: stored size, filter mask, offset, 0.
+    let mut key = (chunk.size as u32).to_le_bytes().to_vec();
+    key.extend_from_slice(&chunk.filter_mask.to_le_bytes());
+    key.extend_from_slice(&chunk.offset[0].to_le_bytes());
+    key.extend_from_slice(&0u64.to_le_bytes());
+    let path = damaged("huge.h5", "query.h5", |b| {
+        let at = find(b, &key);
+        b[at..at + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    let t = Table::open(&f, "/tz").expect("table");
+    let col = t.layout().columns()[0].clone();
+    let at = format!("[{}", chunk.offset[0]);
+    let err = t.count_where(&format!("{col} == {col}"), &[], RowRange::default()).expect_err("damaged").to_string();
+    assert!(err.contains("huge.h5") && err.contains("/tz") && err.contains(&at) && err.contains("claims"), "{err}");
+    let err = Expr::new("sum(x)").unwrap().bind("x", &t.col(&col).unwrap()).unwrap().eval().unwrap_err().to_string();
+    assert!(err.contains("huge.h5") && err.contains("/tz") && err.contains(&at), "{err}");
+    // Through the library too: an error, not a 4 GiB allocation.
+    assert!(f.leaf("/tz").unwrap().read_bytes().is_err());
+    // The other tables are fine.
+    assert!(Table::open(&f, "/tn").unwrap().count_where(&format!("{col} == {col}"), &[], RowRange::default()).is_ok());
+}
+
+#[test]
+fn wrong_filter_parameters_are_errors_not_garbage() {
+    let f = File::open(fixture("query.h5"), Mode::Read).expect("open");
+    let leaf = f.leaf("/tb").expect("leaf");
+    let want = leaf.read_bytes().expect("reads");
+    let (rows, size) = (leaf.chunk_shape().expect("chunked")[0], leaf.layout().expect("layout").size);
+    drop((leaf, f));
+    // hdf5-blosc's parameters: filter version 2, blosc format 2, type size, chunk bytes.
+    let mut params = [2u32, 2, size as u32, (rows * size) as u32].map(u32::to_le_bytes).concat();
+    let path = damaged("params.h5", "query.h5", |b| {
+        let at = find(b, &params);
+        params[12..16].copy_from_slice(&16u32.to_le_bytes());
+        b[at..at + 16].copy_from_slice(&params);
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    let leaf = f.leaf("/tb").expect("leaf");
+    // The library's read runs outcore's blosc filter, which refuses chunks larger than the
+    // parameters say; the raw path knows the chunk's size from its shape and reads it right.
+    let err = leaf.read_bytes().expect_err("refused").to_string();
+    assert!(err.contains("params.h5") && err.contains("/tb"), "{err}");
+    assert_eq!(leaf.read_parallel().expect("raw path"), want);
+}
