@@ -276,6 +276,13 @@ impl File {
 
 fn read_attrs(loc: &hdf5::Location, file: &Path, node: &str) -> Result<Vec<(String, AttrValue)>> {
     let err = |e: hdf5::Error| Error::Node { file: file.to_path_buf(), node: node.to_string(), msg: e.to_string() };
+    if !crate::header::attributes_sound(loc.id(), file) {
+        return Err(Error::Node {
+            file: file.to_path_buf(),
+            node: node.to_string(),
+            msg: "damaged: an attribute message does not fit in its object header".into(),
+        });
+    }
     let names = loc.attr_names().map_err(err)?;
     let mut out = Vec::with_capacity(names.len());
     for n in names {
@@ -285,7 +292,11 @@ fn read_attrs(loc: &hdf5::Location, file: &Path, node: &str) -> Result<Vec<(Stri
     Ok(out)
 }
 
-fn read_attr(loc: &hdf5::Location, name: &str) -> Option<AttrValue> {
+/// One attribute, or `None` when it is missing, unreadable or its object's header is damaged.
+fn read_attr(loc: &hdf5::Location, file: &Path, name: &str) -> Option<AttrValue> {
+    if !crate::header::attributes_sound(loc.id(), file) {
+        return None;
+    }
     let a = loc.attr(name).ok()?;
     attrs::read(&a).ok()
 }
@@ -297,7 +308,7 @@ impl Group {
 
     /// PyTables' `TITLE`, or empty.
     pub fn title(&self) -> String {
-        read_attr(&self.g, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        read_attr(&self.g, &self.file, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 
     /// Every attribute, by name.
@@ -356,7 +367,7 @@ impl Leaf {
 
     /// The PyTables class of the leaf.
     pub fn class(&self) -> LeafClass {
-        match read_attr(&self.ds, "CLASS").as_ref().and_then(AttrValue::as_str) {
+        match read_attr(&self.ds, &self.file, "CLASS").as_ref().and_then(AttrValue::as_str) {
             Some("TABLE") => LeafClass::Table,
             Some("ARRAY") => LeafClass::Array,
             Some("CARRAY") => LeafClass::CArray,
@@ -367,7 +378,7 @@ impl Leaf {
     }
 
     pub fn title(&self) -> String {
-        read_attr(&self.ds, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        read_attr(&self.ds, &self.file, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 
     pub fn attrs(&self) -> Result<Vec<(String, AttrValue)>> {

@@ -13,14 +13,11 @@
 
 use std::collections::HashMap;
 use std::fs::File as StdFile;
-use std::os::unix::fs::FileExt;
 
-use hdf5_sys::h5::{haddr_t, hsize_t};
-use hdf5_sys::h5f::H5Fget_create_plist;
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pclose, H5Pget_sizes, H5Pget_userblock};
+use hdf5_sys::h5::haddr_t;
 
 use crate::file::{ChunkInfo, Leaf};
+use crate::header::{file_sizes, object_addr, read_at, u16_at, u32_at, u64_at, visit_messages};
 
 /// Where each stored chunk of a dataset is, by the coordinates of its first element.
 #[derive(Debug, Default)]
@@ -58,24 +55,6 @@ struct Walk<'a> {
     /// Nodes visited: a tree never reaches one twice (a damaged one could, without end).
     seen: std::collections::HashSet<u64>,
     out: HashMap<Vec<u64>, ChunkInfo>,
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
-fn read_at(file: &StdFile, addr: u64, len: usize) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; len];
-    file.read_exact_at(&mut buf, addr).ok()?;
-    Some(buf)
 }
 
 impl Walk<'_> {
@@ -123,89 +102,6 @@ impl Walk<'_> {
     }
 }
 
-/// Reads the messages of an object header (version 1 or 2) and returns the body of the first
-/// data layout message.
-fn layout_message(file: &StdFile, addr: u64) -> Option<Vec<u8>> {
-    const LAYOUT: u16 = 0x0008;
-    const CONTINUATION: u16 = 0x0010;
-    let prefix = read_at(file, addr, 16)?;
-    // Blocks of messages still to read: (address, length, version-2 block).
-    let mut blocks: Vec<(u64, usize, bool)> = Vec::new();
-    let v2 = &prefix[..4] == b"OHDR";
-    let mut flags = 0u8;
-    if v2 {
-        if prefix[4] != 2 {
-            return None;
-        }
-        flags = prefix[5];
-        let mut at = 6;
-        if flags & 0x20 != 0 {
-            at += 16;
-        }
-        if flags & 0x10 != 0 {
-            at += 4;
-        }
-        let width = 1usize << (flags & 3);
-        let head = read_at(file, addr, at + width)?;
-        let mut size = 0u64;
-        for (i, &b) in head[at..at + width].iter().enumerate() {
-            size |= (b as u64) << (8 * i);
-        }
-        blocks.push((addr + (at + width) as u64, usize::try_from(size).ok()?, true));
-    } else {
-        if prefix[0] != 1 {
-            return None;
-        }
-        blocks.push((addr + 16, u32_at(&prefix, 8)? as usize, false));
-    }
-    let mut seen = 0;
-    while let Some((at, len, v2)) = blocks.pop() {
-        seen += 1;
-        if seen > 64 || len > 1 << 24 {
-            return None;
-        }
-        let block = read_at(file, at, len)?;
-        let mut p = 0;
-        // A continuation block of version 2 starts with "OCHK" and ends with a checksum.
-        let end = if v2 && seen > 1 {
-            if block.get(..4)? != b"OCHK" {
-                return None;
-            }
-            p = 4;
-            len.checked_sub(4)?
-        } else {
-            len
-        };
-        loop {
-            let (ty, size, data) = if v2 {
-                let head = 4 + if flags & 0x04 != 0 { 2 } else { 0 };
-                if p + head > end {
-                    break;
-                }
-                let ty = block[p] as u16;
-                let size = u16_at(&block, p + 1)? as usize;
-                (ty, size, p + head)
-            } else {
-                if p + 8 > end {
-                    break;
-                }
-                (u16_at(&block, p)?, u16_at(&block, p + 2)? as usize, p + 8)
-            };
-            let body = block.get(data..data + size)?;
-            match ty {
-                LAYOUT => return Some(body.to_vec()),
-                CONTINUATION => blocks.push((u64_at(body, 0)?, usize::try_from(u64_at(body, 8)?).ok()?, v2)),
-                _ => {}
-            }
-            p = data + size;
-            if !v2 {
-                p = p.div_ceil(8) * 8;
-            }
-        }
-    }
-    None
-}
-
 /// The B-tree address and the key's dimensions of a chunked layout indexed by a version 1
 /// B-tree (layout message versions 1 to 3).
 fn btree_of(layout: &[u8]) -> Option<(u64, usize)> {
@@ -224,49 +120,6 @@ fn btree_of(layout: &[u8]) -> Option<(u64, usize)> {
     }
 }
 
-/// The address of an object's header.
-fn object_addr(id: hid_t) -> Option<u64> {
-    #[cfg(not(hdf5_1_12))]
-    {
-        let mut info: hdf5_sys::h5o::H5O_info1_t = unsafe { std::mem::zeroed() };
-        // Safety: `info` is a plain struct the call fills.
-        let rc = unsafe { hdf5_sys::h5o::H5Oget_info2(id, &mut info, hdf5_sys::h5o::H5O_INFO_BASIC) };
-        (rc >= 0).then_some(info.addr)
-    }
-    #[cfg(hdf5_1_12)]
-    {
-        extern "C" {
-            fn H5VLnative_token_to_addr(loc: hid_t, token: hdf5_sys::h5o::H5O_token_t, addr: *mut haddr_t) -> i32;
-        }
-        let mut info: hdf5_sys::h5o::H5O_info2_t = unsafe { std::mem::zeroed() };
-        let mut addr: haddr_t = 0;
-        // Safety: plain structs the calls fill.
-        let rc = unsafe { hdf5_sys::h5o::H5Oget_info3(id, &mut info, hdf5_sys::h5o::H5O_INFO_BASIC) };
-        let rc = if rc >= 0 { unsafe { H5VLnative_token_to_addr(id, info.token, &mut addr) } } else { rc };
-        (rc >= 0).then_some(addr)
-    }
-}
-
-/// The file's address and length sizes and its user block (the base of every address).
-fn file_sizes(id: hid_t) -> Option<(usize, usize, u64)> {
-    // Safety: the property list is closed before returning; outputs are plain integers.
-    unsafe {
-        let file = hdf5_sys::h5i::H5Iget_file_id(id);
-        if file < 0 {
-            return None;
-        }
-        let plist = H5Fget_create_plist(file);
-        hdf5_sys::h5f::H5Fclose(file);
-        if plist < 0 {
-            return None;
-        }
-        let (mut addr, mut len, mut ub): (usize, usize, hsize_t) = (0, 0, 0);
-        let ok = H5Pget_sizes(plist, &mut addr, &mut len) >= 0 && H5Pget_userblock(plist, &mut ub) >= 0;
-        H5Pclose(plist);
-        ok.then_some((addr, len, ub))
-    }
-}
-
 impl Leaf {
     /// Every stored chunk, read from the dataset's version 1 B-tree in one walk; `None` when
     /// the dataset is not chunked, or its index is of another kind or cannot be read (then
@@ -278,7 +131,7 @@ impl Leaf {
         let (addr, sizes) = hdf5::sync::sync(|| (object_addr(id), file_sizes(id)));
         let (addr, (8, 8, 0)) = (addr?, sizes?) else { return None };
         let file = StdFile::open(self.file_path()).ok()?;
-        let layout = layout_message(&file, addr)?;
+        let layout = visit_messages(&file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))?;
         let (root, dims) = btree_of(&layout)?;
         if dims != shape.len() + 1 || root == haddr_t::MAX {
             return (root == haddr_t::MAX && dims == shape.len() + 1).then(ChunkIndex::default);

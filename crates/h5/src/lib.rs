@@ -31,6 +31,7 @@ pub mod chunks;
 mod codec;
 mod error;
 mod file;
+mod header;
 mod index;
 mod layout;
 mod rows;
