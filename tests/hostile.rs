@@ -124,7 +124,8 @@ fn flipped_bytes_anywhere_never_panic() {
 
 /// Finds `pattern` in `bytes`, once.
 fn find(bytes: &[u8], pattern: &[u8]) -> usize {
-    let hits: Vec<usize> = bytes.windows(pattern.len()).enumerate().filter(|(_, w)| *w == pattern).map(|(i, _)| i).collect();
+    let hits: Vec<usize> =
+        bytes.windows(pattern.len()).enumerate().filter(|(_, w)| *w == pattern).map(|(i, _)| i).collect();
     assert_eq!(hits.len(), 1, "pattern found {} times", hits.len());
     hits[0]
 }
@@ -179,4 +180,70 @@ fn wrong_filter_parameters_are_errors_not_garbage() {
     let err = leaf.read_bytes().expect_err("refused").to_string();
     assert!(err.contains("params.h5") && err.contains("/tb"), "{err}");
     assert_eq!(leaf.read_parallel().expect("raw path"), want);
+}
+
+#[test]
+fn contiguous_storage_smaller_than_its_shape_is_an_error() {
+    let f = File::open(fixture("expr.h5"), Mode::Read).expect("open");
+    let leaf = f.leaf("/v").expect("leaf");
+    assert!(leaf.chunk_shape().is_none(), "/v is contiguous");
+    let bytes = leaf.read_bytes().expect("reads").len() as u64;
+    drop((leaf, f));
+    // The layout message (version 3, contiguous): its size field says 8 bytes, not 24.
+    let path = damaged("contiguous.h5", "expr.h5", |b| {
+        let at = (0..b.len() - 18)
+            .find(|&i| b[i..i + 2] == [3, 1] && b[i + 10..i + 18] == bytes.to_le_bytes())
+            .expect("layout message");
+        b[at + 10..at + 18].copy_from_slice(&8u64.to_le_bytes());
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    let leaf = f.leaf("/v").expect("leaf");
+    let err = leaf.read_bytes().expect_err("damaged").to_string();
+    assert!(err.contains("contiguous.h5") && err.contains("/v") && err.contains("holds 8 bytes"), "{err}");
+    let err = Expr::new("v*2").unwrap().bind("v", &leaf).unwrap().eval().expect_err("damaged").to_string();
+    assert!(err.contains("holds 8 bytes"), "{err}");
+}
+
+#[test]
+fn compressed_chunks_read_as_unfiltered_are_an_error_not_an_over_read() {
+    // The filter pipeline message of /tz (shuffle + deflate) becomes a NIL message: the chunks
+    // now look unfiltered, and each holds fewer bytes than a chunk.
+    let path = damaged("unfiltered.h5", "query.h5", |b| {
+        let body = [1u8, 2, 0, 0, 0, 0, 0, 0, 2, 0, 8, 0];
+        let at =
+            (8..b.len() - body.len()).filter(|&i| b[i..i + body.len()] == body && b[i - 8] == 0x0b).collect::<Vec<_>>();
+        assert_eq!(at.len(), 1, "one pipeline of shuffle + deflate");
+        b[at[0] - 8] = 0;
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    let leaf = f.leaf("/tz").expect("leaf");
+    let err = leaf.read_bytes().expect_err("damaged").to_string();
+    assert!(err.contains("unfiltered.h5") && err.contains("/tz") && err.contains("unfiltered"), "{err}");
+    let err = leaf.read_parallel().expect_err("damaged").to_string();
+    assert!(err.contains("/tz"), "{err}");
+    let t = Table::open(&f, "/tz").expect("table");
+    let col = t.layout().columns()[0].clone();
+    assert!(t.count_where(&format!("{col} == {col}"), &[], RowRange::default()).is_err());
+}
+
+#[test]
+fn a_damaged_attribute_message_is_an_error_naming_file_and_node() {
+    // Every TITLE attribute's null dataspace becomes a scalar: one byte of data that the message
+    // does not hold (HDF5 1.10 would copy it from past the message).
+    let path = damaged("attribute.h5", "query.h5", |b| {
+        let title = b"TITLE\0\0\0\x13\x10\0\0\x01\0\0\0\x02\0\0\x02";
+        let hits: Vec<usize> = (0..b.len() - title.len()).filter(|&i| &b[i..i + title.len()] == title).collect();
+        assert!(!hits.is_empty(), "no TITLE attribute");
+        for at in hits {
+            b[at + 18] = 2;
+            b[at + 19] = 0;
+        }
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    // The tree still walks (titles read as empty); the attributes are an error.
+    assert!(f.walk().expect("walk").iter().all(|n| n.title.is_empty()));
+    let err = f.leaf("/tn").expect("leaf").attrs().expect_err("damaged").to_string();
+    assert!(err.contains("attribute.h5") && err.contains("/tn") && err.contains("attribute message"), "{err}");
+    // Reading and querying the data does not need the attributes.
+    assert_eq!(exercise(&path), Vec::<String>::new());
 }

@@ -519,6 +519,14 @@ impl Leaf {
 
     /// One element of the dataset's fill value, in its own type (zeros when none is set).
     pub fn fill_bytes(&self, elem_size: usize) -> Vec<u8> {
+        if let Some(v) = crate::header::fill_value(self.ds.id(), &self.file, elem_size) {
+            return v;
+        }
+        self.library_fill_bytes(elem_size)
+    }
+
+    /// [`Leaf::fill_bytes`] as the library gives it (converted to the dataset's own type).
+    pub(crate) fn library_fill_bytes(&self, elem_size: usize) -> Vec<u8> {
         let mut buf = vec![0u8; elem_size];
         let Ok(dtype) = self.ds.dtype() else { return buf };
         hdf5::sync::sync(|| {
@@ -539,7 +547,41 @@ impl Leaf {
     /// The values as an ndarray of `T` (HDF5 converts between numeric types; a type it cannot
     /// convert to, such as a number from a record, is an error naming the node).
     pub fn read_array<T: hdf5::H5Type>(&self) -> Result<ndarray::ArrayD<T>> {
+        let n: usize = self.shape().iter().product();
+        self.check_storage(n.saturating_mul(self.ds.dtype().map_err(|e| self.err(e))?.size()))?;
         self.ds.read_dyn::<T>().map_err(|e| self.err(format!("cannot read as {}: {e}", std::any::type_name::<T>())))
+    }
+
+    /// Refuses contiguous or compact storage that holds fewer bytes than the dataset's `bytes`
+    /// (HDF5 1.10 would read past it).
+    /// Chunks stored without filters must hold a whole chunk each (HDF5 1.10 copies a whole
+    /// chunk out of a shorter one).
+    pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
+        if self.chunk_shape().is_some() {
+            let decoder = self.decoder()?;
+            if !decoder.is_identity() {
+                return Ok(());
+            }
+            let chunks = match self.chunk_index() {
+                Some(index) => index.iter().cloned().collect(),
+                None => self.chunks()?,
+            };
+            if let Some(c) = chunks.iter().find(|c| c.size != decoder.chunk_bytes as u64) {
+                return Err(Error::Chunk {
+                    file: self.file.clone(),
+                    node: self.path.clone(),
+                    chunk: format!("{:?}", c.offset),
+                    msg: format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes),
+                });
+            }
+            return Ok(());
+        }
+        match crate::header::stored_bytes(self.ds.id(), &self.file) {
+            Some(stored) if stored < bytes as u64 => {
+                Err(self.err(format!("damaged: its storage holds {stored} bytes, its shape needs {bytes}")))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference
@@ -547,7 +589,8 @@ impl Leaf {
     pub fn read_bytes(&self) -> Result<Vec<u8>> {
         let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
         let n: usize = self.shape().iter().product();
-        let bytes = n * dtype.size();
+        let bytes = n.checked_mul(dtype.size()).ok_or_else(|| self.err("the shape is too large"))?;
+        self.check_storage(bytes)?;
         // The library fills every byte, so the buffer is not zeroed first.
         let mut buf = output_buffer(bytes);
         if n == 0 {
@@ -603,7 +646,10 @@ impl Leaf {
         }
         let row_bytes = inner * layout_size;
         let total = shape.first().copied().unwrap_or(0);
-        let bytes = total * row_bytes;
+        if row_bytes == 0 || total == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = total.checked_mul(row_bytes).ok_or_else(|| self.err(format!("shape {shape:?} is too large")))?;
         let mut out = output_buffer(bytes);
         let chunks = self.chunks()?;
         let rows_per_chunk = chunk[0].max(1);
@@ -639,6 +685,12 @@ impl Leaf {
                     let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take())).map(init);
                     if decoder.is_identity() && info.filter_mask == 0 {
                         // Unfiltered: the stored bytes are the values; read them into place.
+                        if size != decoder.chunk_bytes {
+                            return Err(chunk_err(format!(
+                                "stored {size} bytes unfiltered, a chunk holds {}",
+                                decoder.chunk_bytes
+                            )));
+                        }
                         let Some(slot) = slot else { return Ok(()) };
                         let n = slot.len().min(size);
                         return os_file.read_exact_at(&mut slot[..n], info.addr).map_err(|e| chunk_err(e.to_string()));

@@ -31,6 +31,11 @@ impl ChunkIndex {
         self.chunks.get(offset)
     }
 
+    /// Every stored chunk, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &ChunkInfo> {
+        self.chunks.values()
+    }
+
     /// How many chunks are stored.
     pub fn len(&self) -> usize {
         self.chunks.len()
@@ -131,7 +136,7 @@ impl Leaf {
         let (addr, sizes) = hdf5::sync::sync(|| (object_addr(id), file_sizes(id)));
         let (addr, (8, 8, 0)) = (addr?, sizes?) else { return None };
         let file = StdFile::open(self.file_path()).ok()?;
-        let layout = visit_messages(&file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))?;
+        let layout = visit_messages(&file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))??;
         let (root, dims) = btree_of(&layout)?;
         if dims != shape.len() + 1 || root == haddr_t::MAX {
             return (root == haddr_t::MAX && dims == shape.len() + 1).then(ChunkIndex::default);

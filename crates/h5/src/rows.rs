@@ -109,6 +109,10 @@ impl Leaf {
         if shape.is_empty() || start + (n - 1) * step.max(1) >= shape[0] {
             return Err(self.node_err(format!("rows {start}.. (step {step}, {n} rows) are outside shape {shape:?}")));
         }
+        if !write && self.chunk_shape().is_none() {
+            let row: usize = shape.iter().skip(1).product::<usize>().saturating_mul(self.layout()?.size);
+            self.check_storage(shape[0].saturating_mul(row))?;
+        }
         let id = self.dataset().id();
         let rc = hdf5::sync::sync(|| {
             // Safety: `buf` holds exactly the selected elements in the dataset's own type;
