@@ -271,11 +271,19 @@ fn unshuffle_into(input: &[u8], size: usize, out: &mut [u8]) {
         return;
     }
     let n = input.len() / size;
+    #[cfg(target_arch = "x86_64")]
+    let done = unshuffle_sse2(input, size, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    if done == n {
+        out[n * size..].copy_from_slice(&input[n * size..]);
+        return;
+    }
     // Blocks of 8 elements × 8 planes: eight 8-byte loads, an 8×8 byte transpose in
     // registers, eight 8-byte stores.
     let full_elems = n - n % 8;
     let full_planes = size - size % 8;
-    for i0 in (0..full_elems).step_by(8) {
+    for i0 in (done..full_elems).step_by(8) {
         for j0 in (0..full_planes).step_by(8) {
             let mut m = [0u64; 8];
             for (r, row) in m.iter_mut().enumerate() {
@@ -288,9 +296,24 @@ fn unshuffle_into(input: &[u8], size: usize, out: &mut [u8]) {
                 out[at..at + 8].copy_from_slice(&col.to_le_bytes());
             }
         }
-        for j in full_planes..size {
-            for k in 0..8 {
-                out[(i0 + k) * size + j] = input[j * n + i0 + k];
+        // The last `size % 8` planes (4 of a 28-byte record): one more transpose with the
+        // missing rows zero, and the first bytes of each column stored.
+        let rest = size - full_planes;
+        if rest > 0 {
+            let mut m = [0u64; 8];
+            for (r, row) in m.iter_mut().take(rest).enumerate() {
+                let at = (full_planes + r) * n + i0;
+                *row = u64::from_le_bytes(input[at..at + 8].try_into().unwrap_or([0; 8]));
+            }
+            let t = transpose8(m);
+            for (k, col) in t.iter().enumerate() {
+                let at = (i0 + k) * size + full_planes;
+                let bytes = col.to_le_bytes();
+                if rest == 4 {
+                    out[at..at + 4].copy_from_slice(&bytes[..4]);
+                } else {
+                    out[at..at + rest].copy_from_slice(&bytes[..rest]);
+                }
             }
         }
     }
@@ -300,6 +323,59 @@ fn unshuffle_into(input: &[u8], size: usize, out: &mut [u8]) {
         }
     }
     out[n * size..].copy_from_slice(&input[n * size..]);
+}
+
+/// Unshuffles the first elements of `input` in blocks of 16 elements × 16 planes: sixteen
+/// 16-byte loads, a 16×16 byte transpose in four rounds of SSE2 byte interleaves, sixteen
+/// stores (a block of fewer planes is padded with zero rows; its stores spill into the next
+/// elements, rewritten afterwards, so the last block goes first). Returns how many elements
+/// it did (a multiple of 16); the caller does the rest.
+#[cfg(target_arch = "x86_64")]
+fn unshuffle_sse2(input: &[u8], size: usize, out: &mut [u8]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_setzero_si128, _mm_storeu_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+    };
+    let n = input.len() / size;
+    let full = n - n % 16;
+    if full == 0 || out.len() < n * size {
+        return 0;
+    }
+    for i0 in (0..full).step_by(16) {
+        for j0 in (0..size).step_by(16).rev() {
+            let planes = (size - j0).min(16);
+            // Safety (SSE2 is part of x86_64): every load reads 16 bytes at (j0+k)*n + i0 with
+            // j0+k < size and i0+16 <= n, so inside input[..size*n]; a store writes 16 bytes at
+            // (i0+k)*size + j0 with j0+16 <= size and i0+k < n (inside out[..n*size]) or where
+            // 16 bytes are left in `out`.
+            unsafe {
+                let mut r: [__m128i; 16] = [_mm_setzero_si128(); 16];
+                for (k, row) in r.iter_mut().enumerate().take(planes) {
+                    *row = _mm_loadu_si128(input.as_ptr().add((j0 + k) * n + i0).cast());
+                }
+                for _ in 0..4 {
+                    let mut next = [_mm_setzero_si128(); 16];
+                    for i in 0..8 {
+                        next[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+                        next[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+                    }
+                    r = next;
+                }
+                for (k, col) in r.iter().enumerate() {
+                    let at = (i0 + k) * size + j0;
+                    if planes == 16 || at + 16 <= out.len() {
+                        // A short block's 16-byte store spills into the next elements' first
+                        // planes, which are stored after it (blocks go last to first).
+                        _mm_storeu_si128(out.as_mut_ptr().add(at).cast(), *col);
+                    } else {
+                        let mut bytes = [0u8; 16];
+                        _mm_storeu_si128(bytes.as_mut_ptr().cast(), *col);
+                        out[at..at + planes].copy_from_slice(&bytes[..planes]);
+                    }
+                }
+            }
+        }
+    }
+    full
 }
 
 /// Transposes an 8×8 byte matrix held as eight little-endian rows: byte `k` of row `r`
