@@ -247,3 +247,29 @@ fn a_damaged_attribute_message_is_an_error_naming_file_and_node() {
     // Reading and querying the data does not need the attributes.
     assert_eq!(exercise(&path), Vec::<String>::new());
 }
+
+#[test]
+fn a_chunk_of_no_bytes_is_an_error_not_fill_values() {
+    for node in ["/tn", "/tz"] {
+        let f = File::open(fixture("query.h5"), Mode::Read).expect("open");
+        let chunk = f.leaf(node).expect("leaf").chunks().expect("chunks")[1].clone();
+        drop(f);
+        let mut key = (chunk.size as u32).to_le_bytes().to_vec();
+        key.extend_from_slice(&chunk.filter_mask.to_le_bytes());
+        key.extend_from_slice(&chunk.offset[0].to_le_bytes());
+        key.extend_from_slice(&0u64.to_le_bytes());
+        let name = format!("empty{}.h5", &node[1..]);
+        let path = damaged(&name, "query.h5", |b| {
+            let at = find(b, &key);
+            b[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        });
+        let f = File::open(&path, Mode::Read).expect("open");
+        let err = f.leaf(node).unwrap().read_bytes().expect_err("damaged").to_string();
+        let at = format!("[{}", chunk.offset[0]);
+        assert!(err.contains(&name) && err.contains(node) && err.contains(&at), "{err}");
+        let t = Table::open(&f, node).expect("table");
+        let col = t.layout().columns()[0].clone();
+        let err = t.count_where(&format!("{col} == {col}"), &[], RowRange::default()).expect_err("damaged").to_string();
+        assert!(err.contains(&name) && err.contains(node) && err.contains(&at), "{err}");
+    }
+}

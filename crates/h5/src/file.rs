@@ -232,7 +232,7 @@ impl File {
             return Err(self.missing(path));
         }
         let ds = self.h5.dataset(path).map_err(|e| self.err(path, e))?;
-        Ok(Leaf { ds, file: self.path.clone(), path: path.to_string() })
+        Leaf { ds, file: self.path.clone(), path: path.to_string() }.checked()
     }
 
     /// Every node under `/`, depth first, groups before their children, names sorted.
@@ -327,7 +327,7 @@ impl Group {
             return Ok(Node::Group(Group { g, file: self.file.clone(), path }));
         }
         match self.g.dataset(name) {
-            Ok(ds) => Ok(Node::Leaf(Leaf { ds, file: self.file.clone(), path })),
+            Ok(ds) => Ok(Node::Leaf(Leaf { ds, file: self.file.clone(), path }.checked()?)),
             Err(_) => Err(missing()),
         }
     }
@@ -391,6 +391,19 @@ impl Leaf {
     }
 
     /// The chunk shape, for chunked leaves.
+    /// Refuses a dataset whose chunks have another rank than its shape (HDF5 1.10 opens one,
+    /// then allocates without end reading it: a fuzz finding; newer versions refuse it too).
+    fn checked(self) -> Result<Leaf> {
+        match self.chunk_shape() {
+            Some(chunk) if chunk.len() != self.shape().len() => Err(self.err(format!(
+                "damaged: chunks of rank {} in a dataset of shape {:?}",
+                chunk.len(),
+                self.shape()
+            ))),
+            _ => Ok(self),
+        }
+    }
+
     pub fn chunk_shape(&self) -> Option<Vec<usize>> {
         self.ds.chunk()
     }
@@ -554,24 +567,27 @@ impl Leaf {
 
     /// Refuses contiguous or compact storage that holds fewer bytes than the dataset's `bytes`
     /// (HDF5 1.10 would read past it).
-    /// Chunks stored without filters must hold a whole chunk each (HDF5 1.10 copies a whole
-    /// chunk out of a shorter one).
+    /// Chunks stored without filters must hold a whole chunk each, and no chunk may be empty
+    /// (HDF5 1.10 copies a whole chunk out of a shorter one).
     pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
         if self.chunk_shape().is_some() {
             let decoder = self.decoder()?;
-            if !decoder.is_identity() {
-                return Ok(());
-            }
             let chunks = match self.chunk_index() {
                 Some(index) => index.iter().cloned().collect(),
                 None => self.chunks()?,
             };
-            if let Some(c) = chunks.iter().find(|c| c.size != decoder.chunk_bytes as u64) {
+            let identity = decoder.is_identity();
+            let wrong = |c: &&ChunkInfo| c.size == 0 || (identity && c.size != decoder.chunk_bytes as u64);
+            if let Some(c) = chunks.iter().find(wrong) {
                 return Err(Error::Chunk {
                     file: self.file.clone(),
                     node: self.path.clone(),
                     chunk: format!("{:?}", c.offset),
-                    msg: format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes),
+                    msg: if identity {
+                        format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes)
+                    } else {
+                        "stores no bytes".to_string()
+                    },
                 });
             }
             return Ok(());

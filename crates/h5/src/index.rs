@@ -95,7 +95,9 @@ impl Walk<'_> {
             if offset.iter().zip(self.chunk).any(|(&o, &c)| c == 0 || o % c as u64 != 0) {
                 return None;
             }
-            if child == haddr_t::MAX || size == 0 {
+            // A chunk of no bytes at an address is damaged, not unwritten: kept, so that
+            // reading it is an error rather than fill values.
+            if child == haddr_t::MAX {
                 continue;
             }
             let info = ChunkInfo { offset: offset.clone(), filter_mask, addr: child, size };
