@@ -567,8 +567,8 @@ impl Leaf {
 
     /// Refuses contiguous or compact storage that holds fewer bytes than the dataset's `bytes`
     /// (HDF5 1.10 would read past it).
-    /// Chunks stored without filters must hold a whole chunk each, and no chunk may be empty
-    /// (HDF5 1.10 copies a whole chunk out of a shorter one).
+    /// Chunks stored without filters must hold a whole chunk each, filtered ones must decode
+    /// to one, and no chunk may be empty (HDF5 1.10 copies a whole chunk out of a shorter one).
     pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
         if self.chunk_shape().is_some() {
             let decoder = self.decoder()?;
@@ -578,6 +578,20 @@ impl Leaf {
             };
             let identity = decoder.is_identity();
             let wrong = |c: &&ChunkInfo| c.size == 0 || (identity && c.size != decoder.chunk_bytes as u64);
+            // Filtered chunks are decoded here first (and dropped): HDF5 1.10 copies a whole
+            // chunk out of one that decodes to fewer bytes.
+            if !identity && decoder.supported().is_ok() {
+                let (mut raw, mut out) = (Vec::new(), Vec::new());
+                for c in chunks.iter().filter(|c| c.size > 0) {
+                    let mask = self.read_raw_chunk(c, &mut raw)?;
+                    decoder.decode(&raw, mask, &mut out).map_err(|e| Error::Chunk {
+                        file: self.file.clone(),
+                        node: self.path.clone(),
+                        chunk: format!("{:?}", c.offset),
+                        msg: e.to_string(),
+                    })?;
+                }
+            }
             if let Some(c) = chunks.iter().find(wrong) {
                 return Err(Error::Chunk {
                     file: self.file.clone(),

@@ -197,6 +197,10 @@ fn attribute_fits(body: &[u8]) -> Option<bool> {
         3 => 9,
         _ => return None,
     };
+    // The name ends with a NUL inside its size (HDF5 1.10 copies it up to the NUL).
+    if !body.get(start..start + name).is_some_and(|n| n.contains(&0)) {
+        return Some(false);
+    }
     let dt_at = start + pad(name);
     let ds_at = dt_at + pad(dt);
     let data_at = ds_at + pad(ds);
@@ -253,6 +257,10 @@ mod tests {
         dims.extend_from_slice(&[1, 2, 0, 0, 0, 0, 0, 0]);
         dims.extend_from_slice(&[0xff; 16]);
         assert_eq!(attribute_fits(&dims), Some(false));
+        // A name with no NUL inside its size (HDF5 1.10 copied it until some NUL past it).
+        let mut unterminated = title([2, 0, 0, 2, 0, 0, 0, 0]);
+        unterminated[13] = b'!';
+        assert_eq!(attribute_fits(&unterminated), Some(false));
         // Shared datatypes are the library's to check; unknown versions are left alone.
         let mut shared = title([2, 0, 0, 2, 0, 0, 0, 0]);
         shared[0] = 2;
