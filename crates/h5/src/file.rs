@@ -447,9 +447,25 @@ impl Leaf {
         buf.resize(size, 0);
         let mut mask: u32 = 0;
         let offset: Vec<hdf5_sys::h5::hsize_t> = chunk.offset.clone();
+        extern "C" {
+            fn H5Dget_chunk_storage_size(
+                dset: hdf5_sys::h5i::hid_t,
+                offset: *const hdf5_sys::h5::hsize_t,
+                bytes: *mut hdf5_sys::h5::hsize_t,
+            ) -> hdf5_sys::h5::herr_t;
+        }
+        let mut stored: hdf5_sys::h5::hsize_t = 0;
         let rc = hdf5::sync::sync(|| {
-            // Safety: `offset` has one entry per dimension; `buf` holds the chunk's stored size.
+            // Safety: `offset` has one entry per dimension; `buf` holds the chunk's stored size,
+            // which the library's own lookup confirms before it copies the chunk into `buf`
+            // (`chunk` may come from outcore's reading of the index, and a damaged file can make
+            // the two disagree).
             unsafe {
+                if H5Dget_chunk_storage_size(self.ds.id(), offset.as_ptr(), &mut stored) < 0
+                    || stored != buf.len() as hdf5_sys::h5::hsize_t
+                {
+                    return -2;
+                }
                 #[cfg(not(hdf5_2))]
                 let rc = hdf5_sys::h5d::H5Dread_chunk(
                     self.ds.id(),
@@ -478,7 +494,11 @@ impl Leaf {
                 file: self.file.clone(),
                 node: self.path.clone(),
                 chunk: format!("{:?}", chunk.offset),
-                msg: "H5Dread_chunk failed".into(),
+                msg: if rc == -2 {
+                    format!("its index says {} stored bytes, the library's lookup {stored}", chunk.size)
+                } else {
+                    "H5Dread_chunk failed".into()
+                },
             });
         }
         Ok(mask)
