@@ -95,6 +95,8 @@ unsafe extern "C" fn filter(
 ) -> usize {
     let values = if values.is_null() { &[][..] } else { std::slice::from_raw_parts(values, n) };
     let param = |i: usize, default: c_uint| values.get(i).copied().unwrap_or(default);
+    // Output buffers come from calloc (HDF5 frees them with free), zeroed so that they can be
+    // handed to Rust as initialised slices.
     let input = std::slice::from_raw_parts(*buf as *const u8, nbytes);
     let (out, len, room) = if flags & H5Z_FLAG_REVERSE != 0 {
         let Ok(decoded) = crate::codec::blosc_size(input) else { return 0 };
@@ -103,12 +105,11 @@ unsafe extern "C" fn filter(
         if decoded == 0 || (chunk > 0 && decoded > chunk) {
             return 0;
         }
-        let out = libc::malloc(decoded);
+        let out = libc::calloc(decoded, 1);
         if out.is_null() {
             return 0;
         }
-        let got = blosc_src::blosc_decompress_ctx(input.as_ptr().cast(), out, decoded, 1);
-        if got < 0 || got as usize != decoded {
+        if crate::codec::unblosc_into(input, std::slice::from_raw_parts_mut(out.cast::<u8>(), decoded)).is_err() {
             libc::free(out);
             return 0;
         }
@@ -119,18 +120,19 @@ unsafe extern "C" fn filter(
             return 0;
         }
         let room = nbytes + 16;
-        let out = libc::malloc(room);
+        let out = libc::calloc(room, 1);
         if out.is_null() {
             return 0;
         }
         let typesize = (param(2, 1) as usize).max(1);
         let (level, shuffle) = (param(4, 5) as c_int, param(5, 1) as c_int);
-        let got = blosc_src::blosc_compress_ctx(level, shuffle, typesize, nbytes, *buf, out, room, name, 0, 1);
-        if got <= 0 {
+        let compressor = std::ffi::CStr::from_ptr(name);
+        let encoded = std::slice::from_raw_parts_mut(out.cast::<u8>(), room);
+        let Ok(got) = crate::codec::blosc_into(level, shuffle, typesize, compressor, input, encoded) else {
             libc::free(out);
             return 0;
-        }
-        (out, got as usize, room)
+        };
+        (out, got, room)
     };
     libc::free(*buf);
     *buf = out;

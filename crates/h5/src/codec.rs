@@ -153,16 +153,8 @@ fn apply_into(codec: &Codec, input: &[u8], out: &mut [u8]) -> Result<()> {
     };
     match codec {
         Codec::Blosc => {
-            let nbytes = blosc_size(input)?;
-            exact(nbytes)?;
-            // Safety: `input` is valid for its length; blosc writes at most `out.len()` bytes.
-            let n = unsafe {
-                blosc_src::blosc_decompress_ctx(input.as_ptr().cast(), out.as_mut_ptr().cast(), out.len(), 1)
-            };
-            if n < 0 || n as usize != nbytes {
-                return Err(Error::Decode(format!("blosc: decompression failed ({n})")));
-            }
-            Ok(())
+            exact(blosc_size(input)?)?;
+            unblosc_into(input, out)
         }
         Codec::Shuffle(size) => {
             exact(input.len())?;
@@ -235,12 +227,56 @@ fn unblosc(input: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let nbytes = blosc_size(input)?;
     out.clear();
     out.resize(nbytes, 0);
-    // Safety: `input` is a valid buffer of its length; blosc never writes past `nbytes` into `out`.
+    unblosc_into(input, out)
+}
+
+/// Decodes a blosc chunk into `out`, which holds exactly the bytes its (checked) header claims.
+pub(crate) fn unblosc_into(input: &[u8], out: &mut [u8]) -> Result<()> {
+    let nbytes = blosc_size(input)?;
+    if out.len() != nbytes {
+        return Err(Error::Decode(format!("blosc: header claims {nbytes} bytes, {} expected", out.len())));
+    }
+    // Safety: `input` is valid for its length and its header's sizes were checked against it;
+    // blosc writes at most `nbytes` = `out.len()` bytes.
     let n = unsafe { blosc_src::blosc_decompress_ctx(input.as_ptr().cast(), out.as_mut_ptr().cast(), nbytes, 1) };
     if n < 0 || n as usize != nbytes {
         return Err(Error::Decode(format!("blosc: decompression failed ({n})")));
     }
     Ok(())
+}
+
+/// Encodes `input` with blosc into `out` (room for the input and blosc's 16-byte header);
+/// returns the encoded length.
+pub(crate) fn blosc_into(
+    level: i32,
+    shuffle: i32,
+    typesize: usize,
+    compressor: &std::ffi::CStr,
+    input: &[u8],
+    out: &mut [u8],
+) -> Result<usize> {
+    if out.len() < input.len() + 16 {
+        return Err(Error::Decode("blosc: no room to encode into".into()));
+    }
+    // Safety: both buffers are valid for the lengths given; blosc writes at most `out.len()`.
+    let n = unsafe {
+        blosc_src::blosc_compress_ctx(
+            level,
+            shuffle,
+            typesize.max(1),
+            input.len(),
+            input.as_ptr().cast(),
+            out.as_mut_ptr().cast(),
+            out.len(),
+            compressor.as_ptr(),
+            0,
+            1,
+        )
+    };
+    if n <= 0 {
+        return Err(Error::Decode(format!("blosc: compression failed ({n})")));
+    }
+    Ok(n as usize)
 }
 
 fn unlzf(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<()> {
@@ -548,25 +584,8 @@ impl Encoder {
                 Stage::Deflate(level) => deflate(&cur, *level, planes, &mut next)?,
                 Stage::Blosc { compressor, level, shuffle, typesize } => {
                     next.resize(cur.len() + 16, 0);
-                    // Safety: `next` has room for the input plus blosc's 16-byte overhead.
-                    let n = unsafe {
-                        blosc_src::blosc_compress_ctx(
-                            *level,
-                            *shuffle,
-                            (*typesize).max(1),
-                            cur.len(),
-                            cur.as_ptr().cast(),
-                            next.as_mut_ptr().cast(),
-                            next.len(),
-                            compressor.as_ptr(),
-                            0,
-                            1,
-                        )
-                    };
-                    if n <= 0 {
-                        return Err(Error::Decode(format!("blosc: compression failed ({n})")));
-                    }
-                    next.truncate(n as usize);
+                    let n = blosc_into(*level, *shuffle, *typesize, compressor, &cur, &mut next)?;
+                    next.truncate(n);
                 }
                 Stage::Lzf => {
                     next.resize(cur.len(), 0);

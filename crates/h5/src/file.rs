@@ -357,6 +357,16 @@ impl Leaf {
         self.err(e)
     }
 
+    /// An error naming this leaf and the chunk at `offset`.
+    fn chunk_err(&self, offset: &[u64], msg: impl std::fmt::Display) -> Error {
+        Error::Chunk {
+            file: self.file.clone(),
+            node: self.path.clone(),
+            chunk: format!("{offset:?}"),
+            msg: msg.to_string(),
+        }
+    }
+
     pub(crate) fn file_ref(&self) -> &Path {
         &self.file
     }
@@ -390,7 +400,6 @@ impl Leaf {
         self.ds.shape()
     }
 
-    /// The chunk shape, for chunked leaves.
     /// Refuses a dataset whose chunks have another rank than its shape (HDF5 1.10 opens one,
     /// then allocates without end reading it: a fuzz finding; newer versions refuse it too).
     fn checked(self) -> Result<Leaf> {
@@ -404,6 +413,7 @@ impl Leaf {
         }
     }
 
+    /// The chunk shape, for chunked leaves.
     pub fn chunk_shape(&self) -> Option<Vec<usize>> {
         self.ds.chunk()
     }
@@ -436,12 +446,8 @@ impl Leaf {
         let limit = self.decoder()?.chunk_bytes.saturating_mul(2).saturating_add(1 << 20);
         let size = usize::try_from(chunk.size).unwrap_or(usize::MAX);
         if size > limit {
-            return Err(Error::Chunk {
-                file: self.file.clone(),
-                node: self.path.clone(),
-                chunk: format!("{:?}", chunk.offset),
-                msg: format!("claims {size} stored bytes for a chunk of {} bytes", limit - (1 << 20)),
-            });
+            let msg = format!("claims {size} stored bytes for a chunk of {} bytes", limit - (1 << 20));
+            return Err(self.chunk_err(&chunk.offset, msg));
         }
         buf.clear();
         buf.resize(size, 0);
@@ -490,16 +496,12 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            return Err(Error::Chunk {
-                file: self.file.clone(),
-                node: self.path.clone(),
-                chunk: format!("{:?}", chunk.offset),
-                msg: if rc == -2 {
-                    format!("its index says {} stored bytes, the library's lookup {stored}", chunk.size)
-                } else {
-                    "H5Dread_chunk failed".into()
-                },
-            });
+            let msg = if rc == -2 {
+                format!("its index says {} stored bytes, the library's lookup {stored}", chunk.size)
+            } else {
+                "H5Dread_chunk failed".into()
+            };
+            return Err(self.chunk_err(&chunk.offset, msg));
         }
         Ok(mask)
     }
@@ -585,10 +587,10 @@ impl Leaf {
         self.ds.read_dyn::<T>().map_err(|e| self.err(format!("cannot read as {}: {e}", std::any::type_name::<T>())))
     }
 
-    /// Refuses contiguous or compact storage that holds fewer bytes than the dataset's `bytes`
-    /// (HDF5 1.10 would read past it).
-    /// Chunks stored without filters must hold a whole chunk each, filtered ones must decode
-    /// to one, and no chunk may be empty (HDF5 1.10 copies a whole chunk out of a shorter one).
+    /// Checks what HDF5 1.10 trusts before it reads the leaf: contiguous or compact storage
+    /// must hold the dataset's `bytes`; chunks stored without filters must hold a whole chunk
+    /// each, filtered ones must decode to one, and none may be empty (the library reads past
+    /// shorter storage, or copies a whole chunk out of a shorter one).
     pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
         if self.chunk_shape().is_some() {
             let decoder = self.decoder()?;
@@ -604,25 +606,16 @@ impl Leaf {
                 let (mut raw, mut out) = (Vec::new(), Vec::new());
                 for c in chunks.iter().filter(|c| c.size > 0) {
                     let mask = self.read_raw_chunk(c, &mut raw)?;
-                    decoder.decode(&raw, mask, &mut out).map_err(|e| Error::Chunk {
-                        file: self.file.clone(),
-                        node: self.path.clone(),
-                        chunk: format!("{:?}", c.offset),
-                        msg: e.to_string(),
-                    })?;
+                    decoder.decode(&raw, mask, &mut out).map_err(|e| self.chunk_err(&c.offset, e))?;
                 }
             }
             if let Some(c) = chunks.iter().find(wrong) {
-                return Err(Error::Chunk {
-                    file: self.file.clone(),
-                    node: self.path.clone(),
-                    chunk: format!("{:?}", c.offset),
-                    msg: if identity {
-                        format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes)
-                    } else {
-                        "stores no bytes".to_string()
-                    },
-                });
+                let msg = if identity {
+                    format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes)
+                } else {
+                    "stores no bytes".to_string()
+                };
+                return Err(self.chunk_err(&c.offset, msg));
             }
             return Ok(());
         }
@@ -718,12 +711,7 @@ impl Leaf {
             chunks.par_iter().try_for_each_init(
                 || (Vec::new(), Vec::new(), Vec::new()),
                 |(raw, scratch, edge), info| -> Result<()> {
-                    let chunk_err = |msg: String| Error::Chunk {
-                        file: self.file.clone(),
-                        node: self.path.clone(),
-                        chunk: format!("{:?}", info.offset),
-                        msg,
-                    };
+                    let chunk_err = |msg: String| self.chunk_err(&info.offset, msg);
                     let size = usize::try_from(info.size).map_err(|_| chunk_err("too large".into()))?;
                     if size > decoder.chunk_bytes.saturating_mul(2).saturating_add(1 << 20) {
                         return Err(chunk_err(format!(

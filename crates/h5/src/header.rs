@@ -119,6 +119,17 @@ pub(crate) fn visit_messages<T>(
     Some(None)
 }
 
+/// The file opened for reading and the address of object `id`'s header in it.
+fn open_header(id: hid_t, path: &std::path::Path) -> Option<(StdFile, u64)> {
+    let addr = hdf5::sync::sync(|| object_addr(id))?;
+    Some((StdFile::open(path).ok()?, addr))
+}
+
+/// The body of the header's data layout message.
+pub(crate) fn layout_message(file: &StdFile, addr: u64) -> Option<Vec<u8>> {
+    visit_messages(file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))?
+}
+
 /// The address of an object's header.
 pub(crate) fn object_addr(id: hid_t) -> Option<u64> {
     #[cfg(not(hdf5_1_12))]
@@ -219,8 +230,7 @@ fn attribute_fits(body: &[u8]) -> Option<bool> {
 /// sound. A header this cannot read counts as sound: the library reads it as before.
 pub(crate) fn attributes_sound(id: hid_t, path: &std::path::Path) -> bool {
     const ATTRIBUTE: u16 = 0x000C;
-    let Some(addr) = hdf5::sync::sync(|| object_addr(id)) else { return true };
-    let Ok(file) = StdFile::open(path) else { return true };
+    let Some((file, addr)) = open_header(id, path) else { return true };
     let damaged =
         visit_messages(&file, addr, |ty, body| (ty == ATTRIBUTE && attribute_fits(body) == Some(false)).then_some(()));
     !matches!(damaged, Some(Some(())))
@@ -280,8 +290,7 @@ mod tests {
 pub(crate) fn fill_value(id: hid_t, path: &std::path::Path, elem_size: usize) -> Option<Vec<u8>> {
     const OLD: u16 = 0x0004;
     const NEW: u16 = 0x0005;
-    let addr = hdf5::sync::sync(|| object_addr(id))?;
-    let file = StdFile::open(path).ok()?;
+    let (file, addr) = open_header(id, path)?;
     let (mut old, mut new): (Option<Vec<u8>>, Option<Option<Vec<u8>>>) = (None, None);
     visit_messages(&file, addr, |ty, body| {
         match ty {
@@ -351,9 +360,8 @@ mod fill_tests {
 /// holds; `None` for chunked storage or a header this does not read. HDF5 1.10 reads a
 /// dataset's whole extent from storage that claims fewer bytes, past its buffer (a fuzz finding).
 pub(crate) fn stored_bytes(id: hid_t, path: &std::path::Path) -> Option<u64> {
-    let addr = hdf5::sync::sync(|| object_addr(id))?;
-    let file = StdFile::open(path).ok()?;
-    let layout = visit_messages(&file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))??;
+    let (file, addr) = open_header(id, path)?;
+    let layout = layout_message(&file, addr)?;
     match (layout.first()?, layout.get(1)?) {
         (3, 0) => u16_at(&layout, 2).map(u64::from),
         (3, 1) => u64_at(&layout, 10),

@@ -17,7 +17,7 @@ use std::fs::File as StdFile;
 use hdf5_sys::h5::haddr_t;
 
 use crate::file::{ChunkInfo, Leaf};
-use crate::header::{file_sizes, object_addr, read_at, u16_at, u32_at, u64_at, visit_messages};
+use crate::header::{file_sizes, layout_message, object_addr, read_at, u16_at, u32_at, u64_at};
 
 /// Where each stored chunk of a dataset is, by the coordinates of its first element.
 #[derive(Debug, Default)]
@@ -138,7 +138,7 @@ impl Leaf {
         let (addr, sizes) = hdf5::sync::sync(|| (object_addr(id), file_sizes(id)));
         let (addr, (8, 8, 0)) = (addr?, sizes?) else { return None };
         let file = StdFile::open(self.file_path()).ok()?;
-        let layout = visit_messages(&file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))??;
+        let layout = layout_message(&file, addr)?;
         let (root, dims) = btree_of(&layout)?;
         if dims != shape.len() + 1 || root == haddr_t::MAX {
             return (root == haddr_t::MAX && dims == shape.len() + 1).then(ChunkIndex::default);
