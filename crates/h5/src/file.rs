@@ -99,6 +99,9 @@ pub struct Leaf {
     ds: hdf5::Dataset,
     file: PathBuf,
     path: String,
+    /// Set once contiguous storage has been found to hold the whole dataset (it cannot grow
+    /// or shrink), so reading row slabs checks it once, not per slab.
+    storage_checked: std::sync::OnceLock<()>,
 }
 
 impl std::fmt::Debug for Leaf {
@@ -232,7 +235,7 @@ impl File {
             return Err(self.missing(path));
         }
         let ds = self.h5.dataset(path).map_err(|e| self.err(path, e))?;
-        Leaf { ds, file: self.path.clone(), path: path.to_string() }.checked()
+        Leaf::new(ds, &self.path, path.to_string()).checked()
     }
 
     /// Every node under `/`, depth first, groups before their children, names sorted.
@@ -260,7 +263,7 @@ impl File {
                 out.push(NodeInfo { path, class: NodeClass::Group, title: child.title(), shape: None, chunks: None });
                 self.walk_group(&child, out)?;
             } else if let Ok(ds) = g.g.dataset(&name) {
-                let leaf = Leaf { ds, file: self.path.clone(), path: path.clone() };
+                let leaf = Leaf::new(ds, &self.path, path.clone());
                 out.push(NodeInfo {
                     path,
                     class: NodeClass::Leaf(leaf.class()),
@@ -327,7 +330,7 @@ impl Group {
             return Ok(Node::Group(Group { g, file: self.file.clone(), path }));
         }
         match self.g.dataset(name) {
-            Ok(ds) => Ok(Node::Leaf(Leaf { ds, file: self.file.clone(), path }.checked()?)),
+            Ok(ds) => Ok(Node::Leaf(Leaf::new(ds, &self.file, path).checked()?)),
             Err(_) => Err(missing()),
         }
     }
@@ -345,6 +348,10 @@ impl Group {
 }
 
 impl Leaf {
+    fn new(ds: hdf5::Dataset, file: &Path, path: String) -> Leaf {
+        Leaf { ds, file: file.to_path_buf(), path, storage_checked: std::sync::OnceLock::new() }
+    }
+
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -625,6 +632,16 @@ impl Leaf {
             }
             _ => Ok(()),
         }
+    }
+
+    /// [`Leaf::check_storage`] for a contiguous or compact leaf, whose storage cannot change
+    /// size: checked once per `Leaf`, not once per slab read.
+    pub(crate) fn check_unchunked_storage(&self, bytes: usize) -> Result<()> {
+        if self.storage_checked.get().is_none() {
+            self.check_storage(bytes)?;
+            let _ = self.storage_checked.set(());
+        }
+        Ok(())
     }
 
     /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference

@@ -111,7 +111,7 @@ impl Leaf {
         }
         if !write && self.chunk_shape().is_none() {
             let row: usize = shape.iter().skip(1).product::<usize>().saturating_mul(self.layout()?.size);
-            self.check_storage(shape[0].saturating_mul(row))?;
+            self.check_unchunked_storage(shape[0].saturating_mul(row))?;
         }
         let id = self.dataset().id();
         let rc = hdf5::sync::sync(|| {
