@@ -627,10 +627,11 @@ impl Leaf {
             return Ok(());
         }
         match crate::header::stored_bytes(self.ds.id(), &self.file) {
-            Some(stored) if stored < bytes as u64 => {
+            Ok(Some(stored)) if stored < bytes as u64 => {
                 Err(self.err(format!("damaged: its storage holds {stored} bytes, its shape needs {bytes}")))
             }
-            _ => Ok(()),
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.err(format!("damaged: {e}"))),
         }
     }
 

@@ -356,15 +356,85 @@ mod fill_tests {
     }
 }
 
-/// The bytes a dataset's layout message (version 3) says its contiguous or compact storage
-/// holds; `None` for chunked storage or a header this does not read. HDF5 1.10 reads a
-/// dataset's whole extent from storage that claims fewer bytes, past its buffer (a fuzz finding).
-pub(crate) fn stored_bytes(id: hid_t, path: &std::path::Path) -> Option<u64> {
-    let (file, addr) = open_header(id, path)?;
-    let layout = layout_message(&file, addr)?;
-    match (layout.first()?, layout.get(1)?) {
-        (3, 0) => u16_at(&layout, 2).map(u64::from),
-        (3, 1) => u64_at(&layout, 10),
-        _ => None,
+/// The bytes a dataset's layout message says its contiguous or compact storage holds:
+/// `Ok(None)` for chunked storage, a header this does not read, or (contiguous, layout
+/// versions 1 and 2) storage the library sizes from the dataspace itself; an error naming the
+/// damage for a message too short to hold what its version and class put in it. HDF5 1.10
+/// reads a dataset's whole extent from storage that claims fewer bytes, and decodes a short
+/// compact layout message to no buffer at all and then copies from it (both fuzz findings).
+pub(crate) fn stored_bytes(id: hid_t, path: &std::path::Path) -> Result<Option<u64>, String> {
+    let Some((file, addr)) = open_header(id, path) else { return Ok(None) };
+    let Some(layout) = layout_message(&file, addr) else { return Ok(None) };
+    let short = || format!("its layout message ({} bytes) is too short", layout.len());
+    let addr_len = file_sizes(id).map_or(8, |s| s.0);
+    let (Some(&version), Some(&class)) = (layout.first(), layout.get(if layout.first() < Some(&3) { 2 } else { 1 }))
+    else {
+        return Err(short());
+    };
+    match (version, class) {
+        // Version 3 (and 4, the same for these classes): compact holds a size and the data,
+        // contiguous an address and a size.
+        (3 | 4, 0) => {
+            let size = u16_at(&layout, 2).ok_or_else(short)?;
+            if layout.len() < 4 + usize::from(size) {
+                return Err(short());
+            }
+            Ok(Some(u64::from(size)))
+        }
+        (3 | 4, 1) => Ok(Some(u64_at(&layout, 2 + addr_len).ok_or_else(short)?)),
+        // Versions 1 and 2: 5 reserved bytes, the address (not for compact), a 4-byte size per
+        // dimension, and for compact the data's size and the data.
+        (1 | 2, 0 | 1) => {
+            let dims = usize::from(*layout.get(1).ok_or_else(short)?);
+            let at = 8 + if class == 0 { 0 } else { addr_len } + 4 * dims;
+            if class == 1 {
+                return if layout.len() < at { Err(short()) } else { Ok(None) };
+            }
+            let size = u32_at(&layout, at).ok_or_else(short)?;
+            if layout.len() < at + 4 + size as usize {
+                return Err(short());
+            }
+            Ok(Some(u64::from(size)))
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use hdf5::plist::dataset_create::Layout;
+
+    use crate::{File, Mode, NodeClass};
+
+    /// The storage size read from the layout message equals the library's, on compact and
+    /// contiguous datasets of our own and every unchunked leaf PyTables wrote.
+    #[test]
+    fn stored_bytes_equal_the_library_storage_size() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let own = dir.path().join("layouts.h5");
+        {
+            let f = File::open(&own, Mode::Write).expect("create");
+            for (name, layout, n) in [("compact", Layout::Compact, 100), ("contiguous", Layout::Contiguous, 1000)] {
+                let ds = f.h5().new_dataset::<f64>().shape(n).layout(layout).create(name).expect(name);
+                ds.write(&vec![1.5f64; n]).expect("write");
+            }
+        }
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
+        let mut checked = 0;
+        for path in ["tables.h5", "arrays.h5", "expr.h5"].map(|n| fixtures.join(n)).into_iter().chain([own]) {
+            let f = File::open(&path, Mode::Read).expect("open");
+            for node in f.walk().expect("walk") {
+                if !matches!(node.class, NodeClass::Leaf(_)) || node.chunks.is_some() {
+                    continue;
+                }
+                let leaf = f.leaf(&node.path).expect("leaf");
+                let id = leaf.dataset().id();
+                // Safety: a plain query on an open dataset.
+                let library = unsafe { hdf5_sys::h5d::H5Dget_storage_size(id) };
+                assert_eq!(super::stored_bytes(id, &path), Ok(Some(library)), "{}:{}", path.display(), node.path);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 4, "{checked}");
     }
 }
