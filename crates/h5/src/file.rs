@@ -225,6 +225,7 @@ impl File {
         if !self.exists(path) {
             return Err(self.missing(path));
         }
+        self.openable(path)?;
         let g = self.h5.group(path).map_err(|e| self.err(path, e))?;
         Ok(Group { g, file: self.path.clone(), path: path.to_string() })
     }
@@ -234,8 +235,17 @@ impl File {
         if !self.exists(path) {
             return Err(self.missing(path));
         }
+        self.openable(path)?;
         let ds = self.h5.dataset(path).map_err(|e| self.err(path, e))?;
         Leaf::new(ds, &self.path, path.to_string()).checked()
+    }
+
+    /// An error naming the node when a check of its header finds the library must not open it.
+    pub(crate) fn openable(&self, path: &str) -> Result<()> {
+        match crate::header::unopenable(self.h5.id(), path, &self.path) {
+            Some(msg) => Err(self.err(path, msg)),
+            None => Ok(()),
+        }
     }
 
     /// Every node under `/`, depth first, groups before their children, names sorted.
@@ -258,6 +268,10 @@ impl File {
         names.sort();
         for name in names {
             let path = if g.path == "/" { format!("/{name}") } else { format!("{}/{name}", g.path) };
+            // Like a node the library fails to open, one it must not open is left out.
+            if crate::header::unopenable(g.g.id(), &name, &self.path).is_some() {
+                continue;
+            }
             if let Ok(child) = g.g.group(&name) {
                 let child = Group { g: child, file: self.path.clone(), path: path.clone() };
                 out.push(NodeInfo { path, class: NodeClass::Group, title: child.title(), shape: None, chunks: None });
@@ -325,6 +339,9 @@ impl Group {
         let missing = || Error::NoNode { file: self.file.clone(), node: path.clone() };
         if !hdf5::sync::sync(|| self.g.link_exists(name)) {
             return Err(missing());
+        }
+        if let Some(msg) = crate::header::unopenable(self.g.id(), name, &self.file) {
+            return Err(Error::Node { file: self.file.clone(), node: path, msg });
         }
         if let Ok(g) = self.g.group(name) {
             return Ok(Node::Group(Group { g, file: self.file.clone(), path }));

@@ -14,6 +14,9 @@ use hdf5_sys::h5f::H5Fget_create_plist;
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::{H5Pclose, H5Pget_sizes, H5Pget_userblock};
 
+/// A header message's flag: the message is kept elsewhere, its body says where.
+const SHARED: u8 = 0x02;
+
 pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
@@ -33,12 +36,12 @@ pub(crate) fn read_at(file: &StdFile, addr: u64, len: usize) -> Option<Vec<u8>> 
 }
 
 /// Visits the messages of an object header (version 1 or 2, continuation blocks followed) with
-/// their type and body, until `visit` returns `Some`: that answer, `Some(None)` when no message
+/// their type, flags and body, until `visit` returns `Some`: that answer, `Some(None)` when no message
 /// gave one, `None` when the header cannot be read.
 pub(crate) fn visit_messages<T>(
     file: &StdFile,
     addr: u64,
-    mut visit: impl FnMut(u16, &[u8]) -> Option<T>,
+    mut visit: impl FnMut(u16, u8, &[u8]) -> Option<T>,
 ) -> Option<Option<T>> {
     const CONTINUATION: u16 = 0x0010;
     let prefix = read_at(file, addr, 16)?;
@@ -90,24 +93,24 @@ pub(crate) fn visit_messages<T>(
             len
         };
         loop {
-            let (ty, size, data) = if v2 {
+            let (ty, size, msg_flags, data) = if v2 {
                 let head = 4 + if flags & 0x04 != 0 { 2 } else { 0 };
                 if p + head > end {
                     break;
                 }
                 let ty = block[p] as u16;
                 let size = u16_at(&block, p + 1)? as usize;
-                (ty, size, p + head)
+                (ty, size, block[p + 3], p + head)
             } else {
                 if p + 8 > end {
                     break;
                 }
-                (u16_at(&block, p)?, u16_at(&block, p + 2)? as usize, p + 8)
+                (u16_at(&block, p)?, u16_at(&block, p + 2)? as usize, block[p + 4], p + 8)
             };
             let body = block.get(data..data + size)?;
             if ty == CONTINUATION {
                 blocks.push((u64_at(body, 0)?, usize::try_from(u64_at(body, 8)?).ok()?, v2));
-            } else if let Some(answer) = visit(ty, body) {
+            } else if let Some(answer) = visit(ty, msg_flags, body) {
                 return Some(Some(answer));
             }
             p = data + size;
@@ -127,7 +130,7 @@ fn open_header(id: hid_t, path: &std::path::Path) -> Option<(StdFile, u64)> {
 
 /// The body of the header's data layout message.
 pub(crate) fn layout_message(file: &StdFile, addr: u64) -> Option<Vec<u8>> {
-    visit_messages(file, addr, |ty, body| (ty == 0x0008).then(|| body.to_vec()))?
+    visit_messages(file, addr, |ty, _, body| (ty == 0x0008).then(|| body.to_vec()))?
 }
 
 /// The address of an object's header.
@@ -155,6 +158,94 @@ pub(crate) fn object_addr(id: hid_t) -> Option<u64> {
         let rc = if rc >= 0 { unsafe { H5VLnative_token_to_addr(id, info.token, &mut addr) } } else { rc };
         (rc >= 0).then_some(addr)
     }
+}
+
+/// The address of the header of the object at `name` (a path from `loc`), found without
+/// decoding any of its messages.
+fn object_addr_by_name(loc: hid_t, name: &str) -> Option<u64> {
+    let name = std::ffi::CString::new(name).ok()?;
+    #[cfg(not(hdf5_1_12))]
+    {
+        let mut info: hdf5_sys::h5o::H5O_info1_t = unsafe { std::mem::zeroed() };
+        // Safety: `info` is a plain struct the call fills; `name` is NUL-terminated.
+        let rc = unsafe {
+            hdf5_sys::h5o::H5Oget_info_by_name2(
+                loc,
+                name.as_ptr(),
+                &mut info,
+                hdf5_sys::h5o::H5O_INFO_BASIC,
+                hdf5_sys::h5p::H5P_DEFAULT,
+            )
+        };
+        (rc >= 0).then_some(info.addr)
+    }
+    #[cfg(hdf5_1_12)]
+    {
+        extern "C" {
+            fn H5VLnative_token_to_addr(
+                loc: hid_t,
+                token: hdf5_sys::h5o::H5O_token_t,
+                addr: *mut hdf5_sys::h5::haddr_t,
+            ) -> i32;
+        }
+        let mut info: hdf5_sys::h5o::H5O_info2_t = unsafe { std::mem::zeroed() };
+        let mut addr: hdf5_sys::h5::haddr_t = 0;
+        // Safety: plain structs the calls fill; `name` is NUL-terminated.
+        let rc = unsafe {
+            hdf5_sys::h5o::H5Oget_info_by_name3(
+                loc,
+                name.as_ptr(),
+                &mut info,
+                hdf5_sys::h5o::H5O_INFO_BASIC,
+                hdf5_sys::h5p::H5P_DEFAULT,
+            )
+        };
+        let rc = if rc >= 0 { unsafe { H5VLnative_token_to_addr(loc, info.token, &mut addr) } } else { rc };
+        (rc >= 0).then_some(addr)
+    }
+}
+
+/// Whether the file has a table of shared object header messages.
+fn has_shared_message_table(loc: hid_t) -> Option<bool> {
+    // Safety: the ids opened here are closed here; the output is a plain integer.
+    unsafe {
+        let file = hdf5_sys::h5i::H5Iget_file_id(loc);
+        if file < 0 {
+            return None;
+        }
+        let plist = H5Fget_create_plist(file);
+        hdf5_sys::h5f::H5Fclose(file);
+        if plist < 0 {
+            return None;
+        }
+        let mut n = 0;
+        let ok = hdf5_sys::h5p::H5Pget_shared_mesg_nindexes(plist, &mut n) >= 0;
+        H5Pclose(plist);
+        ok.then_some(n > 0)
+    }
+}
+
+/// Whether a message (its flags and body) says it is kept in the file's heap of shared
+/// messages, which `table` says the file does not have.
+fn in_missing_heap(flags: u8, body: &[u8], table: bool) -> bool {
+    // Shared message encoding version 3, kind 1: in the file's shared message heap.
+    !table && flags & SHARED != 0 && body.get(..2) == Some(&[3, 1][..])
+}
+
+/// Why the object at `name` (a path from `loc`) must not be opened by the library, if a check
+/// of its header finds a reason: a message that says it is kept in the file's table of shared
+/// messages when the file has none (HDF5 1.10.8 then reads the table from an undefined address,
+/// through a null pointer: a fuzz finding). A header this cannot read is left to the library.
+pub(crate) fn unopenable(loc: hid_t, name: &str, path: &std::path::Path) -> Option<String> {
+    let (table, addr) = hdf5::sync::sync(|| Some((has_shared_message_table(loc)?, object_addr_by_name(loc, name)?)))?;
+    if table {
+        return None;
+    }
+    let file = StdFile::open(path).ok()?;
+    let ty = visit_messages(&file, addr, |ty, flags, body| in_missing_heap(flags, body, table).then_some(ty))??;
+    Some(format!(
+        "damaged: its header message of type {ty:#06x} is said to be shared, and the file has no shared messages"
+    ))
 }
 
 /// The file's address and length sizes and its user block (the base of every address).
@@ -227,12 +318,18 @@ fn attribute_fits(body: &[u8]) -> Option<bool> {
 }
 
 /// Whether every attribute message in the header of object `id` (of the file at `path`) is
-/// sound. A header this cannot read counts as sound: the library reads it as before.
+/// sound: its parts fit in it, and it is not said to be in a heap of shared messages the file
+/// does not have. A header this cannot read counts as sound: the library reads it as before.
 pub(crate) fn attributes_sound(id: hid_t, path: &std::path::Path) -> bool {
     const ATTRIBUTE: u16 = 0x000C;
     let Some((file, addr)) = open_header(id, path) else { return true };
-    let damaged =
-        visit_messages(&file, addr, |ty, body| (ty == ATTRIBUTE && attribute_fits(body) == Some(false)).then_some(()));
+    let table = hdf5::sync::sync(|| has_shared_message_table(id)).unwrap_or(true);
+    let damaged = visit_messages(&file, addr, |ty, flags, body| {
+        // A shared attribute's body only says where it is kept.
+        let bad =
+            if flags & SHARED != 0 { in_missing_heap(flags, body, table) } else { attribute_fits(body) == Some(false) };
+        (ty == ATTRIBUTE && bad).then_some(())
+    });
     !matches!(damaged, Some(Some(())))
 }
 
@@ -283,7 +380,7 @@ mod tests {
 }
 
 /// The fill value of dataset `id` as its header stores it (in the dataset's own type), or
-/// `None` when the header cannot be read here. HDF5 1.10's `H5Pget_fill_value` converts the
+/// `None` when the header cannot be read here or the message is shared. HDF5 1.10's `H5Pget_fill_value` converts the
 /// value and, on a damaged fill value message, follows a null pointer (a fuzz finding); read
 /// here, no conversion is needed. An undefined fill value, or one whose size is not the
 /// element's, reads as zeros (the library's default).
@@ -292,7 +389,14 @@ pub(crate) fn fill_value(id: hid_t, path: &std::path::Path, elem_size: usize) ->
     const NEW: u16 = 0x0005;
     let (file, addr) = open_header(id, path)?;
     let (mut old, mut new): (Option<Vec<u8>>, Option<Option<Vec<u8>>>) = (None, None);
-    visit_messages(&file, addr, |ty, body| {
+    let mut shared = false;
+    visit_messages(&file, addr, |ty, flags, body| {
+        if matches!(ty, OLD | NEW) && flags & SHARED != 0 {
+            // Kept elsewhere (another header, or the file's shared message heap): the body
+            // only points there, so the library reads it.
+            shared = true;
+            return Some(());
+        }
         match ty {
             OLD => {
                 let size = u32_at(body, 0).map_or(0, |n| n as usize);
@@ -314,6 +418,9 @@ pub(crate) fn fill_value(id: hid_t, path: &std::path::Path, elem_size: usize) ->
         }
         None::<()>
     })?;
+    if shared {
+        return None;
+    }
     let value = match new {
         Some(v) => v,
         None => old,
@@ -446,5 +553,63 @@ mod layout_tests {
             }
         }
         assert!(checked >= 4, "{checked}");
+    }
+}
+
+#[cfg(test)]
+mod shared_message_tests {
+    use hdf5::plist::file_create::{SharedMessageIndex, SharedMessageType};
+
+    use crate::{AttrValue, File, Mode, NodeClass};
+
+    /// A file with a table of shared messages (every kind shared, however small) opens, walks
+    /// and reads through the checks as without it: its shared messages are not damage.
+    #[test]
+    fn files_with_shared_messages_read_as_usual() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("shared.h5");
+        {
+            let mut b = hdf5::File::with_options();
+            b.fcpl().shared_mesg_indexes(&[SharedMessageIndex {
+                message_types: SharedMessageType::ALL,
+                min_message_size: 0,
+            }]);
+            let f = b.create(&path).expect("create");
+            for name in ["x", "y"] {
+                let ds = f.new_dataset::<f64>().shape(50).chunk(10).fill_value(-1.5).create(name).expect(name);
+                ds.write(&vec![2.0f64; 50]).expect("write");
+                ds.new_attr::<i64>().create("N").and_then(|a| a.write_scalar(&7)).expect("attr");
+            }
+        }
+        assert!(super::has_shared_message_table(hdf5::File::open(&path).expect("open").id()) == Some(true));
+        let f = File::open(&path, Mode::Read).expect("open");
+        let leaves: Vec<_> =
+            f.walk().expect("walk").into_iter().filter(|n| matches!(n.class, NodeClass::Leaf(_))).collect();
+        assert_eq!(leaves.len(), 2);
+        for node in leaves {
+            let leaf = f.leaf(&node.path).expect("leaf");
+            assert_eq!(leaf.read_bytes().expect("read").len(), 400);
+            assert_eq!(leaf.attrs().expect("attrs"), vec![("N".to_string(), AttrValue::Int(7))]);
+            assert_eq!(leaf.fill_bytes(8), (-1.5f64).to_le_bytes());
+        }
+    }
+
+    /// A fill value message marked as kept in a table of shared messages the file does not have
+    /// (a fuzz finding: HDF5 1.10.8 reads the table from an undefined address, through a null
+    /// pointer, when it opens the dataset): the leaf is an error naming it and the damage, the
+    /// walk leaves it out, the rest of the file reads.
+    #[test]
+    fn a_message_shared_in_a_missing_table_is_an_error_not_a_crash() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/h5open/shared-message-without-table");
+        let f = File::open(&path, Mode::Read).expect("open");
+        let err = f.leaf("/b").expect_err("damaged").to_string();
+        assert!(err.contains("/b") && err.contains("shared"), "{err}");
+        let Err(err) = f.root().expect("root").child("b") else { panic!("/b opened") };
+        let err = err.to_string();
+        assert!(err.contains("/b") && err.contains("shared"), "{err}");
+        let walked: Vec<String> = f.walk().expect("walk").into_iter().map(|n| n.path).collect();
+        assert_eq!(walked, ["/", "/a", "/e", "/m", "/t", "/v"]);
+        assert_eq!(f.leaf("/v").expect("leaf").read_bytes().expect("read").len(), 24);
     }
 }

@@ -264,6 +264,9 @@ impl File {
         fn loc_of(l: &hdf5::Location) -> hdf5::Location {
             l.clone()
         }
+        if node != "/" {
+            self.openable(node)?;
+        }
         let loc: hdf5::Location = if node == "/" {
             self.h5().as_group().map(|g| loc_of(&g))
         } else if let Ok(g) = self.h5().group(node) {
