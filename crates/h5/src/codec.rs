@@ -54,6 +54,12 @@ impl Decoder {
         }
     }
 
+    /// Whether a chunk stored with `filter_mask` can be decoded here: every filter outcore
+    /// cannot undo was skipped for it (bit `i` set: filter `i` was not applied).
+    pub fn decodes(&self, filter_mask: u32) -> bool {
+        self.codecs.iter().enumerate().all(|(i, c)| !matches!(c, Codec::Unsupported(_)) || filter_mask & (1 << i) != 0)
+    }
+
     /// Whether any filter is set (an unfiltered chunk is its own decoding).
     pub fn is_identity(&self) -> bool {
         self.codecs.is_empty()
@@ -474,6 +480,21 @@ mod tests {
         assert!(d.decode(&[255, 255, 255], 0, &mut out).is_err());
         let d = Decoder { codecs: vec![Codec::Unsupported(307)], chunk_bytes: 4 };
         assert!(d.supported().is_err());
+    }
+
+    /// A chunk that skipped every filter outcore cannot undo decodes here; one that went
+    /// through such a filter does not, and says so.
+    #[test]
+    fn chunks_that_skipped_unknown_filters_decode() {
+        let d = Decoder { codecs: vec![Codec::Shuffle(4), Codec::Unsupported(5), Codec::Deflate], chunk_bytes: 8 };
+        assert!(d.decodes(0b010) && d.decodes(0b111) && !d.decodes(0) && !d.decodes(0b101));
+        let mut out = Vec::new();
+        let raw = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        d.decode(&raw, 0b110, &mut out).expect("only the shuffle applies");
+        assert_eq!(out, [1, 3, 5, 7, 2, 4, 6, 8]);
+        let short = d.decode(&raw[..5], 0b110, &mut out).expect_err("short");
+        assert!(short.to_string().contains('5'), "{short}");
+        assert!(d.decode(&raw, 0b100, &mut out).is_err());
     }
 
     #[test]

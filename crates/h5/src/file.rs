@@ -625,10 +625,11 @@ impl Leaf {
             let identity = decoder.is_identity();
             let wrong = |c: &&ChunkInfo| c.size == 0 || (identity && c.size != decoder.chunk_bytes as u64);
             // Filtered chunks are decoded here first (and dropped): HDF5 1.10 copies a whole
-            // chunk out of one that decodes to fewer bytes.
-            if !identity && decoder.supported().is_ok() {
+            // chunk out of one that decodes to fewer bytes. Only chunks that went through a
+            // filter outcore cannot undo are left to the library as they are.
+            if !identity {
                 let (mut raw, mut out) = (Vec::new(), Vec::new());
-                for c in chunks.iter().filter(|c| c.size > 0) {
+                for c in chunks.iter().filter(|c| c.size > 0 && decoder.decodes(c.filter_mask)) {
                     let mask = self.read_raw_chunk(c, &mut raw)?;
                     decoder.decode(&raw, mask, &mut out).map_err(|e| self.chunk_err(&c.offset, e))?;
                 }
