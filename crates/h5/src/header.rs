@@ -233,19 +233,50 @@ fn in_missing_heap(flags: u8, body: &[u8], table: bool) -> bool {
 }
 
 /// Why the object at `name` (a path from `loc`) must not be opened by the library, if a check
-/// of its header finds a reason: a message that says it is kept in the file's table of shared
-/// messages when the file has none (HDF5 1.10.8 then reads the table from an undefined address,
-/// through a null pointer: a fuzz finding). A header this cannot read is left to the library.
+/// of its header finds a reason (each a fuzz finding on HDF5 1.10.8, which fails inside
+/// `H5Dopen`):
+/// - a message said to be kept in the file's table of shared messages when the file has none
+///   (the library reads the table from an undefined address, through a null pointer);
+/// - a chunked layout with a chunk dimension of 0 (the library divides by it).
+///
+/// A header this cannot read is left to the library.
 pub(crate) fn unopenable(loc: hid_t, name: &str, path: &std::path::Path) -> Option<String> {
-    let (table, addr) = hdf5::sync::sync(|| Some((has_shared_message_table(loc)?, object_addr_by_name(loc, name)?)))?;
-    if table {
+    const LAYOUT: u16 = 0x0008;
+    let (table, addr, addr_len) = hdf5::sync::sync(|| {
+        Some((has_shared_message_table(loc)?, object_addr_by_name(loc, name)?, file_sizes(loc)?.0))
+    })?;
+    let file = StdFile::open(path).ok()?;
+    visit_messages(&file, addr, |ty, flags, body| {
+        if in_missing_heap(flags, body, table) {
+            Some(format!(
+                "damaged: its header message of type {ty:#06x} is said to be shared, and the file has no shared messages"
+            ))
+        } else if ty == LAYOUT && flags & SHARED == 0 && chunk_dims(body, addr_len)?.contains(&0) {
+            Some("damaged: its layout message gives a chunk a dimension of 0".to_string())
+        } else {
+            None
+        }
+    })?
+}
+
+/// The chunk dimensions (the element size last) of a chunked layout message of versions 1 to
+/// 4; `None` for any other layout or a message too short to hold them.
+fn chunk_dims(layout: &[u8], addr_len: usize) -> Option<Vec<u64>> {
+    let (ndims, at, width) = match *layout.first()? {
+        1 | 2 if *layout.get(2)? == 2 => (*layout.get(1)? as usize, 8 + addr_len, 4),
+        3 if *layout.get(1)? == 2 => (*layout.get(2)? as usize, 3 + addr_len, 4),
+        4 if *layout.get(1)? == 2 => (*layout.get(3)? as usize, 5, *layout.get(4)? as usize),
+        _ => return None,
+    };
+    if !(1..=8).contains(&width) {
         return None;
     }
-    let file = StdFile::open(path).ok()?;
-    let ty = visit_messages(&file, addr, |ty, flags, body| in_missing_heap(flags, body, table).then_some(ty))??;
-    Some(format!(
-        "damaged: its header message of type {ty:#06x} is said to be shared, and the file has no shared messages"
-    ))
+    (0..ndims)
+        .map(|d| {
+            let b = layout.get(at + d * width..at + (d + 1) * width)?;
+            Some(b.iter().rev().fold(0u64, |n, &x| n << 8 | u64::from(x)))
+        })
+        .collect()
 }
 
 /// The file's address and length sizes and its user block (the base of every address).
@@ -553,6 +584,30 @@ mod layout_tests {
             }
         }
         assert!(checked >= 4, "{checked}");
+    }
+
+    /// The chunk dimensions read from the layout message are the chunk shape and the element
+    /// size, on every chunked leaf PyTables wrote.
+    #[test]
+    fn chunk_dims_are_the_chunk_shape_and_element_size() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
+        let mut checked = 0;
+        for path in ["tables.h5", "arrays.h5", "query.h5", "expr.h5"].map(|n| fixtures.join(n)) {
+            let f = File::open(&path, Mode::Read).expect("open");
+            for node in f.walk().expect("walk") {
+                let Some(chunks) = node.chunks else { continue };
+                let leaf = f.leaf(&node.path).expect("leaf");
+                let id = leaf.dataset().id();
+                let (file, addr) = super::open_header(id, &path).expect("header");
+                let layout = super::layout_message(&file, addr).expect("layout");
+                let addr_len = super::file_sizes(id).expect("sizes").0;
+                let mut want: Vec<u64> = chunks.iter().map(|&c| c as u64).collect();
+                want.push(leaf.layout().expect("layout").size as u64);
+                assert_eq!(super::chunk_dims(&layout, addr_len), Some(want), "{}:{}", path.display(), node.path);
+                checked += 1;
+            }
+        }
+        assert!(checked > 10, "{checked}");
     }
 }
 
