@@ -291,3 +291,32 @@ fn a_layout_message_cut_short_is_an_error_for_reads_and_writes() {
     short(Expr::new("sum(m)").unwrap().bind("m", &leaf).unwrap().eval().expect_err("damaged"));
     short(leaf.write_rows(0, 1, 1, &[0u8; 12]).expect_err("damaged").into());
 }
+
+/// A chunk whose stored bytes would run past the end of the file (its address moved near the
+/// end; its size is plausible for its chunk) is an error naming it, before anything is
+/// allocated or read for it, on every read path.
+#[test]
+fn a_chunk_past_the_end_of_the_file_is_an_error() {
+    let f = File::open(fixture("query.h5"), Mode::Read).expect("open");
+    let leaf = f.leaf("/tz").expect("leaf");
+    let chunk = leaf.chunks().expect("chunks")[1].clone();
+    drop((leaf, f));
+    let len = std::fs::metadata(fixture("query.h5")).expect("len").len();
+    let path = damaged("past-end.h5", "query.h5", |b| {
+        // The child pointer after the chunk's key: its address.
+        let at = find(b, &chunk.addr.to_le_bytes());
+        b[at..at + 8].copy_from_slice(&(len - 10).to_le_bytes());
+    });
+    let f = File::open(&path, Mode::Read).expect("open");
+    let t = Table::open(&f, "/tz").expect("table");
+    let col = t.layout().columns()[0].clone();
+    let err = t.count_where(&format!("{col} == {col}"), &[], RowRange::default()).expect_err("damaged").to_string();
+    assert!(err.contains("past-end.h5") && err.contains("/tz") && err.contains("past the end of the file"), "{err}");
+    let leaf = f.leaf("/tz").expect("leaf");
+    let err = leaf.read_parallel().expect_err("damaged").to_string();
+    assert!(err.contains("past the end of the file"), "{err}");
+    let mut buf = Vec::new();
+    let moved = leaf.chunks().expect("chunks").into_iter().find(|c| c.offset == chunk.offset).expect("chunk");
+    let err = leaf.read_raw_chunk(&moved, &mut buf).expect_err("damaged").to_string();
+    assert!(err.contains("past the end of the file"), "{err}");
+}

@@ -317,6 +317,8 @@ pub(crate) struct Reader {
     swapped: bool,
     /// Read the chunks with `pread` on the workers (the file cannot change under us).
     file: Option<std::fs::File>,
+    /// The file's length when `file` was opened (no chunk is read past it).
+    file_len: u64,
     /// Every chunk's place, read once from the file's index (with `pread` only: the file is
     /// flushed and does not change); without it chunks are located one at a time.
     index: Option<outcore_h5::ChunkIndex>,
@@ -345,6 +347,10 @@ impl Reader {
         let full_inner = chunk.iter().zip(&leaf_shape).skip(1).all(|(c, d)| c >= d);
         let file =
             if pread { Some(std::fs::File::open(leaf.file_path()).map_err(|e| h5err(leaf, "", e))?) } else { None };
+        let file_len = match &file {
+            Some(f) => f.metadata().map_err(|e| h5err(leaf, "", e))?.len(),
+            None => 0,
+        };
         Ok(Reader {
             inner: op.shape.iter().skip(1).product(),
             swapped: op.field.is_none() && leaf.swapped(),
@@ -355,6 +361,7 @@ impl Reader {
             decoder,
             index: if file.is_some() { leaf.chunk_index() } else { None },
             file,
+            file_len,
             full_inner,
         })
     }
@@ -446,17 +453,11 @@ impl Reader {
         if let Some(raw) = &c.raw {
             return Ok(Some((raw, info.filter_mask)));
         }
-        let size = usize::try_from(info.size).unwrap_or(usize::MAX);
-        if size > self.decoder.chunk_bytes.saturating_mul(2).saturating_add(1 << 20) {
-            return Err(self.chunk_err(
-                &c.offset,
-                format!("claims {size} stored bytes for a chunk of {} bytes", self.decoder.chunk_bytes),
-            ));
-        }
+        // Without `pread` every chunk was read when it was located.
+        let Some(f) = &self.file else { return Err(self.chunk_err(&c.offset, "was not read")) };
+        let size = self.op.leaf.stored_len(info, self.decoder.chunk_bytes, self.file_len)?;
         scratch.resize(size, 0);
-        if let Some(f) = &self.file {
-            f.read_exact_at(scratch, info.addr).map_err(|e| self.chunk_err(&c.offset, e))?;
-        }
+        f.read_exact_at(scratch, info.addr).map_err(|e| self.chunk_err(&c.offset, e))?;
         Ok(Some((scratch.as_slice(), info.filter_mask)))
     }
 

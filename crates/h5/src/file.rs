@@ -464,15 +464,27 @@ impl Leaf {
             .collect()
     }
 
+    /// A chunk's stored size as a length to read, checked before anything is allocated for
+    /// it: an error naming the chunk when it is more than a chunk of `chunk_bytes` could need
+    /// (twice that and 1 MiB) or when it runs past the end of the file (`file_len` bytes).
+    pub fn stored_len(&self, chunk: &ChunkInfo, chunk_bytes: usize, file_len: u64) -> Result<usize> {
+        let size = usize::try_from(chunk.size).unwrap_or(usize::MAX);
+        if size > chunk_bytes.saturating_mul(2).saturating_add(1 << 20) {
+            let msg = format!("claims {size} stored bytes for a chunk of {chunk_bytes} bytes");
+            return Err(self.chunk_err(&chunk.offset, msg));
+        }
+        if chunk.addr.checked_add(chunk.size).is_none_or(|end| end > file_len) {
+            let msg = format!("claims {size} stored bytes at {}, past the end of the file ({file_len})", chunk.addr);
+            return Err(self.chunk_err(&chunk.offset, msg));
+        }
+        Ok(size)
+    }
+
     /// Copies one chunk's stored bytes into `buf` (reused): the only work done under the
     /// HDF5 lock on the raw path.
     pub fn read_raw_chunk(&self, chunk: &ChunkInfo, buf: &mut Vec<u8>) -> Result<u32> {
-        let limit = self.decoder()?.chunk_bytes.saturating_mul(2).saturating_add(1 << 20);
-        let size = usize::try_from(chunk.size).unwrap_or(usize::MAX);
-        if size > limit {
-            let msg = format!("claims {size} stored bytes for a chunk of {} bytes", limit - (1 << 20));
-            return Err(self.chunk_err(&chunk.offset, msg));
-        }
+        let file_len = std::fs::metadata(&self.file).map_err(|e| self.err(e))?.len();
+        let size = self.stored_len(chunk, self.decoder()?.chunk_bytes, file_len)?;
         buf.clear();
         buf.resize(size, 0);
         let mut mask: u32 = 0;
@@ -744,17 +756,12 @@ impl Leaf {
         if read_only {
             use std::os::unix::fs::FileExt;
             let os_file = std::fs::File::open(&self.file).map_err(|e| self.err(e))?;
+            let file_len = os_file.metadata().map_err(|e| self.err(e))?.len();
             chunks.par_iter().try_for_each_init(
                 || (Vec::new(), Vec::new(), Vec::new()),
                 |(raw, scratch, edge), info| -> Result<()> {
                     let chunk_err = |msg: String| self.chunk_err(&info.offset, msg);
-                    let size = usize::try_from(info.size).map_err(|_| chunk_err("too large".into()))?;
-                    if size > decoder.chunk_bytes.saturating_mul(2).saturating_add(1 << 20) {
-                        return Err(chunk_err(format!(
-                            "claims {size} stored bytes for a chunk of {}",
-                            decoder.chunk_bytes
-                        )));
-                    }
+                    let size = self.stored_len(info, decoder.chunk_bytes, file_len)?;
                     let idx = (info.offset.first().copied().unwrap_or(0) as usize) / rows_per_chunk;
                     let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take())).map(init);
                     if decoder.is_identity() && info.filter_mask == 0 {
