@@ -459,9 +459,29 @@ pub(crate) fn fill_value(id: hid_t, path: &std::path::Path, elem_size: usize) ->
     Some(value.filter(|v| v.len() == elem_size).unwrap_or_else(|| vec![0; elem_size]))
 }
 
+/// Every leaf of the PyTables fixtures and of `extra` files, with its file's path and node.
+#[cfg(test)]
+fn each_fixture_leaf(
+    extra: &[std::path::PathBuf],
+    mut check: impl FnMut(&std::path::Path, &crate::NodeInfo, &crate::Leaf),
+) -> usize {
+    use crate::{File, Mode, NodeClass};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
+    let files = ["tables.h5", "arrays.h5", "query.h5", "expr.h5"].map(|n| fixtures.join(n));
+    let mut n = 0;
+    for path in files.iter().chain(extra) {
+        let f = File::open(path, Mode::Read).expect("open");
+        for node in f.walk().expect("walk").iter().filter(|n| matches!(n.class, NodeClass::Leaf(_))) {
+            check(path, node, &f.leaf(&node.path).expect("leaf"));
+            n += 1;
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod fill_tests {
-    use crate::{File, Mode, NodeClass};
+    use crate::{File, Mode};
 
     /// The fill value read from the header equals the library's, on every leaf PyTables wrote
     /// (tables with per-column fills, arrays) and on CArrays with a fill value of their own.
@@ -474,22 +494,11 @@ mod fill_tests {
             f.create_carray_filled::<f64>("/", "f", &[100], Some(&[10]), None, 7.5, "").expect("f");
             f.create_carray_filled::<i32>("/", "i", &[100], Some(&[10]), None, -3, "").expect("i");
         }
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
-        let mut checked = 0;
-        for path in ["tables.h5", "arrays.h5", "query.h5", "expr.h5"].map(|n| fixtures.join(n)).into_iter().chain([own])
-        {
-            let f = File::open(&path, Mode::Read).expect("open");
-            for node in f.walk().expect("walk") {
-                if !matches!(node.class, NodeClass::Leaf(_)) {
-                    continue;
-                }
-                let leaf = f.leaf(&node.path).expect("leaf");
-                let size = leaf.layout().expect("layout").size;
-                let ours = super::fill_value(leaf.dataset().id(), &path, size).expect("header read");
-                assert_eq!(ours, leaf.library_fill_bytes(size), "{}:{}", path.display(), node.path);
-                checked += 1;
-            }
-        }
+        let checked = super::each_fixture_leaf(&[own], |path, node, leaf| {
+            let size = leaf.layout().expect("layout").size;
+            let ours = super::fill_value(leaf.dataset().id(), path, size).expect("header read");
+            assert_eq!(ours, leaf.library_fill_bytes(size), "{}:{}", path.display(), node.path);
+        });
         assert!(checked > 20, "{checked}");
     }
 }
@@ -548,7 +557,7 @@ pub(crate) fn stored_bytes(id: hid_t, path: &std::path::Path) -> Result<Option<u
 mod layout_tests {
     use hdf5::plist::dataset_create::Layout;
 
-    use crate::{File, Mode, NodeClass};
+    use crate::{File, Mode};
 
     /// The storage size read from the layout message equals the library's, on compact and
     /// contiguous datasets of our own and every unchunked leaf PyTables wrote.
@@ -564,25 +573,20 @@ mod layout_tests {
             }
             f.h5().new_dataset::<f64>().shape(1000).layout(Layout::Contiguous).create("unwritten").expect("create");
         }
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
         let mut checked = 0;
-        for path in ["tables.h5", "arrays.h5", "expr.h5"].map(|n| fixtures.join(n)).into_iter().chain([own]) {
-            let f = File::open(&path, Mode::Read).expect("open");
-            for node in f.walk().expect("walk") {
-                if !matches!(node.class, NodeClass::Leaf(_)) || node.chunks.is_some() {
-                    continue;
-                }
-                let leaf = f.leaf(&node.path).expect("leaf");
-                let id = leaf.dataset().id();
-                // Safety: a plain query on an open dataset.
-                let library = unsafe { hdf5_sys::h5d::H5Dget_storage_size(id) };
-                // Storage never written is not allocated yet: the library says 0 bytes.
-                let want = if node.path == "/unwritten" { None } else { Some(library) };
-                assert_eq!(library == 0, want.is_none(), "{}", node.path);
-                assert_eq!(super::stored_bytes(id, &path), Ok(want), "{}:{}", path.display(), node.path);
-                checked += 1;
+        super::each_fixture_leaf(&[own], |path, node, leaf| {
+            if node.chunks.is_some() {
+                return;
             }
-        }
+            let id = leaf.dataset().id();
+            // Safety: a plain query on an open dataset.
+            let library = unsafe { hdf5_sys::h5d::H5Dget_storage_size(id) };
+            // Storage never written is not allocated yet: the library says 0 bytes.
+            let want = if node.path == "/unwritten" { None } else { Some(library) };
+            assert_eq!(library == 0, want.is_none(), "{}", node.path);
+            assert_eq!(super::stored_bytes(id, path), Ok(want), "{}:{}", path.display(), node.path);
+            checked += 1;
+        });
         assert!(checked >= 4, "{checked}");
     }
 
@@ -590,23 +594,18 @@ mod layout_tests {
     /// size, on every chunked leaf PyTables wrote.
     #[test]
     fn chunk_dims_are_the_chunk_shape_and_element_size() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytables");
         let mut checked = 0;
-        for path in ["tables.h5", "arrays.h5", "query.h5", "expr.h5"].map(|n| fixtures.join(n)) {
-            let f = File::open(&path, Mode::Read).expect("open");
-            for node in f.walk().expect("walk") {
-                let Some(chunks) = node.chunks else { continue };
-                let leaf = f.leaf(&node.path).expect("leaf");
-                let id = leaf.dataset().id();
-                let (file, addr) = super::open_header(id, &path).expect("header");
-                let layout = super::layout_message(&file, addr).expect("layout");
-                let addr_len = super::file_sizes(id).expect("sizes").0;
-                let mut want: Vec<u64> = chunks.iter().map(|&c| c as u64).collect();
-                want.push(leaf.layout().expect("layout").size as u64);
-                assert_eq!(super::chunk_dims(&layout, addr_len), Some(want), "{}:{}", path.display(), node.path);
-                checked += 1;
-            }
-        }
+        super::each_fixture_leaf(&[], |path, node, leaf| {
+            let Some(chunks) = &node.chunks else { return };
+            let id = leaf.dataset().id();
+            let (file, addr) = super::open_header(id, path).expect("header");
+            let layout = super::layout_message(&file, addr).expect("layout");
+            let addr_len = super::file_sizes(id).expect("sizes").0;
+            let mut want: Vec<u64> = chunks.iter().map(|&c| c as u64).collect();
+            want.push(leaf.layout().expect("layout").size as u64);
+            assert_eq!(super::chunk_dims(&layout, addr_len), Some(want), "{}:{}", path.display(), node.path);
+            checked += 1;
+        });
         assert!(checked > 10, "{checked}");
     }
 }
