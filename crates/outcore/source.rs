@@ -494,7 +494,8 @@ impl Reader {
                 if let Some(dst) = out.raw_mut(elem, swapped).map(|b| &mut b[at..at + len]) {
                     match &c.info {
                         None => fill_with(dst, &self.fill),
-                        Some(info) if c.raw.is_none() && self.decoder.is_identity() && info.filter_mask == 0 => {
+                        // Stored as it is (no filters, or every one skipped): read into place.
+                        Some(info) if c.raw.is_none() && self.decoder.passes_through(info.filter_mask) => {
                             if let Some(f) = &self.file {
                                 if info.size as usize != len {
                                     return Err(

@@ -128,9 +128,15 @@ unsafe extern "C" fn filter(
         let (level, shuffle) = (param(4, 5) as c_int, param(5, 1) as c_int);
         let compressor = std::ffi::CStr::from_ptr(name);
         let encoded = std::slice::from_raw_parts_mut(out.cast::<u8>(), room);
-        let Ok(got) = crate::codec::blosc_into(level, shuffle, typesize, compressor, input, encoded) else {
-            libc::free(out);
-            return 0;
+        let got = match crate::codec::blosc_into(level, shuffle, typesize, compressor, input, encoded) {
+            // Grown, not shrunk: fail as PyTables' blosc filter does (it offers blosc no more
+            // room than the input), so HDF5 stores the chunk as it is and marks the filter
+            // skipped in its mask (the filter is optional).
+            Ok(got) if got <= nbytes => got,
+            _ => {
+                libc::free(out);
+                return 0;
+            }
         };
         (out, got, room)
     };

@@ -60,6 +60,12 @@ impl Decoder {
         self.codecs.iter().enumerate().all(|(i, c)| !matches!(c, Codec::Unsupported(_)) || filter_mask & (1 << i) != 0)
     }
 
+    /// Whether a chunk stored with `filter_mask` skipped every filter, so its stored bytes are
+    /// its values (as when an optional filter such as blosc could not shrink it).
+    pub fn passes_through(&self, filter_mask: u32) -> bool {
+        (0..self.codecs.len()).all(|i| filter_mask & (1 << i) != 0)
+    }
+
     /// Whether any filter is set (an unfiltered chunk is its own decoding).
     pub fn is_identity(&self) -> bool {
         self.codecs.is_empty()
@@ -488,6 +494,8 @@ mod tests {
     fn chunks_that_skipped_unknown_filters_decode() {
         let d = Decoder { codecs: vec![Codec::Shuffle(4), Codec::Unsupported(5), Codec::Deflate], chunk_bytes: 8 };
         assert!(d.decodes(0b010) && d.decodes(0b111) && !d.decodes(0) && !d.decodes(0b101));
+        assert!(d.passes_through(0b111) && !d.passes_through(0b011));
+        assert!(Decoder { codecs: Vec::new(), chunk_bytes: 8 }.passes_through(0));
         let mut out = Vec::new();
         let raw = [1u8, 2, 3, 4, 5, 6, 7, 8];
         d.decode(&raw, 0b110, &mut out).expect("only the shuffle applies");
@@ -606,6 +614,12 @@ impl Encoder {
                 Stage::Blosc { compressor, level, shuffle, typesize } => {
                     next.resize(cur.len() + 16, 0);
                     let n = blosc_into(*level, *shuffle, *typesize, compressor, &cur, &mut next)?;
+                    if n > cur.len() {
+                        // It grew: PyTables' blosc filter fails then (it offers blosc no more
+                        // room than the input), so HDF5 skips it and marks it in the mask.
+                        mask |= 1 << i;
+                        continue;
+                    }
                     next.truncate(n);
                 }
                 Stage::Lzf => {

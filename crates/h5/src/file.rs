@@ -764,7 +764,7 @@ impl Leaf {
                     let size = self.stored_len(info, decoder.chunk_bytes, file_len)?;
                     let idx = (info.offset.first().copied().unwrap_or(0) as usize) / rows_per_chunk;
                     let slot = slots.get(idx).and_then(|m| m.lock().ok().and_then(|mut s| s.take())).map(init);
-                    if decoder.is_identity() && info.filter_mask == 0 {
+                    if decoder.passes_through(info.filter_mask) {
                         // Unfiltered: the stored bytes are the values; read them into place.
                         if size != decoder.chunk_bytes {
                             return Err(chunk_err(format!(
