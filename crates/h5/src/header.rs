@@ -135,29 +135,7 @@ pub(crate) fn layout_message(file: &StdFile, addr: u64) -> Option<Vec<u8>> {
 
 /// The address of an object's header.
 pub(crate) fn object_addr(id: hid_t) -> Option<u64> {
-    #[cfg(not(hdf5_1_12))]
-    {
-        let mut info: hdf5_sys::h5o::H5O_info1_t = unsafe { std::mem::zeroed() };
-        // Safety: `info` is a plain struct the call fills.
-        let rc = unsafe { hdf5_sys::h5o::H5Oget_info2(id, &mut info, hdf5_sys::h5o::H5O_INFO_BASIC) };
-        (rc >= 0).then_some(info.addr)
-    }
-    #[cfg(hdf5_1_12)]
-    {
-        extern "C" {
-            fn H5VLnative_token_to_addr(
-                loc: hid_t,
-                token: hdf5_sys::h5o::H5O_token_t,
-                addr: *mut hdf5_sys::h5::haddr_t,
-            ) -> i32;
-        }
-        let mut info: hdf5_sys::h5o::H5O_info2_t = unsafe { std::mem::zeroed() };
-        let mut addr: hdf5_sys::h5::haddr_t = 0;
-        // Safety: plain structs the calls fill.
-        let rc = unsafe { hdf5_sys::h5o::H5Oget_info3(id, &mut info, hdf5_sys::h5o::H5O_INFO_BASIC) };
-        let rc = if rc >= 0 { unsafe { H5VLnative_token_to_addr(id, info.token, &mut addr) } } else { rc };
-        (rc >= 0).then_some(addr)
-    }
+    object_addr_by_name(id, ".")
 }
 
 /// The address of the header of the object at `name` (a path from `loc`), found without
@@ -205,11 +183,11 @@ fn object_addr_by_name(loc: hid_t, name: &str) -> Option<u64> {
     }
 }
 
-/// Whether the file has a table of shared object header messages.
-fn has_shared_message_table(loc: hid_t) -> Option<bool> {
-    // Safety: the ids opened here are closed here; the output is a plain integer.
+/// `query` on the creation property list of the file holding object `id`.
+fn with_file_create_plist<T>(id: hid_t, query: impl FnOnce(hid_t) -> Option<T>) -> Option<T> {
+    // Safety: the ids opened here are closed here.
     unsafe {
-        let file = hdf5_sys::h5i::H5Iget_file_id(loc);
+        let file = hdf5_sys::h5i::H5Iget_file_id(id);
         if file < 0 {
             return None;
         }
@@ -218,11 +196,19 @@ fn has_shared_message_table(loc: hid_t) -> Option<bool> {
         if plist < 0 {
             return None;
         }
-        let mut n = 0;
-        let ok = hdf5_sys::h5p::H5Pget_shared_mesg_nindexes(plist, &mut n) >= 0;
+        let answer = query(plist);
         H5Pclose(plist);
-        ok.then_some(n > 0)
+        answer
     }
+}
+
+/// Whether the file has a table of shared object header messages.
+fn has_shared_message_table(loc: hid_t) -> Option<bool> {
+    with_file_create_plist(loc, |plist| {
+        let mut n = 0;
+        // Safety: a plain integer output.
+        (unsafe { hdf5_sys::h5p::H5Pget_shared_mesg_nindexes(plist, &mut n) } >= 0).then_some(n > 0)
+    })
 }
 
 /// Whether a message (its flags and body) says it is kept in the file's heap of shared
@@ -281,22 +267,12 @@ fn chunk_dims(layout: &[u8], addr_len: usize) -> Option<Vec<u64>> {
 
 /// The file's address and length sizes and its user block (the base of every address).
 pub(crate) fn file_sizes(id: hid_t) -> Option<(usize, usize, u64)> {
-    // Safety: the property list is closed before returning; outputs are plain integers.
-    unsafe {
-        let file = hdf5_sys::h5i::H5Iget_file_id(id);
-        if file < 0 {
-            return None;
-        }
-        let plist = H5Fget_create_plist(file);
-        hdf5_sys::h5f::H5Fclose(file);
-        if plist < 0 {
-            return None;
-        }
+    with_file_create_plist(id, |plist| {
         let (mut addr, mut len, mut ub): (usize, usize, hsize_t) = (0, 0, 0);
-        let ok = H5Pget_sizes(plist, &mut addr, &mut len) >= 0 && H5Pget_userblock(plist, &mut ub) >= 0;
-        H5Pclose(plist);
+        // Safety: plain integer outputs.
+        let ok = unsafe { H5Pget_sizes(plist, &mut addr, &mut len) >= 0 && H5Pget_userblock(plist, &mut ub) >= 0 };
         ok.then_some((addr, len, ub))
-    }
+    })
 }
 
 /// The elements a dataspace message describes, or `None` when it is not one this reads.
