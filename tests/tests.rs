@@ -10,4 +10,5 @@ mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;
 mod query;
+mod reads;
 mod tutorial;

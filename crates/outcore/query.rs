@@ -13,6 +13,7 @@ use outcore_vm::{Arg, Owned, Prepared, Worker};
 
 use crate::array::Operand;
 use crate::error::{Error, Result};
+use crate::field::{kind_name, FieldValue, Mismatch};
 use crate::ooc::RowRange;
 use crate::source::{compute_dtype, Buf, H5Operand, Reader, Rows, Scratch};
 use crate::stream::{self, Flow, Shape};
@@ -104,7 +105,7 @@ impl Records {
     pub fn get<T: FieldValue>(&self, i: usize, path: &str) -> Result<T> {
         let rec = self.bytes(i).ok_or_else(|| Error::Bind(format!("no record {i} (there are {})", self.len())))?;
         match (&self.layout, path) {
-            (_, "") => T::decode(&self.kind, rec).ok_or_else(|| type_err::<T>("the values", &self.kind)),
+            (_, "") => T::decode(&self.kind, rec).map_err(|m| mismatch::<T>("the values read", &self.kind, m, false)),
             (Some(layout), p) => field_of::<T>(layout, rec, p),
             (None, p) => Err(Error::Bind(format!("one field was read; `{p}` is not available"))),
         }
@@ -116,128 +117,16 @@ impl Records {
     }
 }
 
-/// A value that can be read out of (and written into) a record's field.
-pub trait FieldValue: Sized {
-    fn decode(kind: &Kind, bytes: &[u8]) -> Option<Self>;
-    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()>;
-}
-
-macro_rules! number_field {
-    ($($t:ty),*) => {$(
-        impl FieldValue for $t {
-            fn decode(kind: &Kind, b: &[u8]) -> Option<$t> {
-                let v = read_number(kind, b)?;
-                Some(v as $t)
-            }
-            fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
-                write_number(kind, *self as f64, *self as i128, out)
-            }
-        }
-    )*};
-}
-
-number_field!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
-
-impl FieldValue for bool {
-    fn decode(kind: &Kind, b: &[u8]) -> Option<bool> {
-        match kind {
-            Kind::Bool => Some(b.first()? != &0),
-            _ => None,
-        }
-    }
-    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
-        match kind {
-            Kind::Bool => {
-                *out.first_mut()? = *self as u8;
-                Some(())
-            }
-            _ => None,
-        }
-    }
-}
-
-impl FieldValue for Vec<u8> {
-    /// A string field, its trailing NULs stripped (or any field's raw bytes).
-    fn decode(kind: &Kind, b: &[u8]) -> Option<Vec<u8>> {
-        match kind {
-            Kind::Bytes(_) => {
-                let end = b.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
-                Some(b[..end].to_vec())
-            }
-            _ => Some(b.to_vec()),
-        }
-    }
-    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
-        match kind {
-            Kind::Bytes(n) if self.len() <= *n => {
-                out[..self.len()].copy_from_slice(self);
-                out[self.len()..].fill(0);
-                Some(())
-            }
-            _ => None,
-        }
-    }
-}
-
-impl FieldValue for String {
-    fn decode(kind: &Kind, b: &[u8]) -> Option<String> {
-        <Vec<u8> as FieldValue>::decode(kind, b).map(|v| String::from_utf8_lossy(&v).into_owned())
-    }
-    fn encode(&self, kind: &Kind, out: &mut [u8]) -> Option<()> {
-        self.as_bytes().to_vec().encode(kind, out)
-    }
-}
-
-fn read_number(kind: &Kind, b: &[u8]) -> Option<f64> {
-    macro_rules! rd {
-        ($t:ty, $n:literal) => {{
-            let mut x = [0u8; $n];
-            x.copy_from_slice(b.get(..$n)?);
-            <$t>::from_ne_bytes(x) as f64
-        }};
-    }
-    Some(match kind {
-        Kind::Bool => *b.first()? as f64,
-        Kind::Int { size: 1, signed: true } => rd!(i8, 1),
-        Kind::Int { size: 1, signed: false } => rd!(u8, 1),
-        Kind::Int { size: 2, signed: true } => rd!(i16, 2),
-        Kind::Int { size: 2, signed: false } => rd!(u16, 2),
-        Kind::Int { size: 4, signed: true } => rd!(i32, 4),
-        Kind::Int { size: 4, signed: false } => rd!(u32, 4),
-        Kind::Int { size: 8, signed: true } => rd!(i64, 8),
-        Kind::Int { size: 8, signed: false } => rd!(u64, 8),
-        Kind::Float { size: 4 } => rd!(f32, 4),
-        Kind::Float { size: 8 } => rd!(f64, 8),
-        _ => return None,
+fn mismatch<T: FieldValue>(what: &str, kind: &Kind, m: Mismatch, write: bool) -> Error {
+    let k = kind_name(kind);
+    let t = T::NAME;
+    Error::Bind(match (m, write) {
+        (Mismatch::Type, false) => format!("{what} is {k}; it cannot be read as {t}"),
+        (Mismatch::Type, true) => format!("{what} is {k}; a {t} value cannot be stored in it"),
+        (Mismatch::Range(v), false) => format!("{what} holds {v}, which does not fit in {t}"),
+        (Mismatch::Range(v), true) => format!("{what} is {k}; {v} does not fit in it"),
+        (Mismatch::Short, _) => format!("{what}: a record shorter than its {k} field (a damaged table?)"),
     })
-}
-
-fn write_number(kind: &Kind, f: f64, i: i128, out: &mut [u8]) -> Option<()> {
-    macro_rules! wr {
-        ($v:expr) => {{
-            let b = $v.to_ne_bytes();
-            out.get_mut(..b.len())?.copy_from_slice(&b);
-        }};
-    }
-    match kind {
-        Kind::Bool => *out.first_mut()? = (f != 0.0) as u8,
-        Kind::Int { size: 1, signed: true } => wr!(i as i8),
-        Kind::Int { size: 1, signed: false } => wr!(i as u8),
-        Kind::Int { size: 2, signed: true } => wr!(i as i16),
-        Kind::Int { size: 2, signed: false } => wr!(i as u16),
-        Kind::Int { size: 4, signed: true } => wr!(i as i32),
-        Kind::Int { size: 4, signed: false } => wr!(i as u32),
-        Kind::Int { size: 8, signed: true } => wr!(i as i64),
-        Kind::Int { size: 8, signed: false } => wr!(i as u64),
-        Kind::Float { size: 4 } => wr!(f as f32),
-        Kind::Float { size: 8 } => wr!(f),
-        _ => return None,
-    }
-    Some(())
-}
-
-fn type_err<T>(what: &str, kind: &Kind) -> Error {
-    Error::Bind(format!("{what} ({kind:?}) cannot be read as {}", std::any::type_name::<T>()))
 }
 
 fn field_of<T: FieldValue>(layout: &Layout, rec: &[u8], path: &str) -> Result<T> {
@@ -245,7 +134,7 @@ fn field_of<T: FieldValue>(layout: &Layout, rec: &[u8], path: &str) -> Result<T>
         .field(path)
         .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
     let bytes = rec.get(offset..offset + kind.size()).ok_or_else(|| Error::Bind("a short record".into()))?;
-    T::decode(kind, bytes).ok_or_else(|| type_err::<T>(&format!("column `{path}`"), kind))
+    T::decode(kind, bytes).map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, false))
 }
 
 /// One row a `where_` scan found: its number, its record, typed field access, and updates.
@@ -327,7 +216,7 @@ impl Row<'_> {
             .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
         value
             .encode(kind, &mut self.record.bytes_mut()[offset..offset + kind.size()])
-            .ok_or_else(|| Error::Bind(format!("column `{path}` ({kind:?}) cannot hold that value")))?;
+            .map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, true))?;
         self.changed = true;
         Ok(())
     }

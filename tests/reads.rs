@@ -1,0 +1,137 @@
+//! Typed reads are exact and checked, and a read-only handle never writes (the Rust API
+//! defects of issue 13).
+
+use outcore::h5::{Field, File, Kind, Layout, Mode};
+use outcore::{RowRange, Table};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("outcore-reads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+const STAMPS: [i64; 4] = [(1 << 53) + 1, 1_733_000_000_123_456_789, 1_733_000_000_123_456_791, -(1 << 62) - 3];
+
+/// A table of int64 timestamps, float32 energies and 8-byte names.
+fn sensor_table(path: &std::path::Path) -> File {
+    let f = File::open(path, Mode::Write).unwrap();
+    let fields = vec![
+        Field { name: "t".into(), offset: 0, kind: Kind::Int { size: 8, signed: true } },
+        Field { name: "energy".into(), offset: 8, kind: Kind::Float { size: 4 } },
+        Field { name: "name".into(), offset: 12, kind: Kind::Bytes(8) },
+        Field { name: "n".into(), offset: 20, kind: Kind::Int { size: 2, signed: false } },
+    ];
+    let layout = Layout { kind: Kind::Record(fields), size: 22 };
+    let leaf = f.create_table("/", "s", &layout, 16, None, None, "").unwrap();
+    let mut rows = Vec::new();
+    for (i, t) in STAMPS.iter().enumerate() {
+        rows.extend_from_slice(&t.to_ne_bytes());
+        rows.extend_from_slice(&(i as f32 + 0.5).to_ne_bytes());
+        let mut name = [0u8; 8];
+        name[..5].copy_from_slice(format!("dev-{i}").as_bytes());
+        rows.extend_from_slice(&name);
+        rows.extend_from_slice(&(60_000 + i as u16).to_ne_bytes());
+    }
+    leaf.append_records(&rows).unwrap();
+    f.flush().unwrap();
+    f
+}
+
+#[test]
+fn int64_values_are_read_exactly() {
+    let path = scratch("stamps.h5");
+    let f = sensor_table(&path);
+    let t = Table::open(&f, "/s").unwrap();
+    let all = RowRange::default();
+    let got: Vec<i64> = t.where_("energy > 0").unwrap().map(|r| r.unwrap().get::<i64>("t").unwrap()).collect();
+    assert_eq!(got, STAMPS);
+    let rec = t.read_where("energy > 0", &[], Some("t"), all).unwrap();
+    assert_eq!(rec.values::<i64>().unwrap(), STAMPS);
+    let whole = t.read_where("energy > 0", &[], None, all).unwrap();
+    assert_eq!(whole.get::<i64>(2, "t").unwrap(), 1_733_000_000_123_456_791);
+    // Conditions compare int64 exactly too.
+    let hits =
+        t.get_where_list("t == k", &[("k".into(), outcore::IntoOperand::into_operand(STAMPS[2]))], all, false).unwrap();
+    assert_eq!(hits, vec![2]);
+    // Widening reads are exact; uint16 into i32, float32 into f64.
+    let row = t.where_("t == 9007199254740993").unwrap().next().unwrap().unwrap();
+    assert_eq!(row.get::<i32>("n").unwrap(), 60_000);
+    assert_eq!(row.get::<f64>("energy").unwrap(), 0.5);
+    assert_eq!(row.get::<String>("name").unwrap(), "dev-0");
+}
+
+#[test]
+fn reads_as_a_type_the_column_does_not_convert_to_are_errors() {
+    let path = scratch("kinds.h5");
+    let f = sensor_table(&path);
+    let t = Table::open(&f, "/s").unwrap();
+    let row = t.where_("energy > 0").unwrap().next().unwrap().unwrap();
+    let err = |e: outcore::Error| e.to_string();
+    assert_eq!(err(row.get::<String>("energy").unwrap_err()), "column `energy` is float32; it cannot be read as str");
+    assert_eq!(err(row.get::<Vec<u8>>("t").unwrap_err()), "column `t` is int64; it cannot be read as bytes");
+    assert_eq!(err(row.get::<i64>("energy").unwrap_err()), "column `energy` is float32; it cannot be read as int64");
+    assert_eq!(err(row.get::<u64>("t").unwrap_err()), "column `t` is int64; it cannot be read as uint64");
+    assert_eq!(err(row.get::<f64>("name").unwrap_err()), "column `name` is S8; it cannot be read as float64");
+    assert_eq!(err(row.get::<i32>("t").unwrap_err()), "column `t` holds 9007199254740993, which does not fit in int32");
+    let rec = t.read_where("energy > 0", &[], Some("energy"), RowRange::default()).unwrap();
+    assert_eq!(err(rec.values::<String>().unwrap_err()), "the values read is float32; it cannot be read as str");
+    assert_eq!(rec.values::<f32>().unwrap(), vec![0.5, 1.5, 2.5, 3.5]);
+    // Writes follow the same rule.
+    let mut row = row;
+    assert_eq!(err(row.set("t", 1.5f64).unwrap_err()), "column `t` is int64; a float64 value cannot be stored in it");
+    assert_eq!(err(row.set("n", 70_000i64).unwrap_err()), "column `n` is uint16; 70000 does not fit in it");
+    assert_eq!(err(row.set("n", -1).unwrap_err()), "column `n` is uint16; -1 does not fit in it");
+    row.set("n", 65_535).unwrap();
+    assert_eq!(row.get::<u16>("n").unwrap(), 65_535);
+    assert_eq!(
+        err(row.set("name", "far too long".to_string()).unwrap_err()),
+        "column `name` is S8; a string of 12 bytes (the column holds 8) does not fit in it"
+    );
+}
+
+#[test]
+fn a_read_only_handle_refuses_every_write() {
+    let path = scratch("readonly.h5");
+    drop(sensor_table(&path));
+    let before = std::fs::read(&path).unwrap();
+    // Alone.
+    {
+        let f = File::open(&path, Mode::Read).unwrap();
+        let t = Table::open(&f, "/s").unwrap();
+        let mut row = t.where_("energy > 0").unwrap().next().unwrap().unwrap();
+        row.set("energy", 9.0f32).unwrap();
+        let e = row.update().unwrap_err().to_string();
+        assert!(e.ends_with("/s: the file is open read-only (mode r)"), "{e}");
+        let leaf = f.leaf("/s").unwrap();
+        for e in [
+            leaf.append_records(&[0u8; 22]).unwrap_err(),
+            leaf.modify_records(0, &[0u8; 22]).unwrap_err(),
+            leaf.resize_rows(1).unwrap_err(),
+            leaf.set_nrows(1).unwrap_err(),
+        ] {
+            assert!(e.to_string().ends_with("the file is open read-only (mode r)"), "{e}");
+        }
+        let dest = File::open(scratch("readonly-dest.h5"), Mode::Write).unwrap();
+        let d = t.create_like(&dest, "/", "d", None).unwrap();
+        drop(dest);
+        let _ = d;
+    }
+    // Beside a read-write handle of the same file in this process.
+    {
+        let rw = File::open(&path, Mode::Append).unwrap();
+        let f = File::open(&path, Mode::Read).unwrap();
+        let t = Table::open(&f, "/s").unwrap();
+        for row in t.where_("energy > 0").unwrap() {
+            let mut row = row.unwrap();
+            row.set("energy", 9.0f32).unwrap();
+            let e = row.update().unwrap_err().to_string();
+            assert!(e.ends_with("the file is open read-only (mode r)"), "{e}");
+        }
+        let w = Table::open(&rw, "/s").unwrap();
+        assert_eq!(w.count_where("energy == 9", &[], RowRange::default()).unwrap(), 0);
+        let out = f.leaf("/s").unwrap();
+        let e = outcore::Expr::new("t * 2").unwrap().bind("t", &t.col("t").unwrap()).unwrap().set_output(&out);
+        assert!(e.is_err());
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+}
