@@ -391,7 +391,7 @@ impl<'a> Expr<'a> {
         align: Option<(usize, usize)>,
     ) -> Result<Plan<'s>> {
         // Workers read chunks at their addresses unless the output could move them.
-        let pread_ok = |leaf: &outcore_h5::Leaf| leaf.read_only() || out.is_none_or(|o| !o.same_dataset(leaf));
+        let pread_ok = |leaf: &outcore_h5::Leaf| leaf.unchanging() || out.is_none_or(|o| !o.same_dataset(leaf));
         ooc::plan(
             prep.program,
             &self.vars,
@@ -551,7 +551,7 @@ impl<'a> ExprInto<'a> {
             return Err(crate::source::h5err(
                 out,
                 "",
-                "the file is open read-only; open it with mode \"a\" or \"r+\" to write the result",
+                "the file is open read-only (mode r); open it with mode \"a\" or \"r+\" to write the result",
             ));
         }
         if append && out.class() != outcore_h5::LeafClass::EArray {

@@ -300,7 +300,7 @@ pub(crate) fn materialise(vars: &[(String, Operand<'_>)], sliced: &[bool]) -> Re
                 let shape = h.shape.clone();
                 let mut buf = Buf::new(h.dtype());
                 if h.leaf.chunk_shape().is_some() && !shape.is_empty() {
-                    let r = Reader::new(h, h.leaf.read_only())?;
+                    let r = Reader::new(h, h.leaf.unchanging())?;
                     let sel = Rows { first: 0, step: 1, n: rows };
                     let located = r.fetch(sel)?;
                     r.fill(sel, located, &mut Scratch::default(), &mut buf)?;

@@ -91,6 +91,8 @@ pub struct Group {
     g: hdf5::Group,
     file: PathBuf,
     path: String,
+    /// Opened through a read-only handle (mode `r`): its leaves refuse every write.
+    read_only: bool,
 }
 
 /// A dataset: a Table, an Array of some kind, or a plain HDF5 dataset.
@@ -99,6 +101,9 @@ pub struct Leaf {
     ds: hdf5::Dataset,
     file: PathBuf,
     path: String,
+    /// Opened through a read-only handle (mode `r`): every write is refused up front, even
+    /// when the library shares the file with a read-write handle of the same process.
+    read_only: bool,
     /// Set once contiguous storage has been found to hold the whole dataset (it cannot grow
     /// or shrink), so reading row slabs checks it once, not per slab.
     storage_checked: std::sync::OnceLock<()>,
@@ -188,7 +193,7 @@ impl File {
 
     pub fn root(&self) -> Result<Group> {
         let g = self.h5.as_group().map_err(|e| self.err("/", e))?;
-        Ok(Group { g, file: self.path.clone(), path: "/".into() })
+        Ok(Group { g, file: self.path.clone(), path: "/".into(), read_only: self.mode == Mode::Read })
     }
 
     fn err(&self, node: &str, e: impl std::fmt::Display) -> Error {
@@ -227,7 +232,7 @@ impl File {
         }
         self.openable(path)?;
         let g = self.h5.group(path).map_err(|e| self.err(path, e))?;
-        Ok(Group { g, file: self.path.clone(), path: path.to_string() })
+        Ok(Group { g, file: self.path.clone(), path: path.to_string(), read_only: self.mode == Mode::Read })
     }
 
     /// The leaf (dataset) at a path.
@@ -237,7 +242,7 @@ impl File {
         }
         self.openable(path)?;
         let ds = self.h5.dataset(path).map_err(|e| self.err(path, e))?;
-        Leaf::new(ds, &self.path, path.to_string()).checked()
+        Leaf::new(ds, &self.path, path.to_string(), self.mode == Mode::Read).checked()
     }
 
     /// An error naming the node when a check of its header finds the library must not open it.
@@ -273,11 +278,12 @@ impl File {
                 continue;
             }
             if let Ok(child) = g.g.group(&name) {
-                let child = Group { g: child, file: self.path.clone(), path: path.clone() };
+                let child =
+                    Group { g: child, file: self.path.clone(), path: path.clone(), read_only: self.mode == Mode::Read };
                 out.push(NodeInfo { path, class: NodeClass::Group, title: child.title(), shape: None, chunks: None });
                 self.walk_group(&child, out)?;
             } else if let Ok(ds) = g.g.dataset(&name) {
-                let leaf = Leaf::new(ds, &self.path, path.clone());
+                let leaf = Leaf::new(ds, &self.path, path.clone(), self.mode == Mode::Read);
                 out.push(NodeInfo {
                     path,
                     class: NodeClass::Leaf(leaf.class()),
@@ -344,10 +350,10 @@ impl Group {
             return Err(Error::Node { file: self.file.clone(), node: path, msg });
         }
         if let Ok(g) = self.g.group(name) {
-            return Ok(Node::Group(Group { g, file: self.file.clone(), path }));
+            return Ok(Node::Group(Group { g, file: self.file.clone(), path, read_only: self.read_only }));
         }
         match self.g.dataset(name) {
-            Ok(ds) => Ok(Node::Leaf(Leaf::new(ds, &self.file, path).checked()?)),
+            Ok(ds) => Ok(Node::Leaf(Leaf::new(ds, &self.file, path, self.read_only).checked()?)),
             Err(_) => Err(missing()),
         }
     }
@@ -365,8 +371,16 @@ impl Group {
 }
 
 impl Leaf {
-    fn new(ds: hdf5::Dataset, file: &Path, path: String) -> Leaf {
-        Leaf { ds, file: file.to_path_buf(), path, storage_checked: std::sync::OnceLock::new() }
+    fn new(ds: hdf5::Dataset, file: &Path, path: String, read_only: bool) -> Leaf {
+        Leaf { ds, file: file.to_path_buf(), path, read_only, storage_checked: std::sync::OnceLock::new() }
+    }
+
+    /// Refuses a write through a read-only handle, before the library is asked.
+    pub(crate) fn writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(self.err("the file is open read-only (mode r)"));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &str {
@@ -560,6 +574,7 @@ impl Leaf {
     /// Writes one encoded chunk at its first element's coordinates (a multiple of the chunk
     /// shape, inside the dataset's extent), under the HDF5 lock.
     pub fn write_raw_chunk(&self, offset: &[u64], filter_mask: u32, encoded: &[u8]) -> Result<()> {
+        self.writable()?;
         let shape = self.shape();
         let chunk = self.chunk_shape().ok_or_else(|| self.err("not chunked"))?;
         let fits = offset.len() == shape.len()
@@ -730,8 +745,7 @@ impl Leaf {
         }
         let decoder = self.decoder()?;
         decoder.supported().map_err(|e| self.err(e))?;
-        let read_only = self.ds.file().is_ok_and(|f| f.is_read_only());
-        if decoder.is_identity() && !read_only {
+        if decoder.is_identity() && !self.unchanging() {
             // Nothing to decode: the library reads straight into the result, one copy.
             return self.read_bytes();
         }
@@ -753,7 +767,7 @@ impl Leaf {
             .collect();
         // A file open read-only cannot change under us: the workers read each chunk's stored
         // bytes from its file address themselves, in parallel, without the HDF5 lock at all.
-        if read_only {
+        if self.unchanging() {
             use std::os::unix::fs::FileExt;
             let os_file = std::fs::File::open(&self.file).map_err(|e| self.err(e))?;
             let file_len = os_file.metadata().map_err(|e| self.err(e))?.len();

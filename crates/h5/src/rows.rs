@@ -18,8 +18,15 @@ impl Leaf {
         self.file_ref()
     }
 
-    /// Whether the file is open read-only (its chunks cannot move while it is read).
+    /// Whether this leaf was opened through a read-only handle (mode `r`): writes are refused.
     pub fn read_only(&self) -> bool {
+        self.writable().is_err()
+    }
+
+    /// Whether the library has the file open read-only in this process, so its chunks cannot
+    /// move while they are read at their addresses (a read-only handle beside a read-write one
+    /// of the same file shares the read-write one's access).
+    pub fn unchanging(&self) -> bool {
         self.dataset().file().is_ok_and(|f| f.is_read_only())
     }
 
@@ -85,6 +92,7 @@ impl Leaf {
     /// dataset's own element type), through the library: for rows that do not fill whole
     /// chunks, which it reads, merges and writes back.
     pub fn write_rows(&self, start: usize, step: usize, n: usize, bytes: &[u8]) -> Result<()> {
+        self.writable()?;
         let shape = self.shape();
         let elem = self.layout()?.size;
         let inner: usize = shape.iter().skip(1).product();
@@ -159,6 +167,7 @@ impl Leaf {
 
     /// Grows (or shrinks) an extendable leaf's first dimension to `rows`.
     pub fn resize_rows(&self, rows: usize) -> Result<()> {
+        self.writable()?;
         let mut shape = self.shape();
         if shape.is_empty() {
             return Err(self.node_err("a scalar has no rows"));
@@ -171,7 +180,7 @@ impl Leaf {
 impl Leaf {
     /// Flushes the file this leaf lives in (a no-op for read-only files).
     pub fn flush_file(&self) -> Result<()> {
-        if self.read_only() {
+        if self.read_only() || self.unchanging() {
             return Ok(());
         }
         let f = self.dataset().file().map_err(|e| self.node_err(e))?;

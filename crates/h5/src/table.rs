@@ -166,6 +166,7 @@ impl Leaf {
 
     /// Records the row count in PyTables' `NROWS` attribute (after writing rows raw).
     pub fn set_nrows(&self, n: u64) -> Result<()> {
+        self.writable()?;
         let ds = self.dataset();
         if ds.attr_names().map_err(|e| self.node_err(e))?.iter().any(|a| a == "NROWS") {
             ds.delete_attr("NROWS").map_err(|e| self.node_err(e))?;
@@ -217,6 +218,7 @@ impl Leaf {
 
     /// Appends packed records to a table (or rows to any extendable 1-D leaf).
     pub fn append_records(&self, records: &[u8]) -> Result<()> {
+        self.writable()?;
         let n = self.whole_records(records)?;
         let old = self.shape().first().copied().unwrap_or(0);
         let new = [(old + n) as hsize_t];
@@ -239,6 +241,7 @@ impl Leaf {
 
     /// Overwrites records from row `start` on.
     pub fn modify_records(&self, start: usize, records: &[u8]) -> Result<()> {
+        self.writable()?;
         let n = self.whole_records(records)?;
         let rows = self.shape().first().copied().unwrap_or(0);
         if start + n > rows {

@@ -436,6 +436,7 @@ impl File {
 impl Leaf {
     /// Appends rows to an EArray (the rows' other dimensions must match).
     pub fn append<T: H5Type + Clone, D: Dimension>(&self, rows: ArrayView<'_, T, D>) -> Result<()> {
+        self.writable()?;
         let shape = self.shape();
         let add = rows.shape();
         if add.len() != shape.len() || add[1..] != shape[1..] {
