@@ -172,3 +172,35 @@ fn pytables_reads_what_the_command_writes() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ours.trim(), "{filters}");
     }
 }
+
+/// `outcore eval ... | head`: the reader goes away after one line; the command ends quietly
+/// with status 0 (it panicked with "failed printing to stdout" and status 101).
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    let file = scratch("pipe.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "300000", "--filters", "none"]);
+    assert_eq!(code, 0, "{err}");
+    for args in [
+        vec!["eval", file.as_str(), "a*2"],
+        vec!["query", &file, "col1 < 50", "--coords"],
+        vec!["eval", &file, "a*2", "--json"],
+    ] {
+        let mut t = args.clone();
+        if args[0] == "query" {
+            t[1] = Box::leak(format!("{file}:/t").into_boxed_str());
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_outcore"))
+            .args(&t)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{t:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{t:?}");
+    }
+}

@@ -63,10 +63,10 @@ pub fn run(file: &Path, workloads: &[String], json: bool, repeat: usize) -> Resu
             if let Some(n) = note {
                 v["note"] = n.into();
             }
-            println!("{v}");
+            outln!("{v}");
         } else {
             let hits = hits.map(|h| format!("{h} hits")).unwrap_or_default();
-            println!("{workload:<6} {filters:<6} {peer:<18} {:>10.1} ms  {hits} {}", secs * 1e3, note.unwrap_or(""));
+            outln!("{workload:<6} {filters:<6} {peer:<18} {:>10.1} ms  {hits} {}", secs * 1e3, note.unwrap_or(""));
         }
     };
     let lims = lims();
@@ -154,12 +154,12 @@ pub fn run(file: &Path, workloads: &[String], json: bool, repeat: usize) -> Resu
                 best(5, || Ok(e.eval_into(&mut out)?))?
             };
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"workload": key, "expr": src, "rows": n, "peer": "outcore", "seconds": s})
                 );
             } else {
-                println!("{key:<6} {:<6} {:<18} {:>10.1} ms  {src}", "mem", "outcore", s * 1e3);
+                outln!("{key:<6} {:<6} {:<18} {:>10.1} ms  {src}", "mem", "outcore", s * 1e3);
             }
         }
     }

@@ -135,12 +135,12 @@ pub fn print_array(a: &Array) {
         J::Array(rows) => {
             for r in rows {
                 match r {
-                    J::Array(vals) => println!("{}", vals.iter().map(J::to_string).collect::<Vec<_>>().join(" ")),
-                    v => println!("{}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+                    J::Array(vals) => outln!("{}", vals.iter().map(J::to_string).collect::<Vec<_>>().join(" ")),
+                    v => outln!("{}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
                 }
             }
         }
-        v => println!("{v}"),
+        v => outln!("{v}"),
     }
 }
 
@@ -149,7 +149,7 @@ pub fn print_array(a: &Array) {
 pub fn print_records(recs: &Records, layout: &Layout, field: Option<&str>, json: bool, csv: bool) {
     let items: Vec<J> = (0..recs.len()).map(|i| value_json(&recs.kind, recs.bytes(i).unwrap_or(&[]))).collect();
     if json {
-        println!("{}", J::from(items));
+        outln!("{}", J::from(items));
         return;
     }
     if csv {
@@ -157,19 +157,19 @@ pub fn print_records(recs: &Records, layout: &Layout, field: Option<&str>, json:
             Some(f) => vec![f.to_string()],
             None => layout.columns(),
         };
-        println!("{}", cols.join(","));
+        outln!("{}", cols.join(","));
         for it in &items {
             let cells: Vec<String> = if field.is_some() {
                 vec![cell(it)]
             } else {
                 cols.iter().map(|c| cell(c.split('/').fold(it, |v, k| v.get(k).unwrap_or(&J::Null)))).collect()
             };
-            println!("{}", cells.join(","));
+            outln!("{}", cells.join(","));
         }
         return;
     }
     for it in items {
-        println!("{it}");
+        outln!("{it}");
     }
 }
 

@@ -13,6 +13,8 @@
 //! Exit status: 0 on success, 1 for a runtime error (a file, a node, a damaged chunk), 2 for
 //! a usage or expression error (expression errors are printed with a caret).
 
+#[macro_use]
+mod out;
 mod bench;
 mod format;
 
@@ -176,6 +178,7 @@ fn main() -> ExitCode {
         }
         Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
     };
+    out::flush();
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fail(code, msg)) => {
@@ -235,7 +238,7 @@ fn ls(file: &Path, json: bool) -> Result<(), Fail> {
                 "path": node.path, "class": class, "shape": node.shape, "dtype": dtype,
                 "chunkshape": node.chunks, "filters": filters, "title": node.title,
             });
-            println!("{v}");
+            outln!("{v}");
         }
         return Ok(());
     }
@@ -243,7 +246,7 @@ fn ls(file: &Path, json: bool) -> Result<(), Fail> {
         let shape = node.shape.map(|s| format!("{s:?}")).unwrap_or_default();
         let chunks = node.chunks.map(|s| format!("chunks {s:?}")).unwrap_or_default();
         let title = if node.title.is_empty() { String::new() } else { format!("  \"{}\"", node.title) };
-        println!("{:<28} {:<8} {:<14} {} {} {}{}", node.path, class, shape, dtype, chunks, filters, title);
+        outln!("{:<28} {:<8} {:<14} {} {} {}{}", node.path, class, shape, dtype, chunks, filters, title);
     }
     Ok(())
 }
@@ -276,15 +279,15 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
         }
     };
     if json {
-        println!("{out}");
+        outln!("{out}");
     } else {
         match out.as_object() {
             Some(obj) => {
                 for (k, v) in obj {
-                    println!("{k:<11} {v}");
+                    outln!("{k:<11} {v}");
                 }
             }
-            None => println!("{out}"),
+            None => outln!("{out}"),
         }
     }
     Ok(())
@@ -352,7 +355,7 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
     let Some((out_file, out_path)) = same_file else {
         let r = e.eval()?;
         if a.json {
-            println!("{}", format::array_json(&r));
+            outln!("{}", format::array_json(&r));
         } else {
             format::print_array(&r);
         }
@@ -389,12 +392,12 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
     bar.finish_and_clear();
     let written = written?;
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"out": format!("{}:{}", out_file.display(), written.path()), "shape": written.shape()})
         );
     } else {
-        println!("wrote {}:{} {:?}", out_file.display(), written.path(), written.shape());
+        outln!("wrote {}:{} {:?}", out_file.display(), written.path(), written.shape());
     }
     Ok(())
 }
@@ -416,14 +419,14 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
     let range = RowRange::new(a.start, a.stop, a.step);
     if a.count {
         let n = t.count_where(&a.cond, &vars, range)?;
-        println!("{n}");
+        outln!("{n}");
     } else if a.coords {
         let c = t.get_where_list(&a.cond, &vars, range, true)?;
         if a.json {
-            println!("{}", serde_json::Value::from(c));
+            outln!("{}", serde_json::Value::from(c));
         } else {
             for x in c {
-                println!("{x}");
+                outln!("{x}");
             }
         }
     } else if a.read {
@@ -447,9 +450,9 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
         bar.finish_and_clear();
         let n = n?;
         if a.json {
-            println!("{}", serde_json::json!({"appended": n}));
+            outln!("{}", serde_json::json!({"appended": n}));
         } else {
-            println!("appended {n} rows to {}:{dpath}", dfile.display());
+            outln!("appended {n} rows to {}:{dpath}", dfile.display());
         }
     }
     Ok(())
@@ -467,14 +470,14 @@ fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
     let r = outcore::bench_file::write_with(file, rows, fl.as_ref(), Some(&p));
     bar.finish_and_clear();
     r?;
-    println!("wrote {} ({rows} rows, filters {filters}) in {:.1} s", file.display(), t0.elapsed().as_secs_f64());
+    outln!("wrote {} ({rows} rows, filters {filters}) in {:.1} s", file.display(), t0.elapsed().as_secs_f64());
     Ok(())
 }
 
 fn compile_cmd(expr: &str, specs: &[String]) -> Result<(), Fail> {
     let vars = specs.iter().map(|s| parse_type(s)).collect::<Result<Vec<VarInfo>, Fail>>()?;
     let p = compile(expr, &vars).map_err(|e| Fail(2, e.to_string()))?;
-    print!("{p}");
+    out!("{p}");
     Ok(())
 }
 
