@@ -120,7 +120,7 @@ pub fn run(path: &std::path::Path, n: usize, seed: u64) -> outcore::Result<Repor
         let cond = "(lat > lat0) & (lat < lat1) & (long > long0) & (long < long1)";
         let dest = t.create_like(&f, g.path(), "sailors", None)?;
         let sailors = t.where_append(&dest, cond, &vars, RowRange::default())? as usize;
-        let here = Table::new(&dest)?;
+        let here = dest.clone();
         let mut split = [0usize; 2];
         for (k, (which, c)) in [("lost", "lost"), ("found", "~lost")].into_iter().enumerate() {
             let rows = here.read_where(c, &[], None, RowRange::default())?;

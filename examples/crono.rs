@@ -93,11 +93,8 @@ pub fn run(path: &std::path::Path) -> outcore::Result<Answers> {
     let dest = t.create_like(&f, "/", "alone", None)?;
     let alone = t.where_append(&dest, ALONE, &[], all)?;
     let alone_rows = t.get_where_list(ALONE, &[], all, true)?;
-    let alone_first_timestamp = Table::new(&dest)?
-        .read_where("timestamp == timestamp", &[], Some("timestamp"), all)?
-        .values::<f64>()?
-        .first()
-        .copied();
+    let alone_first_timestamp =
+        dest.read_where("timestamp == timestamp", &[], Some("timestamp"), all)?.values::<f64>()?.first().copied();
     for row in t.where_(ALONE)? {
         let mut row = row?;
         for hero in ["lucca", "frog", "magus"] {

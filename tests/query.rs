@@ -135,7 +135,7 @@ fn rows_update_while_iterating_and_appends_go_to_another_table() {
     let n2 = t.append_where(&dest, "f64 > 0.5", &[], all).unwrap();
     assert_eq!(n, n2);
     let want = t.read_where("f64 > 0.5", &[], None, all).unwrap();
-    let got = dest.read_bytes().unwrap();
+    let got = dest.leaf().read_bytes().unwrap();
     assert_eq!(got.len(), 2 * want.data.len());
     assert_eq!(&got[..want.data.len()], &want.data[..]);
     assert_eq!(&got[want.data.len()..], &want.data[..]);

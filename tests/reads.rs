@@ -135,3 +135,55 @@ fn a_read_only_handle_refuses_every_write() {
     }
     assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
 }
+
+/// What a PyTables user reaches for: Rust ranges, whole reads and typed columns, a
+/// destination `Table` from `create_like`, `Filters` constructors and `Value` accessors.
+#[test]
+fn the_api_a_pytables_user_reaches_for() {
+    use outcore::h5::{Complib, Filters};
+    use outcore::Value;
+    let path = scratch("habits.h5");
+    let f = sensor_table(&path);
+    let t = Table::open(&f, "/s").unwrap();
+    // Ranges as Rust ranges, Python's slice rules (negative from the end).
+    assert_eq!(t.get_where_list("energy > 0", &[], 1..3, false).unwrap(), vec![1, 2]);
+    assert_eq!(t.get_where_list("energy > 0", &[], RowRange::from(0..).step(2), false).unwrap(), vec![0, 2]);
+    assert_eq!(t.get_where_list("energy > 0", &[], -2.., false).unwrap(), vec![2, 3]);
+    assert_eq!(t.count_where("energy > 0", &[], ..3).unwrap(), 3);
+    // Whole rows and typed columns, exact.
+    let all = t.read(..).unwrap();
+    assert_eq!(all.coords, vec![0, 1, 2, 3]);
+    assert_eq!(all.column::<i64>("t").unwrap().to_vec(), STAMPS);
+    assert_eq!(t.column::<i64>("t", 1..).unwrap().to_vec(), STAMPS[1..]);
+    assert_eq!(t.column::<f32>("energy", RowRange::from(..4).step(3)).unwrap().to_vec(), vec![0.5, 3.5]);
+    assert_eq!(t.column::<String>("name", 3..).unwrap().to_vec(), vec!["dev-3".to_string()]);
+    let e = t.column::<f64>("nope", ..).unwrap_err().to_string();
+    assert_eq!(e, "no column `nope` (columns: t, energy, name, n)");
+    assert_eq!(
+        t.column::<i8>("energy", ..).unwrap_err().to_string(),
+        "column `energy` is float32; it cannot be read as int8"
+    );
+    // create_like gives a Table; where_append takes it (or a Leaf).
+    let out = File::open(scratch("habits-out.h5"), Mode::Write).unwrap();
+    let dest = t.create_like(&out, "/", "big", Some(&Filters::zlib(5))).unwrap();
+    assert_eq!(t.where_append(&dest, "t > 0", &[], ..).unwrap(), 3);
+    assert_eq!(t.append_where(dest.leaf(), "t < 0", &[], ..).unwrap(), 1);
+    assert_eq!(dest.column::<i64>("t", ..).unwrap().to_vec(), [&STAMPS[..3], &STAMPS[3..]].concat());
+    // Filters: PyTables' defaults and names.
+    assert_eq!(Filters::default(), Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false });
+    assert_eq!(Filters::zlib(5), Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false });
+    assert_eq!(Filters::blosc(9).complib, Complib::Blosc);
+    assert!(!Filters::zlib(0).shuffle);
+    let bits = Filters::blosc(5).with_bitshuffle(true);
+    assert!(bits.bitshuffle && !bits.shuffle);
+    assert!(!Filters::zlib(1).with_shuffle(false).shuffle);
+    // Value accessors.
+    assert_eq!(Value::Int64(STAMPS[1]).as_i64(), Some(STAMPS[1]));
+    assert_eq!(Value::Int32(3).as_f64(), Some(3.0));
+    assert_eq!(Value::Float32(0.5).as_f64(), Some(0.5));
+    assert_eq!(Value::Float64(1.5).as_i64(), None);
+    assert_eq!(Value::Bool(true).as_bool(), Some(true));
+    assert_eq!(Value::Complex128(1.0, 2.0).as_complex(), Some((1.0, 2.0)));
+    assert_eq!(Value::Complex128(1.0, 2.0).as_f64(), None);
+    assert_eq!(Value::Bytes(b"ab".to_vec()).as_bytes(), Some(&b"ab"[..]));
+}

@@ -443,7 +443,7 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
                 Some((p, n)) => (p, n),
                 None => ("/", dpath.as_str()),
             };
-            t.create_like(df, parent, name, t.leaf().filters().as_ref())?
+            t.create_like(df, parent, name, t.leaf().filters().as_ref())?.leaf().clone()
         };
         let (bar, p) = progress_bar("query");
         let n = t.clone().on_progress(p).where_append(&leaf, &a.cond, &vars, range);

@@ -31,6 +31,12 @@ impl RowRange {
         RowRange { start, stop, step }
     }
 
+    /// Every `step`th row of this range (`(1000..200_000).into::<RowRange>().step(3)`, or
+    /// `RowRange::from(1000..).step(3)`).
+    pub fn step(self, step: i64) -> RowRange {
+        RowRange { step: Some(step), ..self }
+    }
+
     /// The first row, the step and the number of rows of this slice of `len` rows.
     pub fn resolve(&self, len: usize) -> Result<(usize, usize, usize)> {
         let step = self.step.unwrap_or(1);
@@ -46,6 +52,34 @@ impl RowRange {
         let stop = self.stop.map_or(len_i, clamp);
         let n = if stop > start { (stop - start - 1) / step + 1 } else { 0 };
         Ok((start as usize, step as usize, n as usize))
+    }
+}
+
+/// `a..b`: rows `a` to `b` (negative positions count from the end, as in Python).
+impl From<std::ops::Range<i64>> for RowRange {
+    fn from(r: std::ops::Range<i64>) -> RowRange {
+        RowRange::new(Some(r.start), Some(r.end), None)
+    }
+}
+
+/// `a..`: rows from `a` to the end.
+impl From<std::ops::RangeFrom<i64>> for RowRange {
+    fn from(r: std::ops::RangeFrom<i64>) -> RowRange {
+        RowRange::new(Some(r.start), None, None)
+    }
+}
+
+/// `..b`: the first rows, up to `b`.
+impl From<std::ops::RangeTo<i64>> for RowRange {
+    fn from(r: std::ops::RangeTo<i64>) -> RowRange {
+        RowRange::new(None, Some(r.end), None)
+    }
+}
+
+/// `..`: every row.
+impl From<std::ops::RangeFull> for RowRange {
+    fn from(_: std::ops::RangeFull) -> RowRange {
+        RowRange::default()
     }
 }
 

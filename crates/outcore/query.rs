@@ -115,6 +115,12 @@ impl Records {
     pub fn values<T: FieldValue>(&self) -> Result<Vec<T>> {
         (0..self.len()).map(|i| self.get::<T>(i, "")).collect()
     }
+
+    /// Column `path` of every record (when whole records were read) as an array of `T`
+    /// (`""` when one field was read): PyTables' `records['col2']`.
+    pub fn column<T: FieldValue>(&self, path: &str) -> Result<ndarray::Array1<T>> {
+        (0..self.len()).map(|i| self.get::<T>(i, path)).collect::<Result<Vec<T>>>().map(ndarray::Array1::from)
+    }
 }
 
 fn mismatch<T: FieldValue>(what: &str, kind: &Kind, m: Mismatch, write: bool) -> Error {
@@ -413,6 +419,26 @@ impl Table {
         Ok(self.leaf.col(path)?)
     }
 
+    /// Rows `range` (`..` for all, `10..20`, `RowRange::from(0..).step(3)`), as PyTables'
+    /// `Table.read(start, stop, step)`: whole records with their row numbers.
+    pub fn read(&self, range: impl Into<RowRange>) -> Result<Records> {
+        let (first, step, n) = range.into().resolve(self.nrows())?;
+        let data = if n == 0 { Vec::new() } else { self.leaf.read_records(first, first + (n - 1) * step + 1, step)? };
+        let coords = (0..n).map(|i| (first + i * step) as u64).collect();
+        let size = self.layout.size;
+        Ok(Records { coords, kind: self.layout.kind.clone(), size, data, layout: Some(self.layout.clone()) })
+    }
+
+    /// Column `path` of rows `range` as an array of `T` (PyTables' `Table.col(name)` and
+    /// `Table.read(field=name)`), converted by the `same_kind` rule of [`FieldValue`].
+    pub fn column<T: FieldValue>(&self, path: &str, range: impl Into<RowRange>) -> Result<ndarray::Array1<T>> {
+        if self.layout.field(path).is_none() {
+            let columns = self.layout.columns().join(", ");
+            return Err(Error::Bind(format!("no column `{path}` (columns: {columns})")));
+        }
+        self.read(range)?.column(path)
+    }
+
     /// Makes the table's changes durable.
     pub fn flush(&self) -> Result<()> {
         Ok(self.leaf.flush_file()?)
@@ -523,15 +549,20 @@ impl Table {
     }
 
     /// The rows matching `cond` among rows `range`, with condition variables.
-    pub fn where_with(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<RowIter<'_>> {
-        let q = Arc::new(self.compile(cond, vars, range)?);
+    pub fn where_with(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: impl Into<RowRange>,
+    ) -> Result<RowIter<'_>> {
+        let q = Arc::new(self.compile(cond, vars, range.into())?);
         let (_, rx) = crossbeam_channel::bounded(0);
         Ok(RowIter { query: Some(q), rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: None })
     }
 
     /// How many rows match.
-    pub fn count_where(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<u64> {
-        let q = self.compile(cond, vars, range)?;
+    pub fn count_where(&self, cond: &str, vars: &[(String, Operand<'_>)], range: impl Into<RowRange>) -> Result<u64> {
+        let q = self.compile(cond, vars, range.into())?;
         let mut total = 0;
         q.scan(Want::Count, |h| {
             total += h.count;
@@ -546,11 +577,11 @@ impl Table {
         &self,
         cond: &str,
         vars: &[(String, Operand<'_>)],
-        range: RowRange,
+        range: impl Into<RowRange>,
         sort: bool,
     ) -> Result<Vec<u64>> {
         let _ = sort;
-        let q = self.compile(cond, vars, range)?;
+        let q = self.compile(cond, vars, range.into())?;
         let mut out = Vec::new();
         q.scan(Want::Coords, |h| {
             out.extend_from_slice(&h.coords);
@@ -565,8 +596,9 @@ impl Table {
         cond: &str,
         vars: &[(String, Operand<'_>)],
         field: Option<&str>,
-        range: RowRange,
+        range: impl Into<RowRange>,
     ) -> Result<Records> {
+        let range = range.into();
         let (want, kind, size, layout) = match field {
             None => (Want::Records, self.layout.kind.clone(), self.layout.size, Some(self.layout.clone())),
             Some(path) => {
@@ -589,11 +621,13 @@ impl Table {
     /// Appends the matching rows to `dest`, a table of the same layout; returns how many.
     pub fn where_append(
         &self,
-        dest: &Leaf,
+        dest: &impl AsRef<Leaf>,
         cond: &str,
         vars: &[(String, Operand<'_>)],
-        range: RowRange,
+        range: impl Into<RowRange>,
     ) -> Result<u64> {
+        let dest = dest.as_ref();
+        let range = range.into();
         let dl = dest.layout()?;
         if dl.size != self.layout.size || dl.columns() != self.layout.columns() {
             return Err(crate::source::h5err(
@@ -616,18 +650,25 @@ impl Table {
     /// PyTables' name for [`Table::where_append`].
     pub fn append_where(
         &self,
-        dest: &Leaf,
+        dest: &impl AsRef<Leaf>,
         cond: &str,
         vars: &[(String, Operand<'_>)],
-        range: RowRange,
+        range: impl Into<RowRange>,
     ) -> Result<u64> {
         self.where_append(dest, cond, vars, range)
     }
 
     /// Creates an empty table with this table's columns at `parent/name` of `file`, chunked
     /// and filtered as given.
-    pub fn create_like(&self, file: &File, parent: &str, name: &str, filters: Option<&Filters>) -> Result<Leaf> {
-        Ok(file.create_table(parent, name, &self.layout, self.nrows().max(1) as u64, None, filters, "")?)
+    pub fn create_like(&self, file: &File, parent: &str, name: &str, filters: Option<&Filters>) -> Result<Table> {
+        let leaf = file.create_table(parent, name, &self.layout, self.nrows().max(1) as u64, None, filters, "")?;
+        Table::new(&leaf)
+    }
+}
+
+impl AsRef<Leaf> for Table {
+    fn as_ref(&self) -> &Leaf {
+        &self.leaf
     }
 }
 

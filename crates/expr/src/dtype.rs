@@ -77,6 +77,53 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value as a float64: numbers and booleans (`true` is 1.0); `None` for a complex
+    /// number or a byte string.
+    pub fn as_f64(&self) -> Option<f64> {
+        Some(match *self {
+            Value::Bool(b) => b as u8 as f64,
+            Value::Int32(v) => v.into(),
+            Value::Int64(v) => v as f64,
+            Value::Float32(v) => v.into(),
+            Value::Float64(v) => v,
+            Value::Complex128(..) | Value::Bytes(_) => return None,
+        })
+    }
+
+    /// The value as an int64, exactly: integers and booleans; `None` for anything else.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Bool(b) => Some(b.into()),
+            Value::Int32(v) => Some(v.into()),
+            Value::Int64(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value of a boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A complex number's real and imaginary parts (a real number's imaginary part is 0).
+    pub fn as_complex(&self) -> Option<(f64, f64)> {
+        match *self {
+            Value::Complex128(re, im) => Some((re, im)),
+            _ => self.as_f64().map(|re| (re, 0.0)),
+        }
+    }
+
+    /// A byte string's bytes.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
     pub fn dtype(&self) -> DType {
         match self {
             Value::Bool(_) => DType::Bool,

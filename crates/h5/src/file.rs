@@ -370,6 +370,12 @@ impl Group {
     }
 }
 
+impl AsRef<Leaf> for Leaf {
+    fn as_ref(&self) -> &Leaf {
+        self
+    }
+}
+
 impl Leaf {
     fn new(ds: hdf5::Dataset, file: &Path, path: String, read_only: bool) -> Leaf {
         Leaf { ds, file: file.to_path_buf(), path, read_only, storage_checked: std::sync::OnceLock::new() }

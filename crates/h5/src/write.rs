@@ -75,10 +75,38 @@ impl Complib {
     }
 }
 
+/// No compression, as PyTables' `Filters()`.
+impl Default for Filters {
+    fn default() -> Filters {
+        Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false }
+    }
+}
+
 impl Filters {
+    /// `complib` at `complevel` with byte shuffling, as PyTables' `Filters(complevel,
+    /// complib)` (level 0: no compression and no shuffling).
+    pub fn new(complib: Complib, complevel: u8) -> Filters {
+        Filters { complevel, complib, shuffle: complevel > 0, bitshuffle: false }
+    }
+
     /// Plain filters: zlib level `complevel` with shuffling (PyTables' most common choice).
     pub fn zlib(complevel: u8) -> Filters {
-        Filters { complevel, complib: Complib::Zlib, shuffle: true, bitshuffle: false }
+        Filters::new(Complib::Zlib, complevel)
+    }
+
+    /// blosc (its blosclz codec) at `complevel` with byte shuffling.
+    pub fn blosc(complevel: u8) -> Filters {
+        Filters::new(Complib::Blosc, complevel)
+    }
+
+    /// The same filters with byte shuffling on or off.
+    pub fn with_shuffle(self, shuffle: bool) -> Filters {
+        Filters { shuffle, ..self }
+    }
+
+    /// The same filters with blosc's bit shuffling on or off (in place of byte shuffling).
+    pub fn with_bitshuffle(self, bitshuffle: bool) -> Filters {
+        Filters { bitshuffle, shuffle: self.shuffle && !bitshuffle, ..self }
     }
 
     /// The 64-bit integer PyTables stores in a group's `FILTERS` attribute.
