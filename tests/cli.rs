@@ -204,3 +204,31 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{t:?}");
     }
 }
+
+/// Expressions and conditions may start with a minus sign (clap took `-d1` for an option),
+/// and every option of `query` is described in its help.
+#[test]
+fn expressions_may_start_with_a_minus_and_help_describes_every_option() {
+    let file = scratch("minus.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "1000", "--filters", "none"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = outcore(&["eval", &file, "-sum(a)", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, plus, _) = outcore(&["eval", &file, "sum(a)", "--json"]);
+    assert_eq!(out.trim().parse::<f64>().unwrap(), -plus.trim().parse::<f64>().unwrap());
+    let (code, neg, err) = outcore(&["query", &format!("{file}:/t"), "-col1 > -50", "--count"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, pos, _) = outcore(&["query", &format!("{file}:/t"), "col1 < 50", "--count"]);
+    assert_eq!(neg, pos);
+    let (code, out, _) = outcore(&["compile", "-a", "a:float64"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("neg_f64"), "{out}");
+    let (code, help, _) = outcore(&["query", "--help"]);
+    assert_eq!(code, 0);
+    for opt in ["--var", "--start", "--stop", "--step", "--count", "--coords", "--read", "--json", "--csv"] {
+        let line = help.lines().position(|l| l.trim_start().starts_with(opt)).unwrap_or_else(|| panic!("{opt}"));
+        let next = help.lines().nth(line + 1).unwrap_or("").trim();
+        assert!(!next.is_empty() && !next.starts_with("--"), "{opt} has no description:\n{help}");
+    }
+    assert!(help.contains("Examples:"), "{help}");
+}

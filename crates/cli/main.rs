@@ -36,24 +36,48 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Lists every node of a file: path, class, shape, type or columns, chunks, filters, title.
+    #[command(after_help = "Examples:\n  outcore ls data.h5\n  outcore ls data.h5 --json | jq .path")]
     Ls {
+        /// The HDF5 file.
         file: PathBuf,
+        /// One JSON object per node, one per line (JSON Lines).
         #[arg(long)]
         json: bool,
     },
     /// Shows one node in full, attributes included (FILE:/path).
+    #[command(after_help = "Examples:\n  outcore info data.h5:/t\n  outcore info data.h5:/grp/array --json")]
     Info {
+        /// FILE:/path of the node.
         target: String,
+        /// One JSON object.
         #[arg(long)]
         json: bool,
     },
     /// Evaluates an expression over a file's arrays and columns.
+    ///
+    /// Bare names are nodes under `/`; `--bind` names other arrays and table columns, `--var`
+    /// gives scalars. The result is printed one value per line, or written chunk by chunk to
+    /// a node of a file with `--out`. Expressions may start with `-`.
+    #[command(
+        after_help = "Examples:\n  outcore eval data.h5 'sum(a*b+c)'\n  outcore eval data.h5 'a*b+c' --out data.h5:/r --overwrite\n  outcore eval data.h5 'lat*k' --bind lat=/t.location/lat --var k=3 --range 0:1000:2"
+    )]
     Eval(EvalArgs),
-    /// Runs a query on a table (FILE:/table).
+    /// Runs a query on a table (FILE:/table): counts, row numbers, rows, or an append.
+    ///
+    /// The condition is PyTables' (`(col1 < lim) & (col2 > 0.5)`): the table's columns by name
+    /// and `--var` scalars.
+    #[command(
+        after_help = "Examples:\n  outcore query data.h5:/t '(col4 >= lo) & (col4 < hi)' --var lo=20 --var hi=30 --count\n  outcore query data.h5:/t 'col1 < 42' --read --field col2 --csv\n  outcore query data.h5:/t 'col1 < 42' --append-to out.h5:/hits"
+    )]
     Query(QueryArgs),
     /// Writes a benchmark file: the layout of ../shared/bench/peers.py gen.
+    #[command(
+        after_help = "Examples:\n  outcore gen bench.h5 --rows 10000000 --filters zlib\n  outcore gen small.h5 --rows 1000"
+    )]
     Gen {
+        /// The file to write (replaced if it exists).
         file: PathBuf,
+        /// Rows of the table and elements of each array.
         #[arg(long, default_value_t = 10_000_000)]
         rows: usize,
         /// none, zlib or blosc.
@@ -61,11 +85,14 @@ enum Cmd {
         filters: String,
     },
     /// Runs peers.py's workloads on a benchmark file (see `gen`).
+    #[command(after_help = "Examples:\n  outcore bench bench.h5\n  outcore bench bench.h5 --workloads Q1,E1 --json")]
     Bench {
+        /// A file written by `outcore gen` (or peers.py gen).
         file: PathBuf,
         /// Comma-separated: Q1,Q2,Q3,Q4,Q5,E1,NAIVE,M1..M5 (default: all).
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
+        /// peers.py's JSON keys, one object per workload and line.
         #[arg(long)]
         json: bool,
         /// Runs per workload; the best is reported (peers.py takes the best of 3).
@@ -73,12 +100,25 @@ enum Cmd {
         repeat: u32,
     },
     /// Prints the compiled program of an expression for variables NAME:TYPE[=scalar].
-    Compile { expr: String, vars: Vec<String> },
+    #[command(
+        after_help = "Examples:\n  outcore compile 'a*b+c' a:float64 b:float64 c:float64\n  outcore compile 'where(x > k, x, 0)' x:int32 k:int32=3"
+    )]
+    Compile {
+        /// The expression (may start with `-`).
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// NAME:TYPE or NAME:TYPE=VALUE (a scalar); types bool, int32, int64, float32,
+        /// float64, complex128, bytesN.
+        vars: Vec<String>,
+    },
 }
 
 #[derive(Args)]
 struct EvalArgs {
+    /// The HDF5 file whose nodes the expression names.
     file: PathBuf,
+    /// The expression (numexpr's language; may start with `-`).
+    #[arg(allow_hyphen_values = true)]
     expr: String,
     /// NAME=/path, NAME=/table.column or NAME=/table.nested/column.
     #[arg(long = "bind")]
@@ -92,28 +132,40 @@ struct EvalArgs {
     /// Write the result to FILE:/path instead of printing it.
     #[arg(long)]
     out: Option<String>,
+    /// With --out: replace the node if it exists (default: an existing node is an error).
     #[arg(long)]
     overwrite: bool,
+    /// Print the result as JSON (one array, nested by dimension).
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Args)]
 struct QueryArgs {
+    /// FILE:/path of the table.
     target: String,
+    /// The condition (may start with `-`, e.g. `-col1 > 3`).
+    #[arg(allow_hyphen_values = true)]
     cond: String,
+    /// NAME=VALUE: a condition variable (an integer, a float, true/false, or b'bytes').
     #[arg(long = "var")]
     vars: Vec<String>,
+    /// First row to scan (Python's slice rules: negative counts from the end; default 0).
     #[arg(long, allow_hyphen_values = true)]
     start: Option<i64>,
+    /// Row to stop before (default: the end).
     #[arg(long, allow_hyphen_values = true)]
     stop: Option<i64>,
+    /// Scan every STEP-th row (default 1).
     #[arg(long, allow_hyphen_values = true)]
     step: Option<i64>,
+    /// Print how many rows match (one of --count, --coords, --read, --append-to is needed).
     #[arg(long, group = "what")]
     count: bool,
+    /// Print the matching row numbers, one per line.
     #[arg(long, group = "what")]
     coords: bool,
+    /// Print the matching rows (or one column with --field).
     #[arg(long, group = "what")]
     read: bool,
     /// With --read: one column.
@@ -122,8 +174,10 @@ struct QueryArgs {
     /// Append the matching rows to FILE:/dest (created like the table if missing).
     #[arg(long, group = "what")]
     append_to: Option<String>,
+    /// Print JSON: one array of numbers, rows or values.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print CSV with a header line (with --read).
     #[arg(long)]
     csv: bool,
 }
