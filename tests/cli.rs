@@ -232,3 +232,20 @@ fn expressions_may_start_with_a_minus_and_help_describes_every_option() {
     }
     assert!(help.contains("Examples:"), "{help}");
 }
+
+/// `ls` lists like PyTables: an index's hidden nodes (`/_i_t/...`) only with `--all`.
+#[test]
+fn ls_hides_pytables_hidden_nodes_unless_asked() {
+    let file = fixture("indexed.h5");
+    let (code, out, err) = outcore(&["ls", &file]);
+    assert_eq!(code, 0, "{err}");
+    let paths: Vec<&str> = out.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(paths, ["/", "/t"]);
+    let (code, out, _) = outcore(&["ls", &file, "--all", "--json"]);
+    assert_eq!(code, 0);
+    let paths: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(paths.len() > 4 && paths.contains(&"/_i_t/x/sorted".to_string()), "{paths:?}");
+}

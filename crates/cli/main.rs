@@ -36,13 +36,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Lists every node of a file: path, class, shape, type or columns, chunks, filters, title.
-    #[command(after_help = "Examples:\n  outcore ls data.h5\n  outcore ls data.h5 --json | jq .path")]
+    #[command(
+        after_help = "Examples:\n  outcore ls data.h5\n  outcore ls data.h5 --all\n  outcore ls data.h5 --json | jq .path"
+    )]
     Ls {
         /// The HDF5 file.
         file: PathBuf,
         /// One JSON object per node, one per line (JSON Lines).
         #[arg(long)]
         json: bool,
+        /// Also list PyTables' hidden nodes (indexes `_i_*`, `_p_*`), as ptdump does.
+        #[arg(long)]
+        all: bool,
     },
     /// Shows one node in full, attributes included (FILE:/path).
     #[command(after_help = "Examples:\n  outcore info data.h5:/t\n  outcore info data.h5:/grp/array --json")]
@@ -221,7 +226,7 @@ fn usage(msg: impl Into<String>) -> Fail {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
-        Cmd::Ls { file, json } => ls(&file, json),
+        Cmd::Ls { file, json, all } => ls(&file, json, all),
         Cmd::Info { target, json } => info(&target, json),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
@@ -266,10 +271,19 @@ fn filters_text(f: Option<Filters>) -> String {
     }
 }
 
-fn ls(file: &Path, json: bool) -> Result<(), Fail> {
+/// Whether a node is hidden in PyTables' listings: one of its path's names starts with `_i_`
+/// (an index) or `_p_` (PyTables' other hidden nodes).
+fn hidden(path: &str) -> bool {
+    path.split('/').any(|n| n.starts_with("_i_") || n.starts_with("_p_"))
+}
+
+fn ls(file: &Path, json: bool, all: bool) -> Result<(), Fail> {
     let f = File::open(file, Mode::Read)?;
     let mut rows = Vec::new();
     for node in f.walk()? {
+        if !all && hidden(&node.path) {
+            continue;
+        }
         let (dtype, filters) = match node.class {
             NodeClass::Group => (String::new(), String::new()),
             NodeClass::Leaf(_) => match f.leaf(&node.path) {
