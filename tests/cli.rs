@@ -249,3 +249,49 @@ fn ls_hides_pytables_hidden_nodes_unless_asked() {
         .collect();
     assert!(paths.len() > 4 && paths.contains(&"/_i_t/x/sorted".to_string()), "{paths:?}");
 }
+
+/// Messages that name the real cause: a FIFO (which blocked `open` forever), a directory, a
+/// file in a missing directory; `--var` names checked, and given once, in `eval` and `query`.
+#[test]
+fn files_that_are_not_files_and_bad_variables_are_refused_by_name() {
+    let fifo = scratch("a.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (code, _, err) = outcore(&["ls", &fifo]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            format!("{fifo}: is not a regular file (a FIFO, socket or device); outcore opens HDF5 files only").as_str()
+        )
+    );
+    let dir = std::env::temp_dir().to_string_lossy().into_owned();
+    let (code, _, err) = outcore(&["eval", &dir, "1+1"]);
+    assert_eq!(code, 1);
+    assert!(err.trim().ends_with(": is a directory; outcore opens HDF5 files only"), "{err}");
+    let missing = scratch("no/such/dir/x.h5");
+    let (code, _, err) = outcore(&["gen", &missing, "--rows", "10"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot be created: no directory") && err.contains("no/such/dir"), "{err}");
+    let file = scratch("vars.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "100", "--filters", "none"]);
+    assert_eq!(code, 0, "{err}");
+    let t = format!("{file}:/t");
+    for (var, msg) in [
+        ("=3", "`=3`: `` is not a variable name (letters, digits and _, not first a digit)"),
+        ("a b=1", "`a b=1`: `a b` is not a variable name (letters, digits and _, not first a digit)"),
+        ("__import__=1", "`__import__=1`: names starting with `__` are reserved"),
+    ] {
+        let (code, _, err) = outcore(&["query", &t, "col1 < k", "--var", var, "--count"]);
+        assert_eq!((code, err.trim()), (2, msg));
+    }
+    for args in [vec!["query", &t, "col1 < k"], vec!["eval", &file, "a < k"]] {
+        let mut args = args;
+        args.extend(["--var", "k=3", "--var", "k=4"]);
+        if args[0] == "query" {
+            args.push("--count");
+        }
+        let (code, _, err) = outcore(&args);
+        assert_eq!((code, err.trim()), (2, "`--var k=4`: `k` is given twice"), "{args:?}");
+    }
+}

@@ -361,10 +361,33 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Every `--var NAME=VALUE`, each name once.
+fn parse_vars(specs: &[String]) -> Result<Vec<(String, Value)>, Fail> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for spec in specs {
+        let (name, value) = parse_var(spec)?;
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(usage(format!("`--var {spec}`: `{name}` is given twice")));
+        }
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
 /// `NAME=VALUE` → a scalar: an integer (int32 when it fits, else int64), a float, a bool,
 /// or `b'bytes'`.
 fn parse_var(spec: &str) -> Result<(String, Value), Fail> {
     let (name, v) = spec.split_once('=').ok_or_else(|| usage(format!("`{spec}`: expected NAME=VALUE")))?;
+    let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        return Err(usage(format!(
+            "`{spec}`: `{name}` is not a variable name (letters, digits and _, not first a digit)"
+        )));
+    }
+    if name.starts_with("__") {
+        return Err(usage(format!("`{spec}`: names starting with `__` are reserved")));
+    }
     let value = if let Some(b) = v.strip_prefix("b'").and_then(|s| s.strip_suffix('\'')) {
         Value::Bytes(b.as_bytes().to_vec())
     } else if let Ok(i) = v.parse::<i64>() {
@@ -411,8 +434,7 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
             None => e.bind(name, &f.leaf(path)?)?,
         };
     }
-    for v in &a.vars {
-        let (name, value) = parse_var(v)?;
+    for (name, value) in parse_vars(&a.vars)? {
         e = e.bind(&name, value)?;
     }
     e = e.bind_group(&f.root()?)?;
@@ -480,8 +502,7 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
     let f = File::open(&file, if writes_here { Mode::Append } else { Mode::Read })?;
     let t = Table::open(&f, &path)?;
     let mut vars: Vec<(String, Operand<'_>)> = Vec::new();
-    for v in &a.vars {
-        let (name, value) = parse_var(v)?;
+    for (name, value) in parse_vars(&a.vars)? {
         vars.push((name, value.into_operand()));
     }
     let range = RowRange::new(a.start, a.stop, a.step);

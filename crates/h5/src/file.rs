@@ -162,6 +162,20 @@ impl File {
         if !exists && matches!(mode, Mode::Read | Mode::ReadWrite) {
             return Err(Error::NotFound { file: path });
         }
+        if let Ok(meta) = std::fs::metadata(&path) {
+            // A FIFO would block the open forever; a directory or device is no HDF5 file.
+            if !meta.is_file() {
+                let what = if meta.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+                return Err(Error::File { file: path, msg: format!("is {what}; outcore opens HDF5 files only") });
+            }
+        }
+        if !exists {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            if !parent.is_dir() {
+                let msg = format!("cannot be created: no directory {}", parent.display());
+                return Err(Error::File { file: path, msg });
+            }
+        }
         if exists && mode != Mode::Write && !is_hdf5(&path) {
             return Err(Error::NotHdf5 { file: path, msg: "no HDF5 signature at its start".into() });
         }
