@@ -295,3 +295,22 @@ fn files_that_are_not_files_and_bad_variables_are_refused_by_name() {
         assert_eq!((code, err.trim()), (2, "`--var k=4`: `k` is given twice"), "{args:?}");
     }
 }
+
+/// JSON records keep the table's column order, and float32 values print with their own
+/// shortest digits (they printed float64's: 0.921563 as 0.9215629696846008).
+#[test]
+fn json_records_keep_column_order_and_float32_digits() {
+    let (code, out, err) = outcore(&["query", &format!("{}:/tz", fixture("query.h5")), "i8 > 100", "--read", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let first = out.split("},{").next().unwrap();
+    let order = ["i8", "u8", "i16", "u16", "i32", "u32", "i64", "f32", "f64", "b", "s", "c", "loc", "lat", "long"];
+    let pos: Vec<usize> =
+        order.iter().map(|k| first.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k}"))).collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "keys out of order: {first}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for rec in v.as_array().unwrap() {
+        let printed = rec["f32"].as_f64().unwrap();
+        let shortest: f64 = format!("{}", printed as f32).parse().unwrap();
+        assert_eq!(printed, shortest, "float32 printed with float64 digits");
+    }
+}

@@ -34,6 +34,15 @@ pub fn float(x: f64) -> J {
     }
 }
 
+/// A float32 with its own shortest digits (`0.1`, not float64's `0.10000000149011612`).
+pub fn float32(x: f32) -> J {
+    if x.is_finite() {
+        format!("{x}").parse::<f64>().map_or(J::Null, J::from)
+    } else {
+        float(x as f64)
+    }
+}
+
 pub fn attrs_json(attrs: &[(String, AttrValue)]) -> J {
     fn one(v: &AttrValue) -> J {
         match v {
@@ -69,9 +78,7 @@ pub fn value_json(kind: &Kind, b: &[u8]) -> J {
                 J::from(u)
             }
         }
-        Kind::Float { size: 4 } => {
-            num(4).map_or(J::Null, |x| float(f32::from_ne_bytes([x[0], x[1], x[2], x[3]]) as f64))
-        }
+        Kind::Float { size: 4 } => num(4).map_or(J::Null, |x| float32(f32::from_ne_bytes([x[0], x[1], x[2], x[3]]))),
         Kind::Float { .. } => num(8).map_or(J::Null, |x| float(f64::from_ne_bytes(x))),
         Kind::Complex { size } => {
             let h = size / 2;
@@ -117,7 +124,7 @@ pub fn array_json(a: &Array) -> J {
         Array::Bool(v) => v.iter().map(|&x| J::from(x)).collect(),
         Array::Int32(v) => v.iter().map(|&x| J::from(x)).collect(),
         Array::Int64(v) => v.iter().map(|&x| J::from(x)).collect(),
-        Array::Float32(v) => v.iter().map(|&x| float(x as f64)).collect(),
+        Array::Float32(v) => v.iter().map(|&x| float32(x)).collect(),
         Array::Float64(v) => v.iter().map(|&x| float(x)).collect(),
         Array::Complex128(v) => v.iter().map(|x| json!([float(x.re), float(x.im)])).collect(),
         Array::Bytes(b) => {
