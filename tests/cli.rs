@@ -314,3 +314,32 @@ fn json_records_keep_column_order_and_float32_digits() {
         assert_eq!(printed, shortest, "float32 printed with float64 digits");
     }
 }
+
+/// `--append-to` creates the missing groups above the destination, as `eval --out` does
+/// (it failed with "H5Dcreate failed"); a leaf on the way is an error naming it.
+#[test]
+fn appends_create_missing_groups_and_name_a_leaf_in_the_way() {
+    let file = scratch("groups-src.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "2000", "--filters", "zlib"]);
+    assert_eq!(code, 0, "{err}");
+    let dest = scratch("groups-dest.h5");
+    let _ = std::fs::remove_file(&dest);
+    let t = format!("{file}:/t");
+    let (code, out, err) = outcore(&["query", &t, "col1 < 3", "--append-to", &format!("{dest}:/a/b/hits")]);
+    assert_eq!(code, 0, "{err}");
+    let (_, count, _) = outcore(&["query", &t, "col1 < 3", "--count"]);
+    assert_eq!(out.trim(), format!("appended {} rows to {dest}:/a/b/hits", count.trim()));
+    let (code, _, err) = outcore(&["query", &t, "col1 < 3", "--append-to", &format!("{dest}:/a/b/hits/x")]);
+    assert_eq!((code, err.trim()), (1, format!("{dest}:/a/b/hits/x: /a/b/hits is a leaf, not a group").as_str()));
+    let (code, _, err) = outcore(&["eval", &file, "a*2", "--out", &format!("{dest}:/a/b/hits/y")]);
+    assert_eq!((code, err.trim()), (1, format!("{dest}:/a/b/hits/y: /a/b/hits is a leaf, not a group").as_str()));
+    let (code, out, _) = outcore(&["ls", &dest, "--json"]);
+    assert_eq!(code, 0);
+    let classes: Vec<(String, String)> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["path"].as_str().unwrap().to_string(), v["class"].as_str().unwrap().to_string()))
+        .collect();
+    let want = [("/", "Group"), ("/a", "Group"), ("/a/b", "Group"), ("/a/b/hits", "Table")];
+    assert_eq!(classes, want.map(|(p, c)| (p.to_string(), c.to_string())));
+}

@@ -229,7 +229,25 @@ impl File {
 
     pub(crate) fn check_new(&self, node: &str) -> Result<()> {
         self.writable(node)?;
-        self.mark_root()
+        self.mark_root()?;
+        self.create_parents(node)
+    }
+
+    /// Creates the missing groups above `node` (PyTables' `createparents=True`), each marked
+    /// as PyTables marks a group; an existing leaf on the way is an error naming it.
+    fn create_parents(&self, node: &str) -> Result<()> {
+        let names: Vec<&str> = node.split('/').filter(|n| !n.is_empty()).collect();
+        let mut at = String::from("/");
+        for name in names.iter().take(names.len().saturating_sub(1)) {
+            let path = join(&at, name);
+            if !self.node_exists(&path) {
+                self.create_group(&at, name, "")?;
+            } else if self.group(&path).is_err() {
+                return Err(self.werr(node, format!("{path} is a leaf, not a group")));
+            }
+            at = path;
+        }
+        Ok(())
     }
 
     fn writable(&self, node: &str) -> Result<()> {
@@ -337,8 +355,7 @@ impl File {
         filters: Option<&Filters>,
         extendable: bool,
     ) -> Result<hdf5::Dataset> {
-        self.writable(path)?;
-        self.mark_root()?;
+        self.check_new(path)?;
         let shape = data.shape().to_vec();
         let extents = if extendable {
             let mut e: Vec<hdf5::Extent> = shape.iter().map(|&d| hdf5::Extent::fixed(d)).collect();
@@ -402,8 +419,7 @@ impl File {
         title: &str,
     ) -> Result<Leaf> {
         let path = join(parent, name);
-        self.writable(&path)?;
-        self.mark_root()?;
+        self.check_new(&path)?;
         let rule = crate::chunks::fixed_array_chunkshape(shape, std::mem::size_of::<T>());
         let chunk = chunk.unwrap_or(&rule);
         if chunk.len() != shape.len() || chunk.contains(&0) {
