@@ -370,6 +370,47 @@ fn keyword_message(word: &str) -> Option<String> {
     })
 }
 
+/// Whether `tok` (a run of digits, letters, `_`, `.` and exponent signs that starts like a
+/// number) is one of Python's number literals: `1_000`, `0x1f`, `0o17`, `0b101`, `1.5e-3`,
+/// `.5`, `5.`, `2j`.
+fn valid_number(tok: &str) -> bool {
+    /// One or more digits of `radix`, single underscores only between them.
+    fn run(s: &[u8], radix: u32, allow_leading_underscore: bool) -> bool {
+        let s = if allow_leading_underscore { s.strip_prefix(b"_").unwrap_or(s) } else { s };
+        !s.is_empty()
+            && s.split(|&c| c == b'_').all(|part| !part.is_empty() && part.iter().all(|&c| (c as char).is_digit(radix)))
+    }
+    let b = tok.as_bytes();
+    if b.len() >= 2 && b[0] == b'0' {
+        let radix = match b[1] {
+            b'x' | b'X' => Some(16),
+            b'o' | b'O' => Some(8),
+            b'b' | b'B' => Some(2),
+            _ => None,
+        };
+        if let Some(radix) = radix {
+            return run(&b[2..], radix, true);
+        }
+    }
+    let b = b.strip_suffix(b"j").or_else(|| b.strip_suffix(b"J")).unwrap_or(b);
+    let (mantissa, exponent) = match b.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(p) => (&b[..p], Some(&b[p + 1..])),
+        None => (b, None),
+    };
+    let mantissa_ok = match mantissa.iter().position(|&c| c == b'.') {
+        Some(p) => {
+            let (whole, frac) = (&mantissa[..p], &mantissa[p + 1..]);
+            (!whole.is_empty() || !frac.is_empty())
+                && (whole.is_empty() || run(whole, 10, false))
+                && (frac.is_empty() || run(frac, 10, false))
+        }
+        None => run(mantissa, 10, false),
+    };
+    let exponent_ok =
+        exponent.is_none_or(|e| run(e.strip_prefix(b"+").or_else(|| e.strip_prefix(b"-")).unwrap_or(e), 10, false));
+    mantissa_ok && exponent_ok
+}
+
 /// Limits and unsupported constructs, found without recursion before pest runs.
 fn prescan(src: &str) -> Result<(), Error> {
     if src.len() > MAX_LEN {
@@ -530,6 +571,10 @@ fn prescan(src: &str) -> Result<(), Error> {
                         break;
                     }
                 }
+                let tok = &src[start..i];
+                if !valid_number(tok) {
+                    return Err(err(src, ErrorKind::Syntax(format!("malformed number literal `{tok}`")), start, i));
+                }
                 after_operand = true;
                 unary_run = 0;
                 continue;
@@ -604,6 +649,26 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Error {
         }
     };
     err(src, ErrorKind::Syntax(msg), pos, pos + width)
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn number_literals_are_python_s() {
+        for ok in
+            ["1", "1_000", "0x1f", "0X_1F", "0o17", "0b101", "1.5e-3", ".5", "5.", "2j", "1e5J", "1.5E+3", "0", "00"]
+        {
+            assert!(valid_number(ok), "{ok}");
+        }
+        for bad in ["1e", "0x", "1_", "1__0", "1j2", "0b2", "0o9", "1.2.3", "1e+", "1.e", "1_.5", "0x1g", "1a"] {
+            assert!(!valid_number(bad), "{bad}");
+            let e = parse(&format!("a + {bad}")).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Syntax(format!("malformed number literal `{bad}`")), "{bad}");
+            assert_eq!((e.span.start, e.span.end), (4, 4 + bad.len()), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]
