@@ -320,3 +320,38 @@ fn a_chunk_past_the_end_of_the_file_is_an_error() {
     let err = leaf.read_raw_chunk(&moved, &mut buf).expect_err("damaged").to_string();
     assert!(err.contains("past the end of the file"), "{err}");
 }
+
+/// Damaged compound member offsets (from `../shared/hostile/`, kept in
+/// tests/fixtures/hostile/): a member or a nested record that lies outside its record is an
+/// error naming the file, the node and the member, before any record is sliced (`copy_rows`
+/// and the column gather panicked with a slice index out of range).
+#[test]
+fn member_offsets_outside_the_record_are_errors_naming_the_member() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+    let cases: [(&str, &[&str], &str); 6] = [
+        ("v1389", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 28 (3623878660 bytes)"),
+        ("v1729", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 28 (1560281092 bytes)"),
+        ("v620", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 33554460 (12 bytes)"),
+        ("v2026", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 55080 (8 bytes)"),
+        ("v820", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 2031656 (8 bytes)"),
+        ("v931", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 1064 (8 bytes)"),
+    ];
+    for (name, args, member) in cases {
+        let file = dir.join(format!("member-offset-{name}.h5")).to_string_lossy().into_owned();
+        let target = if args[0] == "query" { format!("{file}:/t") } else { file.clone() };
+        let mut argv = vec![args[0], target.as_str()];
+        argv.extend_from_slice(&args[1..]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(
+            err.trim(),
+            format!("{file}:/t: damaged datatype: {member} lies outside its 48-byte record"),
+            "{name}"
+        );
+        // The library refuses the table's layout the same way.
+        let f = outcore::h5::File::open(&file, outcore::h5::Mode::Read).unwrap();
+        let e = f.leaf("/t").unwrap().layout().unwrap_err().to_string();
+        assert!(e.contains("damaged datatype") && e.contains(member), "{name}: {e}");
+    }
+}

@@ -384,6 +384,37 @@ impl Group {
     }
 }
 
+/// The first member of a (nested) record that does not lie inside the `size` bytes its record
+/// claims, or whose kind is larger than the record: a damaged compound type read from a file
+/// (the offsets are used to slice every record read).
+fn outside(kind: &Kind, path: &str, size: usize) -> Option<String> {
+    match kind {
+        Kind::Record(fields) => fields.iter().find_map(|f| {
+            let name = if path.is_empty() { f.name.clone() } else { format!("{path}/{}", f.name) };
+            let w = f.kind.size();
+            match f.offset.checked_add(w) {
+                Some(end) if end <= size => outside(&f.kind, &name, w),
+                _ => Some(format!(
+                    "member `{name}` at byte {} ({w} bytes) lies outside its {size}-byte record",
+                    f.offset
+                )),
+            }
+        }),
+        Kind::Array(k, dims) => {
+            let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            match n.and_then(|n| n.checked_mul(k.size())) {
+                Some(total) if total <= size => outside(k, path, k.size()),
+                _ => Some(format!(
+                    "an array member{} of dims {dims:?} is larger than its {size} bytes",
+                    if path.is_empty() { String::new() } else { format!(" `{path}`") }
+                )),
+            }
+        }
+        _ if kind.size() > size => Some(format!("a {}-byte value in {size} bytes", kind.size())),
+        _ => None,
+    }
+}
+
 impl AsRef<Leaf> for Leaf {
     fn as_ref(&self) -> &Leaf {
         self
@@ -481,6 +512,9 @@ impl Leaf {
         let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
         let size = dtype.size();
         let kind = hdf5::sync::sync(|| Kind::from_type_id(dtype.id()));
+        if let Some(msg) = outside(&kind, "", size) {
+            return Err(self.err(format!("damaged datatype: {msg}")));
+        }
         Ok(Layout { kind, size })
     }
 
