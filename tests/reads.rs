@@ -187,3 +187,47 @@ fn the_api_a_pytables_user_reaches_for() {
     assert_eq!(Value::Complex128(1.0, 2.0).as_f64(), None);
     assert_eq!(Value::Bytes(b"ab".to_vec()).as_bytes(), Some(&b"ab"[..]));
 }
+
+/// PyTables' `iterrows(start, stop, step)`: every row of a range, typed, updatable; and
+/// `where` with condition variables and a range in one call.
+#[test]
+fn iterrows_gives_every_row_of_a_range_and_updates_them() {
+    let path = scratch("iterrows.h5");
+    drop(sensor_table(&path));
+    let f = File::open(&path, Mode::Append).unwrap();
+    let t = Table::open(&f, "/s").unwrap();
+    let all: Vec<(u64, i64)> =
+        t.iterrows(..).unwrap().map(|r| r.map(|r| (r.nrow(), r.get("t").unwrap())).unwrap()).collect();
+    assert_eq!(all, STAMPS.iter().enumerate().map(|(i, &s)| (i as u64, s)).collect::<Vec<_>>());
+    let odd: Vec<u64> = t.iterrows(RowRange::from(1..).step(2)).unwrap().map(|r| r.unwrap().nrow()).collect();
+    assert_eq!(odd, vec![1, 3]);
+    assert_eq!(t.iterrows(-1..).unwrap().len(), 1);
+    assert_eq!(t.iterrows(RowRange::new(Some(3), Some(1), None)).unwrap().count(), 0);
+    for row in t.iterrows(..2).unwrap() {
+        let mut row = row.unwrap();
+        row.set("energy", 100.0f32).unwrap();
+        row.update().unwrap();
+    }
+    t.flush().unwrap();
+    let vars = [("e".to_string(), outcore::IntoOperand::into_operand(99.0))];
+    let hot: Vec<u64> = t.where_vars("energy > e", &vars, ..).unwrap().map(|r| r.unwrap().nrow()).collect();
+    assert_eq!(hot, vec![0, 1]);
+    let hot: Vec<u64> = t.where_vars("energy > e", &vars, 1..).unwrap().map(|r| r.unwrap().nrow()).collect();
+    assert_eq!(hot, vec![1]);
+    // A table larger than one read slab (about 1 MiB of records) reads in order.
+    let f2 = File::open(scratch("iterrows-big.h5"), Mode::Write).unwrap();
+    let fields = vec![Field { name: "i".into(), offset: 0, kind: Kind::Int { size: 8, signed: true } }];
+    let big =
+        f2.create_table("/", "b", &Layout { kind: Kind::Record(fields), size: 8 }, 300_000, None, None, "").unwrap();
+    let rows: Vec<u8> = (0..300_000i64).flat_map(|v| (v * 3).to_ne_bytes()).collect();
+    big.append_records(&rows).unwrap();
+    let tb = Table::new(&big).unwrap();
+    let mut n = 0i64;
+    for row in tb.iterrows(RowRange::from(7..).step(3)).unwrap() {
+        let row = row.unwrap();
+        assert_eq!(row.nrow() as i64, 7 + 3 * n);
+        assert_eq!(row.get::<i64>("i").unwrap(), (7 + 3 * n) * 3);
+        n += 1;
+    }
+    assert_eq!(n, (300_000 - 7 + 2) / 3);
+}

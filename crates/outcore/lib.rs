@@ -34,6 +34,6 @@ pub use outcore_expr as expr_lang;
 pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
-pub use query::{Records, Row, RowIter, Table};
+pub use query::{Records, Row, RowIter, Rows, Table};
 pub use source::H5Operand;
 pub use stream::Progress;

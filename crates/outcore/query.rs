@@ -15,7 +15,7 @@ use crate::array::Operand;
 use crate::error::{Error, Result};
 use crate::field::{kind_name, FieldValue, Mismatch};
 use crate::ooc::RowRange;
-use crate::source::{compute_dtype, Buf, H5Operand, Reader, Rows, Scratch};
+use crate::source::{compute_dtype, Buf, H5Operand, Reader, Rows as Slab, Scratch};
 use crate::stream::{self, Flow, Shape};
 
 /// A table of an HDF5 file, ready for queries.
@@ -360,6 +360,65 @@ impl Drop for RowIter<'_> {
     }
 }
 
+/// Every row of a range of a table, in order (see [`Table::iterrows`]): rows are read a
+/// slab at a time, so memory stays flat however long the table.
+pub struct Rows<'t> {
+    table: &'t Table,
+    first: usize,
+    step: usize,
+    n: usize,
+    /// Rows handed out so far.
+    pos: usize,
+    /// The slab at hand: its first position (in `0..n`) and its packed records.
+    slab: (usize, Vec<u8>),
+}
+
+impl<'t> Rows<'t> {
+    /// Rows per read: about 1 MiB of records.
+    fn slab_rows(&self) -> usize {
+        ((1 << 20) / self.table.layout.size.max(1)).max(1)
+    }
+}
+
+impl<'t> Iterator for Rows<'t> {
+    type Item = Result<Row<'t>>;
+
+    fn next(&mut self) -> Option<Result<Row<'t>>> {
+        if self.pos >= self.n {
+            return None;
+        }
+        let size = self.table.layout.size;
+        let (start, data) = &self.slab;
+        if self.pos >= start + data.len() / size.max(1) || data.is_empty() {
+            let k = self.slab_rows().min(self.n - self.pos);
+            let lo = self.first + self.pos * self.step;
+            match self.table.leaf.read_records(lo, lo + (k - 1) * self.step + 1, self.step) {
+                Ok(d) => self.slab = (self.pos, d),
+                Err(e) => {
+                    self.pos = self.n;
+                    return Some(Err(e.into()));
+                }
+            }
+        }
+        let i = self.pos - self.slab.0;
+        let bytes = self.slab.1.get(i * size..(i + 1) * size)?;
+        let row = Row {
+            nrow: (self.first + self.pos * self.step) as u64,
+            record: Record::new(bytes),
+            changed: false,
+            table: self.table,
+        };
+        self.pos += 1;
+        Some(Ok(row))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n - self.pos, Some(self.n - self.pos))
+    }
+}
+
+impl ExactSizeIterator for Rows<'_> {}
+
 /// Finds the span of the first use of `name` in the condition.
 fn name_span(ast: &Ast, name: &str) -> Option<Span> {
     match &ast.kind {
@@ -417,6 +476,24 @@ impl Table {
     /// A column, to bind in an expression or a condition (`"location/lat"`).
     pub fn col(&self, path: &str) -> Result<outcore_h5::Column> {
         Ok(self.leaf.col(path)?)
+    }
+
+    /// Every row of `range`, in order, as PyTables' `Table.iterrows(start, stop, step)`:
+    /// typed field access and `row.update()`, as for the rows of [`Table::where_`].
+    pub fn iterrows(&self, range: impl Into<RowRange>) -> Result<Rows<'_>> {
+        let (first, step, n) = range.into().resolve(self.nrows())?;
+        Ok(Rows { table: self, first, step, n, pos: 0, slab: (0, Vec::new()) })
+    }
+
+    /// The rows matching `cond` among rows `range`, with condition variables: PyTables'
+    /// `Table.where(condition, condvars, start, stop, step)` in one call.
+    pub fn where_vars(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: impl Into<RowRange>,
+    ) -> Result<RowIter<'_>> {
+        self.where_with(cond, vars, range)
     }
 
     /// Rows `range` (`..` for all, `10..20`, `RowRange::from(0..).step(3)`), as PyTables'
@@ -687,9 +764,9 @@ impl Query {
         }
     }
 
-    fn rows(&self, j: usize) -> Rows {
+    fn rows(&self, j: usize) -> Slab {
         let s = self.slab(j);
-        Rows { first: self.first + s.start * self.step, step: self.step, n: s.len() }
+        Slab { first: self.first + s.start * self.step, step: self.step, n: s.len() }
     }
 
     /// Streams the table's slabs through the workers; `sink` gets each slab's hits in order.
