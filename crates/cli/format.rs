@@ -8,19 +8,18 @@ use serde_json::{json, Value as J};
 
 /// A stored kind as text: `float64`, `S10`, `(3,)float32`, `{a: int32, b: {c: float64}}`.
 pub fn kind_text(k: &Kind) -> String {
+    if let Some(name) = k.scalar_name() {
+        return name;
+    }
     match k {
-        Kind::Bool => "bool".into(),
-        Kind::Int { size, signed: true } => format!("int{}", size * 8),
-        Kind::Int { size, signed: false } => format!("uint{}", size * 8),
-        Kind::Float { size } => format!("float{}", size * 8),
-        Kind::Complex { size } => format!("complex{}", size * 8),
-        Kind::Bytes(n) => format!("S{n}"),
+        Kind::Other(s) => s.clone(),
         Kind::Array(k, dims) => format!("{dims:?}{}", kind_text(k)),
         Kind::Record(fields) => {
             let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.name, kind_text(&f.kind))).collect();
             format!("{{{}}}", parts.join(", "))
         }
-        Kind::Other(s) => s.clone(),
+        // Scalar kinds were named above.
+        _ => String::new(),
     }
 }
 

@@ -79,7 +79,7 @@ fn decode_num(kind: &Kind, b: &[u8]) -> Result<Num, Mismatch> {
 }
 
 /// The class of a kind for `same_kind`: bool 0, unsigned 1, signed 2, float 3, complex 4.
-fn class(kind: &Kind) -> Option<u8> {
+pub(crate) fn class(kind: &Kind) -> Option<u8> {
     Some(match kind {
         Kind::Bool => 0,
         Kind::Int { signed: false, .. } => 1,
@@ -91,22 +91,19 @@ fn class(kind: &Kind) -> Option<u8> {
 }
 
 /// Whether `same_kind` lets a value of class `from` become one of class `to`.
-fn converts(from: u8, to: u8) -> bool {
+pub(crate) fn converts(from: u8, to: u8) -> bool {
     from == 0 || (from <= to && !(from == 2 && to == 1))
 }
 
 /// NumPy's name for a kind ("int64", "float32", "S16", a record).
 pub(crate) fn kind_name(kind: &Kind) -> String {
+    if let Some(name) = kind.scalar_name() {
+        return name;
+    }
     match kind {
-        Kind::Bool => "bool".into(),
-        Kind::Int { size, signed: true } => format!("int{}", size * 8),
-        Kind::Int { size, signed: false } => format!("uint{}", size * 8),
-        Kind::Float { size } => format!("float{}", size * 8),
-        Kind::Complex { size } => format!("complex{}", size * 8),
-        Kind::Bytes(n) => format!("S{n}"),
-        Kind::Record(_) => "a record".into(),
         Kind::Array(k, shape) => format!("{}{:?}", kind_name(k), shape),
         Kind::Other(s) => s.clone(),
+        _ => "a record".into(),
     }
 }
 

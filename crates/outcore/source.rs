@@ -632,23 +632,14 @@ pub(crate) fn h5err(leaf: &Leaf, chunk: &str, msg: impl std::fmt::Display) -> Er
 
 /// Whether NumPy's `same_kind` rule lets a result of `from` be stored as `to`.
 pub(crate) fn same_kind(from: DType, to: &Kind) -> bool {
-    let rank = |d: DType| match d {
+    let from = match from {
         DType::Bool => 0,
         DType::Int32 | DType::Int64 => 2,
         DType::Float32 | DType::Float64 => 3,
         DType::Complex128 => 4,
-        DType::Bytes(_) => 9,
+        DType::Bytes(_) => return false,
     };
-    let target = match to {
-        Kind::Bool => 0,
-        Kind::Int { signed: false, .. } => 1,
-        Kind::Int { signed: true, .. } => 2,
-        Kind::Float { .. } => 3,
-        Kind::Complex { .. } => 4,
-        _ => return false,
-    };
-    let r = rank(from);
-    r == 0 || (r != 9 && r <= target && target != 1)
+    crate::field::class(to).is_some_and(|to| crate::field::converts(from, to))
 }
 
 /// Stores `values` (the result's type) as packed elements of `kind`, in native order unless

@@ -41,6 +41,20 @@ pub struct Layout {
 }
 
 impl Kind {
+    /// NumPy's name for a scalar kind (`bool`, `int64`, `uint8`, `float32`, `complex128`,
+    /// `S10`); `None` for records, array-shaped and other kinds.
+    pub fn scalar_name(&self) -> Option<String> {
+        Some(match self {
+            Kind::Bool => "bool".into(),
+            Kind::Int { size, signed: true } => format!("int{}", size * 8),
+            Kind::Int { size, signed: false } => format!("uint{}", size * 8),
+            Kind::Float { size } => format!("float{}", size * 8),
+            Kind::Complex { size } => format!("complex{}", size * 8),
+            Kind::Bytes(n) => format!("S{n}"),
+            Kind::Record(_) | Kind::Array(..) | Kind::Other(_) => return None,
+        })
+    }
+
     pub fn size(&self) -> usize {
         match self {
             Kind::Bool => 1,
