@@ -42,9 +42,11 @@ fn write(path: &std::path::Path, values: &Array1<FixedAscii<4>>, filters: Option
 }
 
 pub fn run(dir: &std::path::Path, n: usize) -> outcore::Result<Report> {
-    std::fs::create_dir_all(dir).map_err(|e| outcore::Error::Bind(e.to_string()))?;
-    let spam = FixedAscii::<4>::from_ascii(b"spam").map_err(|e| outcore::Error::Bind(e.to_string()))?;
-    let eggs = FixedAscii::<4>::from_ascii(b"eggs").map_err(|e| outcore::Error::Bind(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| outcore::Error::new(outcore::ErrorKind::Unsupported, e.to_string()))?;
+    let spam = FixedAscii::<4>::from_ascii(b"spam")
+        .map_err(|e| outcore::Error::new(outcore::ErrorKind::Unsupported, e.to_string()))?;
+    let eggs = FixedAscii::<4>::from_ascii(b"eggs")
+        .map_err(|e| outcore::Error::new(outcore::ErrorKind::Unsupported, e.to_string()))?;
     let mut values = Array1::from_elem(n, spam);
     let mut rng = Rng(0x853c_49e6_748f_ea9b);
     for _ in 0..n / 4 {
@@ -61,7 +63,7 @@ pub fn run(dir: &std::path::Path, n: usize) -> outcore::Result<Report> {
     let counted = Expr::new("sum(e == b'eggs')")?.bind("e", &f.leaf("/e")?)?.eval()?;
     let counted = match counted.as_scalar() {
         Some(outcore::Value::Int64(c)) => c,
-        other => return Err(outcore::Error::Bind(format!("unexpected {other:?}"))),
+        other => return Err(outcore::Error::new(outcore::ErrorKind::Internal, format!("unexpected {other:?}"))),
     };
     // Random letters, for contrast: they barely compress.
     let random: Array1<FixedAscii<4>> = (0..n)

@@ -56,7 +56,7 @@ impl<'a> Expr<'a> {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(Error::Bind(format!("`{name}` is not a valid variable name")));
+            return Err(Error::new(crate::ErrorKind::Syntax, format!("`{name}` is not a valid variable name")));
         }
         let op = value.into_operand();
         if let Operand::H5(h) = &op {
@@ -239,17 +239,12 @@ macro_rules! vars {
 }
 
 fn clone_error(e: &Error) -> Error {
-    match e {
-        Error::Expr(x) => Error::Expr(x.clone()),
-        Error::Eval(x) => Error::Eval(x.clone()),
-        Error::Bind(m) => Error::Bind(m.clone()),
-        Error::H5(e) => Error::Bind(e.to_string()),
-    }
+    e.clone()
 }
 
 /// Contiguous copies of the views that are not in standard layout (the VM reads strided
 /// values too, but a strided view's span may overlap memory borrowed elsewhere).
-fn contiguous(vars: &[(String, Operand<'_>)]) -> Vec<Option<Array>> {
+pub(crate) fn contiguous(vars: &[(String, Operand<'_>)]) -> Vec<Option<Array>> {
     vars.iter()
         .map(|(_, op)| match op.as_view() {
             Ok(v) if !readable_in_place(&v) => Some(crate::array::to_owned(v)),
@@ -270,7 +265,7 @@ pub(crate) fn readable_in_place(v: &ArrayRef<'_>) -> bool {
     }
 }
 
-fn args<'s>(vars: &'s [(String, Operand<'_>)], owned: &'s [Option<Array>]) -> Vec<Arg<'s>> {
+pub(crate) fn args<'s>(vars: &'s [(String, Operand<'_>)], owned: &'s [Option<Array>]) -> Vec<Arg<'s>> {
     vars.iter()
         .zip(owned)
         .map(|((_, op), copy)| {
@@ -309,7 +304,7 @@ pub(crate) fn col_of(v: ArrayRef<'_>) -> Arg<'_> {
     }
 }
 
-fn to_array(shape: Vec<usize>, data: Owned) -> Array {
+pub(crate) fn to_array(shape: Vec<usize>, data: Owned) -> Array {
     macro_rules! nd {
         ($v:expr, $variant:ident) => {
             match ArrayD::from_shape_vec(IxDyn(&shape), $v) {
@@ -355,7 +350,7 @@ where
     fn target(&mut self) -> Result<OutMut<'_>> {
         match self.as_slice_mut() {
             Some(s) => Ok(T::out_mut(s)),
-            None => Err(Error::Bind("the output array must be contiguous (standard layout)".into())),
+            None => Err(Error::shape("the output array must be contiguous (standard layout)")),
         }
     }
 }
@@ -496,7 +491,7 @@ fn copy_into(r: &Array, out: &mut OutMut<'_>) -> Result<()> {
     macro_rules! copy {
         ($a:expr, $o:expr) => {{
             if $a.len() != $o.len() {
-                return Err(Error::Bind(format!(
+                return Err(Error::shape(format!(
                     "the output holds {} elements; the result has {}",
                     $o.len(),
                     $a.len()
@@ -516,14 +511,14 @@ fn copy_into(r: &Array, out: &mut OutMut<'_>) -> Result<()> {
         (Array::Float64(a), OutMut::Float64(o)) => copy!(a, o),
         (Array::Complex128(a), OutMut::Complex128(o)) => {
             if a.len() != o.len() {
-                return Err(Error::Bind(format!("the output holds {} elements; the result has {}", o.len(), a.len())));
+                return Err(Error::shape(format!("the output holds {} elements; the result has {}", o.len(), a.len())));
             }
             for (d, s) in o.iter_mut().zip(a.iter()) {
                 *d = outcore_vm::c128::new(s.re, s.im);
             }
             Ok(())
         }
-        (r, o) => Err(Error::Bind(format!("the output holds {}; the result is {}", o.dtype(), r.dtype()))),
+        (r, o) => Err(Error::type_(format!("the output holds {}; the result is {}", o.dtype(), r.dtype()))),
     }
 }
 
@@ -569,7 +564,7 @@ impl<'a> ExprInto<'a> {
         step: Option<i64>,
     ) -> Result<ExprInto<'a>> {
         if self.append {
-            return Err(Error::Bind("an output range does not apply when appending".into()));
+            return Err(Error::new(crate::ErrorKind::Unsupported, "an output range does not apply when appending"));
         }
         let range = RowRange::new(start, stop, step);
         range.resolve(0)?;

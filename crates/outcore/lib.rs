@@ -17,6 +17,7 @@
 
 mod array;
 pub mod bench_file;
+mod compiled;
 mod error;
 mod expr;
 mod field;
@@ -26,7 +27,8 @@ mod source;
 mod stream;
 
 pub use array::{Array, ArrayRef, BytesArray, IntoOperand, Operand};
-pub use error::{Error, Result};
+pub use compiled::Compiled;
+pub use error::{Error, ErrorKind, Result};
 pub use expr::{evaluate, Blocks, Expr, ExprInto, OutputTarget};
 pub use field::{FieldValue, Mismatch};
 pub use ooc::RowRange;
@@ -34,6 +36,6 @@ pub use outcore_expr as expr_lang;
 pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
-pub use query::{Records, Row, RowIter, Rows, Table};
+pub use query::{Batches, Records, Row, RowIter, Rows, Table};
 pub use source::H5Operand;
 pub use stream::Progress;

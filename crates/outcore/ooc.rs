@@ -41,7 +41,7 @@ impl RowRange {
     pub fn resolve(&self, len: usize) -> Result<(usize, usize, usize)> {
         let step = self.step.unwrap_or(1);
         if step <= 0 {
-            return Err(Error::Bind(format!("a range's step must be positive, not {step}")));
+            return Err(Error::range(format!("a range's step must be positive, not {step}")));
         }
         let len_i = i64::try_from(len).unwrap_or(i64::MAX);
         let clamp = |v: i64| -> i64 {
@@ -131,7 +131,7 @@ pub(crate) fn classify(vars: &[(String, Operand<'_>)], truncate: bool) -> Result
             None => main = Some((s[0], name)),
             Some((m, other)) if m != s[0] => {
                 if !truncate {
-                    return Err(Error::Bind(format!(
+                    return Err(Error::shape(format!(
                         "operands differ in length along the main dimension: `{other}` has {m} rows, `{name}` has {} \
                          (PyTables would silently use the shorter; call `allow_truncate()` to ask for that)",
                         s[0]
@@ -219,7 +219,7 @@ pub(crate) fn plan<'s>(
     for (i, (_, op)) in vars.iter().enumerate() {
         if let Some((buf, sh)) = &owned[i] {
             if sliced[i] {
-                return Err(Error::Bind("internal: a sliced operand was copied".into()));
+                return Err(Error::internal("a sliced operand was copied"));
             }
             inputs.push(Input::Whole(buf.arg(sh.clone())));
             shapes.push(Some(sh.clone()));
@@ -243,9 +243,9 @@ pub(crate) fn plan<'s>(
                 }
                 Input::H5(Box::new(r))
             }
-            Operand::H5(_) => return Err(Error::Bind("internal: an HDF5 operand was not read".into())),
+            Operand::H5(_) => return Err(Error::internal("an HDF5 operand was not read")),
             Operand::View(_) | Operand::Owned(_) => {
-                let view = op.as_view().map_err(|_| Error::Bind("internal: no view".into()))?;
+                let view = op.as_view().map_err(|_| Error::internal("no view"))?;
                 if sliced[i] {
                     Input::Mem(view)
                 } else {
@@ -449,7 +449,7 @@ impl<'s> Plan<'s> {
 
     /// Runs a full reduction stage `s` (of the whole values), folding in row order.
     pub fn reduce_stage(&self, s: usize, stage_values: &[Value]) -> Result<Value> {
-        let (op, _) = stage_reduction(self.p, s).ok_or_else(|| Error::Bind("internal: not a reduction".into()))?;
+        let (op, _) = stage_reduction(self.p, s).ok_or_else(|| Error::internal("not a reduction"))?;
         let mut fold = Fold::new(op, 1)?;
         if !self.uses_sliced(s) {
             let mut st = self.state();
@@ -576,7 +576,7 @@ impl<'s> Plan<'s> {
                         }
                         Ok(Flow::Continue)
                     }
-                    _ => Err(Error::Bind("internal: the sink got the wrong kind of result".into())),
+                    _ => Err(Error::internal("the sink got the wrong kind of result")),
                 }
             },
         )

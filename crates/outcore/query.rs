@@ -103,11 +103,13 @@ impl Records {
     /// Field `path` of record `i` (when whole records were read), or element `i` (when one
     /// field was read and `path` is empty).
     pub fn get<T: FieldValue>(&self, i: usize, path: &str) -> Result<T> {
-        let rec = self.bytes(i).ok_or_else(|| Error::Bind(format!("no record {i} (there are {})", self.len())))?;
+        let rec = self
+            .bytes(i)
+            .ok_or_else(|| Error::new(crate::ErrorKind::Range, format!("no record {i} (there are {})", self.len())))?;
         match (&self.layout, path) {
             (_, "") => T::decode(&self.kind, rec).map_err(|m| mismatch::<T>("the values read", &self.kind, m, false)),
             (Some(layout), p) => field_of::<T>(layout, rec, p),
-            (None, p) => Err(Error::Bind(format!("one field was read; `{p}` is not available"))),
+            (None, p) => Err(Error::name(format!("one field was read; `{p}` is not available"))),
         }
     }
 
@@ -126,20 +128,29 @@ impl Records {
 fn mismatch<T: FieldValue>(what: &str, kind: &Kind, m: Mismatch, write: bool) -> Error {
     let k = kind_name(kind);
     let t = T::NAME;
-    Error::Bind(match (m, write) {
-        (Mismatch::Type, false) => format!("{what} is {k}; it cannot be read as {t}"),
-        (Mismatch::Type, true) => format!("{what} is {k}; a {t} value cannot be stored in it"),
-        (Mismatch::Range(v), false) => format!("{what} holds {v}, which does not fit in {t}"),
-        (Mismatch::Range(v), true) => format!("{what} is {k}; {v} does not fit in it"),
-        (Mismatch::Short, _) => format!("{what}: a record shorter than its {k} field (a damaged table?)"),
-    })
+    let kind = match &m {
+        Mismatch::Type => crate::ErrorKind::Type,
+        Mismatch::Range(_) => crate::ErrorKind::Range,
+        Mismatch::Short => crate::ErrorKind::Storage,
+    };
+    Error::new(
+        kind,
+        match (m, write) {
+            (Mismatch::Type, false) => format!("{what} is {k}; it cannot be read as {t}"),
+            (Mismatch::Type, true) => format!("{what} is {k}; a {t} value cannot be stored in it"),
+            (Mismatch::Range(v), false) => format!("{what} holds {v}, which does not fit in {t}"),
+            (Mismatch::Range(v), true) => format!("{what} is {k}; {v} does not fit in it"),
+            (Mismatch::Short, _) => format!("{what}: a record shorter than its {k} field (a damaged table?)"),
+        },
+    )
 }
 
 fn field_of<T: FieldValue>(layout: &Layout, rec: &[u8], path: &str) -> Result<T> {
     let (offset, kind) = layout
         .field(path)
-        .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
-    let bytes = rec.get(offset..offset + kind.size()).ok_or_else(|| Error::Bind("a short record".into()))?;
+        .ok_or_else(|| Error::name(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
+    let bytes =
+        rec.get(offset..offset + kind.size()).ok_or_else(|| Error::new(crate::ErrorKind::Storage, "a short record"))?;
     T::decode(kind, bytes).map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, false))
 }
 
@@ -219,7 +230,7 @@ impl Row<'_> {
         let layout = &self.table.layout;
         let (offset, kind) = layout
             .field(path)
-            .ok_or_else(|| Error::Bind(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
+            .ok_or_else(|| Error::name(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
         value
             .encode(kind, &mut self.record.bytes_mut()[offset..offset + kind.size()])
             .map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, true))?;
@@ -238,74 +249,23 @@ impl Row<'_> {
     }
 }
 
-/// The rows a condition selects, in row order (see [`Table::where_`]). The scan runs ahead
-/// on its own threads, a bounded number of slabs at a time.
-pub struct RowIter<'t> {
+/// A scan running ahead on its own thread, a bounded number of slabs ahead of the consumer:
+/// owns its compiled query, so it borrows nothing.
+struct Scan {
     /// The compiled query, until the scan starts (on the first `next`).
     query: Option<Arc<Query>>,
     rx: crossbeam_channel::Receiver<Result<Hits>>,
-    cur: Hits,
-    pos: usize,
-    table: &'t Table,
     done: bool,
     worker: Option<std::thread::JoinHandle<()>>,
 }
 
-impl<'t> Iterator for RowIter<'t> {
-    type Item = Result<Row<'t>>;
-
-    fn count(self) -> usize {
-        self.count_rest()
+impl Scan {
+    fn new(q: Query) -> Scan {
+        let (_, rx) = crossbeam_channel::bounded(0);
+        Scan { query: Some(Arc::new(q)), rx, done: false, worker: None }
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left(), if self.done { Some(self.left()) } else { None })
-    }
-
-    fn next(&mut self) -> Option<Result<Row<'t>>> {
-        self.start();
-        loop {
-            if self.done {
-                return None;
-            }
-            if self.pos < self.cur.coords.len() {
-                let i = self.pos;
-                self.pos += 1;
-                let size = self.table.layout.size;
-                return Some(Ok(Row {
-                    nrow: self.cur.coords[i],
-                    record: Record::at(&self.cur.data, i * size, size),
-                    changed: false,
-                    table: self.table,
-                }));
-            }
-            match self.rx.recv() {
-                Ok(Ok(h)) => {
-                    self.cur = h;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                Err(_) => {
-                    self.done = true;
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-impl RowIter<'_> {
-    /// The rows left in the slab at hand.
-    fn left(&self) -> usize {
-        self.cur.coords.len().saturating_sub(self.pos)
-    }
-}
-
-impl<'t> RowIter<'t> {
-    /// Starts the scan on its own thread, a bounded number of slabs ahead of the rows taken.
+    /// Starts the scan on its own thread.
     fn start(&mut self) {
         let Some(q) = self.query.take() else { return };
         let (tx, rx) = crossbeam_channel::bounded::<Result<Hits>>(q.shape.window);
@@ -319,11 +279,92 @@ impl<'t> RowIter<'t> {
         }));
     }
 
+    /// The next slab's matches; `None` at the end (and after an error).
+    fn next_hits(&mut self) -> Option<Result<Hits>> {
+        self.start();
+        if self.done {
+            return None;
+        }
+        match self.rx.recv() {
+            Ok(Ok(h)) => Some(Ok(h)),
+            Ok(Err(e)) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            Err(_) => {
+                self.done = true;
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        // Closing the channel stops the scan at its next slab.
+        let (_, rx) = crossbeam_channel::bounded(0);
+        self.rx = rx;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The rows a condition selects, in row order (see [`Table::where_`]). The scan runs ahead
+/// on its own threads, a bounded number of slabs at a time.
+pub struct RowIter<'t> {
+    scan: Scan,
+    cur: Hits,
+    pos: usize,
+    table: &'t Table,
+}
+
+impl<'t> Iterator for RowIter<'t> {
+    type Item = Result<Row<'t>>;
+
+    fn count(self) -> usize {
+        self.count_rest()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left(), if self.scan.done { Some(self.left()) } else { None })
+    }
+
+    fn next(&mut self) -> Option<Result<Row<'t>>> {
+        loop {
+            if self.pos < self.cur.coords.len() {
+                let i = self.pos;
+                self.pos += 1;
+                let size = self.table.layout.size;
+                return Some(Ok(Row {
+                    nrow: self.cur.coords[i],
+                    record: Record::at(&self.cur.data, i * size, size),
+                    changed: false,
+                    table: self.table,
+                }));
+            }
+            match self.scan.next_hits()? {
+                Ok(h) => {
+                    self.cur = h;
+                    self.pos = 0;
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl RowIter<'_> {
+    /// The rows left in the slab at hand.
+    fn left(&self) -> usize {
+        self.cur.coords.len().saturating_sub(self.pos)
+    }
+
     /// Counts the remaining rows without building them (as `Iterator::count` does, an error
     /// counts as one item and ends the iteration). Before any row is taken, the scan only
     /// counts.
     fn count_rest(mut self) -> usize {
-        if let Some(q) = self.query.take() {
+        if let Some(q) = self.scan.query.take() {
             let mut n = 0;
             return match q.scan(Want::Count, |h| {
                 n += h.count as usize;
@@ -335,27 +376,37 @@ impl<'t> RowIter<'t> {
         }
         let mut n = self.left();
         self.pos = self.cur.coords.len();
-        while !self.done {
-            match self.rx.recv() {
-                Ok(Ok(h)) => n += h.coords.len(),
-                Ok(Err(_)) => {
-                    n += 1;
-                    self.done = true;
-                }
-                Err(_) => self.done = true,
-            }
+        while let Some(r) = self.scan.next_hits() {
+            n += r.map_or(1, |h| h.coords.len());
         }
         n
     }
 }
 
-impl Drop for RowIter<'_> {
-    fn drop(&mut self) {
-        // Closing the channel stops the scan at its next slab.
-        let (_, rx) = crossbeam_channel::bounded(0);
-        self.rx = rx;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+/// The records a condition selects, a slab at a time and in row order (see
+/// [`Table::where_batches`]): each item holds a few thousand rows' numbers and records. It
+/// owns its scan and borrows nothing, so a long-lived object or another thread can hold it.
+pub struct Batches {
+    scan: Scan,
+    layout: Layout,
+}
+
+impl Iterator for Batches {
+    type Item = Result<Records>;
+
+    fn next(&mut self) -> Option<Result<Records>> {
+        loop {
+            let mut h = match self.scan.next_hits()? {
+                Ok(h) => h,
+                Err(e) => return Some(Err(e)),
+            };
+            if h.coords.is_empty() {
+                continue;
+            }
+            let size = self.layout.size;
+            h.data.truncate(h.coords.len() * size);
+            let layout = Some(self.layout.clone());
+            return Some(Ok(Records { coords: h.coords, kind: self.layout.kind.clone(), size, data: h.data, layout }));
         }
     }
 }
@@ -511,7 +562,7 @@ impl Table {
     pub fn column<T: FieldValue>(&self, path: &str, range: impl Into<RowRange>) -> Result<ndarray::Array1<T>> {
         if self.layout.field(path).is_none() {
             let columns = self.layout.columns().join(", ");
-            return Err(Error::Bind(format!("no column `{path}` (columns: {columns})")));
+            return Err(Error::name(format!("no column `{path}` (columns: {columns})")));
         }
         self.read(range)?.column(path)
     }
@@ -632,9 +683,20 @@ impl Table {
         vars: &[(String, Operand<'_>)],
         range: impl Into<RowRange>,
     ) -> Result<RowIter<'_>> {
-        let q = Arc::new(self.compile(cond, vars, range.into())?);
-        let (_, rx) = crossbeam_channel::bounded(0);
-        Ok(RowIter { query: Some(q), rx, cur: Hits::default(), pos: 0, table: self, done: false, worker: None })
+        let q = self.compile(cond, vars, range.into())?;
+        Ok(RowIter { scan: Scan::new(q), cur: Hits::default(), pos: 0, table: self })
+    }
+
+    /// The records matching `cond` among rows `range`, a slab at a time: what
+    /// [`Table::read_where`] returns, in pieces, so memory stays flat however many match.
+    pub fn where_batches(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: impl Into<RowRange>,
+    ) -> Result<Batches> {
+        let q = self.compile(cond, vars, range.into())?;
+        Ok(Batches { scan: Scan::new(q), layout: self.layout.clone() })
     }
 
     /// How many rows match.
@@ -680,7 +742,7 @@ impl Table {
             None => (Want::Records, self.layout.kind.clone(), self.layout.size, Some(self.layout.clone())),
             Some(path) => {
                 let (offset, kind) = self.layout.field(path).ok_or_else(|| {
-                    Error::Bind(format!("no column `{path}` (columns: {})", self.layout.columns().join(", ")))
+                    Error::name(format!("no column `{path}` (columns: {})", self.layout.columns().join(", ")))
                 })?;
                 (Want::Field(offset, kind.size()), kind.clone(), kind.size(), None)
             }
@@ -789,7 +851,7 @@ impl Query {
             |j, located, (vm, bufs, records, scratch, mask)| {
                 let rows = self.rows(j);
                 self.reader.fill(rows, located, scratch, records)?;
-                let Buf::Bytes(recs, _) = &*records else { return Err(Error::Bind("internal: records".into())) };
+                let Buf::Bytes(recs, _) = &*records else { return Err(Error::internal("records")) };
                 // Columns pulled out tile by tile, so each tile of records stays in L1 while
                 // every column reads it.
                 for (i, src) in self.srcs.iter().enumerate() {
@@ -816,7 +878,7 @@ impl Query {
                         Src::Unused(d) => Arg::Scalar(crate::ooc::zero_of(*d)),
                     })
                     .collect();
-                let Owned::Bool(m) = mask else { return Err(Error::Bind("internal: mask".into())) };
+                let Owned::Bool(m) = mask else { return Err(Error::internal("mask")) };
                 m.resize(rows.n, false);
                 eval_slab(&self.program, vm, 0, &args, &[], &mut outcore_vm::OutMut::Bool(m))?;
                 let mut hits = Hits::default();

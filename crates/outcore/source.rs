@@ -105,7 +105,10 @@ impl H5Operand {
     pub(crate) fn check(&self) -> Result<()> {
         match &self.dtype {
             Ok(_) => Ok(()),
-            Err(m) => Err(Error::Bind(format!("{}:{}: {m}", self.leaf.file_path().display(), self.name))),
+            Err(m) => Err(Error::new(
+                crate::ErrorKind::Unsupported,
+                format!("{}:{}: {m}", self.leaf.file_path().display(), self.name),
+            )),
         }
     }
 }

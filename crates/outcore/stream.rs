@@ -147,7 +147,7 @@ where
                 Ok((i, r)) => {
                     pending.insert(i, r);
                 }
-                Err(_) => break 'sink Err(Error::Bind("the streamer's workers stopped early".into())),
+                Err(_) => break 'sink Err(Error::internal("the streamer's workers stopped early")),
             }
         };
         stop.store(true, Ordering::Relaxed);
@@ -201,10 +201,10 @@ mod tests {
             &Shape { workers: 2, window: 4, progress: None },
             Ok,
             || (),
-            |i, _, _| if i == 7 || i == 30 { Err(Error::Bind(format!("job {i}"))) } else { Ok(i) },
+            |i, _, _| if i == 7 || i == 30 { Err(Error::range(format!("job {i}"))) } else { Ok(i) },
             |_, _| Ok(Flow::Continue),
         );
-        assert_eq!(r.unwrap_err().to_string(), Error::Bind("job 7".into()).to_string());
+        assert_eq!(r.unwrap_err().to_string(), Error::range("job 7").to_string());
         let mut sunk = 0;
         run(
             0..1000,
