@@ -1,0 +1,656 @@
+//! PyTables' face: files, groups and leaves, a leaf's values as raw bytes for NumPy to view in
+//! the leaf's own dtype, and the table queries with the GIL released.
+
+use std::sync::Mutex;
+
+use numpy::PyArrayDescrMethods;
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use outcore::h5::{self, AttrValue, Complib, Filters, Kind, Layout};
+use outcore::{Operand, RowRange, Table};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use crate::errors::IntoPy;
+use crate::eval::in_pool;
+use crate::operand::{hold, Held};
+
+/// An HDF5 file opened with PyTables' modes (`r`, `w`, `a`, `r+`).
+#[pyclass(module = "outcore._core")]
+pub struct File {
+    file: Option<h5::File>,
+}
+
+impl File {
+    fn get(&self) -> PyResult<&h5::File> {
+        self.file.as_ref().ok_or_else(|| PyValueError::new_err("the file is closed"))
+    }
+}
+
+fn class_name(c: h5::NodeClass) -> &'static str {
+    match c {
+        h5::NodeClass::Group => "Group",
+        h5::NodeClass::Leaf(l) => leaf_class_name(l),
+    }
+}
+
+fn leaf_class_name(l: h5::LeafClass) -> &'static str {
+    match l {
+        h5::LeafClass::Table => "Table",
+        h5::LeafClass::Array => "Array",
+        h5::LeafClass::CArray => "CArray",
+        h5::LeafClass::EArray => "EArray",
+        h5::LeafClass::VLArray => "VLArray",
+        h5::LeafClass::Dataset => "Dataset",
+    }
+}
+
+fn filters_of(complevel: u8, complib: &str, shuffle: bool, bitshuffle: bool) -> PyResult<Option<Filters>> {
+    if complevel == 0 {
+        return Ok(None);
+    }
+    let complib: Complib = complib.parse().map_err(|e: String| PyValueError::new_err(e))?;
+    Ok(Some(Filters::new(complib, complevel).with_shuffle(shuffle).with_bitshuffle(bitshuffle)))
+}
+
+#[pymethods]
+impl File {
+    #[new]
+    fn new(py: Python<'_>, path: std::path::PathBuf, mode: &str) -> PyResult<File> {
+        let f = py.detach(|| h5::File::open_str(&path, mode)).py_err()?;
+        Ok(File { file: Some(f) })
+    }
+
+    #[getter]
+    fn filename(&self) -> PyResult<String> {
+        Ok(self.get()?.path().display().to_string())
+    }
+
+    #[getter]
+    fn mode(&self) -> PyResult<&'static str> {
+        Ok(match self.get()?.mode() {
+            h5::Mode::Read => "r",
+            h5::Mode::Write => "w",
+            h5::Mode::Append => "a",
+            h5::Mode::ReadWrite => "r+",
+        })
+    }
+
+    #[getter]
+    fn isopen(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn close(&mut self) -> PyResult<()> {
+        if let Some(f) = self.file.take() {
+            if f.mode() != h5::Mode::Read {
+                f.flush().py_err()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> PyResult<()> {
+        self.get()?.flush().py_err()
+    }
+
+    /// Every node, depth first: `(path, class name, title)`.
+    fn walk(&self) -> PyResult<Vec<(String, &'static str, String)>> {
+        Ok(self.get()?.walk().py_err()?.into_iter().map(|n| (n.path, class_name(n.class), n.title)).collect())
+    }
+
+    fn node_exists(&self, path: &str) -> PyResult<bool> {
+        Ok(self.get()?.node_exists(path))
+    }
+
+    /// The node at `path`: a `Group` or a `Leaf`.
+    fn node<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyAny>> {
+        let f = self.get()?;
+        if path == "/" {
+            return Ok(Bound::new(py, Group { group: f.root().py_err()? })?.into_any());
+        }
+        if !f.node_exists(path) {
+            return Err(crate::errors::to_py(
+                h5::Error::NoNode { file: f.path().to_path_buf(), node: path.to_string() }.into(),
+            ));
+        }
+        match f.group(path) {
+            Ok(g) => Ok(Bound::new(py, Group { group: g })?.into_any()),
+            Err(_) => Ok(Bound::new(py, Leaf::new(f.leaf(path).py_err()?))?.into_any()),
+        }
+    }
+
+    #[pyo3(signature = (parent, name, title=""))]
+    fn create_group(&self, parent: &str, name: &str, title: &str) -> PyResult<Group> {
+        Ok(Group { group: self.get()?.create_group(parent, name, title).py_err()? })
+    }
+
+    /// A new table whose records have `descr`'s layout (see `layout_of`).
+    #[pyo3(signature = (parent, name, descr, itemsize, expectedrows=10000, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    fn create_table(
+        &self,
+        parent: &str,
+        name: &str,
+        descr: &Bound<'_, PyAny>,
+        itemsize: usize,
+        expectedrows: u64,
+        chunkrows: Option<usize>,
+        complevel: u8,
+        complib: &str,
+        shuffle: bool,
+        bitshuffle: bool,
+        title: &str,
+    ) -> PyResult<Leaf> {
+        let layout = Layout { kind: kind_of(descr)?, size: itemsize };
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let f = self.get()?;
+        let leaf = f.create_table(parent, name, &layout, expectedrows, chunkrows, filters.as_ref(), title).py_err()?;
+        Ok(Leaf::new(leaf))
+    }
+
+    /// A new Array (`kind="array"`), CArray (`"carray"`) or EArray (`"earray"`, whose first
+    /// axis grows) holding `data`.
+    #[pyo3(signature = (kind, parent, name, data, chunkshape=None, expectedrows=1000, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    fn create_array(
+        &self,
+        kind: &str,
+        parent: &str,
+        name: &str,
+        data: &Bound<'_, PyAny>,
+        chunkshape: Option<Vec<usize>>,
+        expectedrows: u64,
+        complevel: u8,
+        complib: &str,
+        shuffle: bool,
+        bitshuffle: bool,
+        title: &str,
+    ) -> PyResult<Leaf> {
+        let f = self.get()?;
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let chunk = chunkshape.as_deref();
+        macro_rules! create {
+            ($t:ty) => {{
+                let a: PyReadonlyArrayDyn<'_, $t> = data.extract()?;
+                let v = a.as_array();
+                match kind {
+                    "array" => f.create_array(parent, name, v, title),
+                    "carray" => f.create_carray(parent, name, v, chunk, filters.as_ref(), title),
+                    "earray" => f.create_earray(parent, name, v, chunk, expectedrows, filters.as_ref(), title),
+                    k => return Err(PyValueError::new_err(format!("unknown array kind {k}"))),
+                }
+                .py_err()?
+            }};
+        }
+        let leaf = dispatch_numeric!(data, create);
+        Ok(Leaf::new(leaf))
+    }
+
+    fn remove_node(&self, path: &str) -> PyResult<()> {
+        self.get()?.remove_node(path).py_err()
+    }
+
+    fn set_attr(&self, node: &str, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = if let Ok(b) = value.extract::<bool>() {
+            AttrValue::Bool(b)
+        } else if let Ok(i) = value.extract::<i64>() {
+            AttrValue::Int(i)
+        } else if let Ok(x) = value.extract::<f64>() {
+            AttrValue::Float(x)
+        } else if let Ok(s) = value.extract::<String>() {
+            AttrValue::Str(s)
+        } else {
+            return Err(PyTypeError::new_err("attributes may be bool, int, float or str"));
+        };
+        self.get()?.set_attr(node, name, &v).py_err()
+    }
+}
+
+/// Dispatches on a NumPy array's element type to `$m!(T)` for the types HDF5 leaves hold.
+macro_rules! dispatch_numeric {
+    ($data:expr, $m:ident) => {{
+        let arr = $data.cast::<PyUntypedArray>().map_err(|_| PyTypeError::new_err("expected a NumPy array"))?;
+        let d = arr.dtype();
+        match (d.kind(), d.itemsize()) {
+            (b'f', 8) => $m!(f64),
+            (b'f', 4) => $m!(f32),
+            (b'i', 8) => $m!(i64),
+            (b'i', 4) => $m!(i32),
+            (b'i', 2) => $m!(i16),
+            (b'i', 1) => $m!(i8),
+            (b'u', 8) => $m!(u64),
+            (b'u', 4) => $m!(u32),
+            (b'u', 2) => $m!(u16),
+            (b'u', 1) => $m!(u8),
+            (b'b', 1) => $m!(bool),
+            _ => return Err(PyTypeError::new_err(format!("arrays of {} are not supported here", d.str()?))),
+        }
+    }};
+}
+use dispatch_numeric;
+
+/// A record layout from the Python side's description: a list of `(name, offset, kind)`
+/// where kind is a NumPy type string (`"<f8"`, `"|S10"`, `"|b1"`), a nested list, or
+/// `(kind, shape)` for array-shaped fields.
+fn kind_of(d: &Bound<'_, PyAny>) -> PyResult<Kind> {
+    if let Ok(s) = d.extract::<String>() {
+        let b = s.trim_start_matches(['<', '>', '|', '=']);
+        let (k, n) = b.split_at(1);
+        let n: usize = n.parse().map_err(|_| PyTypeError::new_err(format!("unsupported column type {s}")))?;
+        return Ok(match k {
+            "b" => Kind::Bool,
+            "i" => Kind::Int { size: n, signed: true },
+            "u" => Kind::Int { size: n, signed: false },
+            "f" => Kind::Float { size: n },
+            "c" => Kind::Complex { size: n },
+            "S" => Kind::Bytes(n),
+            _ => return Err(PyTypeError::new_err(format!("unsupported column type {s}"))),
+        });
+    }
+    if let Ok(t) = d.cast::<PyTuple>() {
+        let shape: Vec<usize> = t.get_item(1)?.extract()?;
+        return Ok(Kind::Array(Box::new(kind_of(&t.get_item(0)?)?), shape));
+    }
+    let list = d.cast::<PyList>().map_err(|_| PyTypeError::new_err("a table description is a list of fields"))?;
+    let mut fields = Vec::new();
+    for item in list.iter() {
+        let (name, offset, kind): (String, usize, Bound<'_, PyAny>) = item.extract()?;
+        fields.push(h5::Field { name, offset, kind: kind_of(&kind)? });
+    }
+    Ok(Kind::Record(fields))
+}
+
+/// The NumPy dtype spec of a kind: a type string, `(spec, shape)`, or a dict with names,
+/// formats, offsets and itemsize for records.
+fn spec_of<'py>(py: Python<'py>, k: &Kind, size: usize) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match k {
+        Kind::Bool => "?".into_pyobject(py)?.into_any(),
+        Kind::Int { size, signed } => {
+            format!("<{}{size}", if *signed { 'i' } else { 'u' }).into_pyobject(py)?.into_any()
+        }
+        Kind::Float { size } => format!("<f{size}").into_pyobject(py)?.into_any(),
+        Kind::Complex { size } => format!("<c{size}").into_pyobject(py)?.into_any(),
+        Kind::Bytes(n) => format!("S{n}").into_pyobject(py)?.into_any(),
+        Kind::Array(inner, shape) => {
+            PyTuple::new(py, [spec_of(py, inner, inner.size())?, PyTuple::new(py, shape)?.into_any()])?.into_any()
+        }
+        Kind::Record(fields) => {
+            let d = PyDict::new(py);
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            let formats = fields.iter().map(|f| spec_of(py, &f.kind, f.kind.size())).collect::<PyResult<Vec<_>>>()?;
+            let offsets: Vec<usize> = fields.iter().map(|f| f.offset).collect();
+            d.set_item("names", names)?;
+            d.set_item("formats", formats)?;
+            d.set_item("offsets", offsets)?;
+            d.set_item("itemsize", size)?;
+            d.into_any()
+        }
+        Kind::Other(what) => return Err(PyTypeError::new_err(format!("values of type {what} are not readable yet"))),
+    })
+}
+
+fn attr_to_py<'py>(py: Python<'py>, v: &AttrValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        AttrValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        AttrValue::Int(i) => i.into_pyobject(py)?.into_any(),
+        AttrValue::UInt(i) => i.into_pyobject(py)?.into_any(),
+        AttrValue::Float(x) => x.into_pyobject(py)?.into_any(),
+        AttrValue::Str(s) => s.into_pyobject(py)?.into_any(),
+        AttrValue::Bytes(b) => pyo3::types::PyBytes::new(py, b).into_any(),
+        AttrValue::Array(items) => {
+            PyList::new(py, items.iter().map(|i| attr_to_py(py, i)).collect::<PyResult<Vec<_>>>()?)?.into_any()
+        }
+        AttrValue::Other(s) => s.into_pyobject(py)?.into_any(),
+    })
+}
+
+fn attrs_dict<'py>(py: Python<'py>, attrs: Vec<(String, AttrValue)>) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in attrs {
+        d.set_item(k, attr_to_py(py, &v)?)?;
+    }
+    Ok(d)
+}
+
+/// A group of a file.
+#[pyclass(frozen, module = "outcore._core")]
+pub struct Group {
+    group: h5::Group,
+}
+
+#[pymethods]
+impl Group {
+    #[getter]
+    fn path(&self) -> &str {
+        self.group.path()
+    }
+
+    #[getter]
+    fn title(&self) -> String {
+        self.group.title()
+    }
+
+    /// The names of its children, sorted.
+    fn children(&self) -> PyResult<Vec<String>> {
+        self.group.children().py_err()
+    }
+
+    fn attrs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        attrs_dict(py, self.group.attrs().py_err()?)
+    }
+}
+
+/// A leaf of a file: a Table, an Array, a CArray, an EArray, a VLArray or another dataset.
+#[pyclass(frozen, module = "outcore._core")]
+pub struct Leaf {
+    pub leaf: h5::Leaf,
+    layout: Option<Layout>,
+}
+
+impl Leaf {
+    fn new(leaf: h5::Leaf) -> Leaf {
+        let layout = leaf.layout().ok();
+        Leaf { leaf, layout }
+    }
+
+    fn layout(&self) -> PyResult<&Layout> {
+        match &self.layout {
+            Some(l) => Ok(l),
+            None => Err(crate::errors::to_py(
+                self.leaf
+                    .layout()
+                    .err()
+                    .map_or_else(|| outcore::Error::new(outcore::ErrorKind::Internal, "no layout"), |e| e.into()),
+            )),
+        }
+    }
+
+    fn table(&self) -> PyResult<Table> {
+        Table::new(&self.leaf).py_err()
+    }
+}
+
+fn range(start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> RowRange {
+    RowRange::new(start, stop, step)
+}
+
+fn bytes_array(py: Python<'_>, v: Vec<u8>) -> Bound<'_, PyArray1<u8>> {
+    PyArray1::from_vec(py, v)
+}
+
+fn u64s_as_i64(py: Python<'_>, v: Vec<u64>) -> Bound<'_, PyArray1<i64>> {
+    PyArray1::from_vec(py, v.into_iter().map(|c| c as i64).collect())
+}
+
+#[pymethods]
+impl Leaf {
+    #[getter]
+    fn path(&self) -> &str {
+        self.leaf.path()
+    }
+
+    #[getter]
+    fn class_name(&self) -> &'static str {
+        leaf_class_name(self.leaf.class())
+    }
+
+    #[getter]
+    fn shape(&self) -> Vec<usize> {
+        self.leaf.shape()
+    }
+
+    #[getter]
+    fn chunkshape(&self) -> Option<Vec<usize>> {
+        self.leaf.chunk_shape()
+    }
+
+    #[getter]
+    fn title(&self) -> String {
+        self.leaf.title()
+    }
+
+    #[getter]
+    fn itemsize(&self) -> PyResult<usize> {
+        Ok(self.layout()?.size)
+    }
+
+    fn attrs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        attrs_dict(py, self.leaf.attrs().py_err()?)
+    }
+
+    /// The NumPy dtype spec of one element (a table's record).
+    fn dtype_spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let l = self.layout()?;
+        spec_of(py, &l.kind, l.size)
+    }
+
+    /// The filters: `(complevel, complib, shuffle, bitshuffle)`, or None.
+    fn filters(&self) -> Option<(u8, &'static str, bool, bool)> {
+        self.leaf.filters().map(|f| (f.complevel, f.complib.name(), f.shuffle, f.bitshuffle))
+    }
+
+    /// Rows `start:stop:step` of the main axis, as raw bytes in the element layout.
+    #[pyo3(signature = (start=None, stop=None, step=None))]
+    fn read_raw<'py>(
+        &self,
+        py: Python<'py>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<(Bound<'py, PyArray1<u8>>, usize)> {
+        let shape = self.leaf.shape();
+        let rows = shape.first().copied().unwrap_or(1);
+        let (first, step, n) = range(start, stop, step).resolve(rows).py_err()?;
+        let leaf = &self.leaf;
+        let data = py
+            .detach(|| {
+                if shape.len() <= 1 && !(shape.is_empty() && n > 0) {
+                    if n == 0 {
+                        return Ok(Vec::new());
+                    }
+                    leaf.read_records(first, first + (n - 1) * step + 1, step)
+                } else if first == 0 && step == 1 && n == rows {
+                    leaf.read_bytes()
+                } else {
+                    // Rows of an N-d leaf: the whole leaf, sliced (a copy per row).
+                    let all = leaf.read_bytes()?;
+                    let per_row = all.len() / rows.max(1);
+                    let mut out = Vec::with_capacity(n * per_row);
+                    for i in 0..n {
+                        let r = first + i * step;
+                        out.extend_from_slice(&all[r * per_row..(r + 1) * per_row]);
+                    }
+                    Ok(out)
+                }
+            })
+            .py_err()?;
+        Ok((bytes_array(py, data), n))
+    }
+
+    /// The rows at `coords`, in that order, as raw records.
+    fn read_coords<'py>(
+        &self,
+        py: Python<'py>,
+        coords: PyReadonlyArray1<'py, i64>,
+    ) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let rows = self.leaf.shape().first().copied().unwrap_or(0) as i64;
+        let mut c = Vec::with_capacity(coords.len());
+        for &v in coords.as_array().iter() {
+            let v = if v < 0 { v + rows } else { v };
+            if v < 0 || v >= rows {
+                return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                    "row {v} is out of range for {} rows",
+                    rows
+                )));
+            }
+            c.push(v as u64);
+        }
+        let leaf = &self.leaf;
+        let data = py.detach(|| leaf.read_coords(&c)).py_err()?;
+        Ok(bytes_array(py, data))
+    }
+
+    /// Appends records (raw bytes in the table's layout).
+    fn append_records(&self, py: Python<'_>, records: PyReadonlyArray1<'_, u8>) -> PyResult<()> {
+        let b = records.as_slice()?;
+        let leaf = &self.leaf;
+        py.detach(|| leaf.append_records(b)).py_err()
+    }
+
+    /// Overwrites the records from row `start` (raw bytes in the table's layout).
+    fn modify_records(&self, py: Python<'_>, start: usize, records: PyReadonlyArray1<'_, u8>) -> PyResult<()> {
+        let b = records.as_slice()?;
+        let leaf = &self.leaf;
+        py.detach(|| leaf.modify_records(start, b)).py_err()
+    }
+
+    /// Appends rows to an EArray along its first axis.
+    fn append(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let leaf = &self.leaf;
+        macro_rules! app {
+            ($t:ty) => {{
+                let a: PyReadonlyArrayDyn<'_, $t> = data.extract()?;
+                let v = a.as_array();
+                py.detach(|| leaf.append(v)).py_err()?
+            }};
+        }
+        dispatch_numeric!(data, app);
+        Ok(())
+    }
+
+    fn flush(&self) -> PyResult<()> {
+        self.leaf.flush_file().py_err()
+    }
+
+    /// The matching rows, a slab at a time: an iterator of `(coords, records)`.
+    #[pyo3(signature = (cond, names, values, start=None, stop=None, step=None))]
+    fn where_batches<'py>(
+        &self,
+        py: Python<'py>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<WhereIter> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        let b = py.detach(|| t.where_batches(cond, &vars, range(start, stop, step))).py_err()?;
+        Ok(WhereIter { batches: Mutex::new(b) })
+    }
+
+    /// The matching records (raw, in the table's layout) or one field's values, with their
+    /// row numbers.
+    #[pyo3(signature = (cond, names, values, field=None, start=None, stop=None, step=None))]
+    fn read_where<'py>(
+        &self,
+        py: Python<'py>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        field: Option<&str>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<Hits<'py>> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        let r = py.detach(|| in_pool(|| t.read_where(cond, &vars, field, range(start, stop, step)))).py_err()?;
+        Ok((u64s_as_i64(py, r.coords), bytes_array(py, r.data)))
+    }
+
+    /// The row numbers matching `cond`.
+    #[pyo3(signature = (cond, names, values, start=None, stop=None, step=None))]
+    fn get_where_list<'py>(
+        &self,
+        py: Python<'py>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        let r = py.detach(|| in_pool(|| t.get_where_list(cond, &vars, range(start, stop, step), true))).py_err()?;
+        Ok(u64s_as_i64(py, r))
+    }
+
+    /// How many rows match `cond`.
+    #[pyo3(signature = (cond, names, values, start=None, stop=None, step=None))]
+    fn count_where<'py>(
+        &self,
+        py: Python<'py>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<u64> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        py.detach(|| in_pool(|| t.count_where(cond, &vars, range(start, stop, step)))).py_err()
+    }
+
+    /// Appends the matching rows to the table `dest`; returns how many.
+    #[pyo3(signature = (dest, cond, names, values, start=None, stop=None, step=None))]
+    fn append_where<'py>(
+        &self,
+        py: Python<'py>,
+        dest: PyRef<'py, Leaf>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<u64> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        let d = dest.leaf.clone();
+        py.detach(|| in_pool(|| t.where_append(&d, cond, &vars, range(start, stop, step)))).py_err()
+    }
+}
+
+/// Row numbers (int64) and the raw records or values they hold.
+type Hits<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<u8>>);
+
+fn vars<'h>(names: &[String], held: &'h [Held<'_>]) -> Vec<(String, Operand<'h>)> {
+    names.iter().cloned().zip(held.iter().map(Held::operand)).collect()
+}
+
+/// The slabs of a `where` scan: `(coords, records)` pairs, the scan running ahead on its own
+/// threads.
+#[pyclass(module = "outcore._core")]
+pub struct WhereIter {
+    batches: Mutex<outcore::Batches>,
+}
+
+#[pymethods]
+impl WhereIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<Hits<'py>>> {
+        let b = &self.batches;
+        let next = py.detach(|| b.lock().ok().and_then(|mut b| b.next()));
+        match next {
+            None => Ok(None),
+            Some(r) => {
+                let r = r.py_err()?;
+                Ok(Some((u64s_as_i64(py, r.coords), bytes_array(py, r.data))))
+            }
+        }
+    }
+}

@@ -1,0 +1,980 @@
+"""PyTables' face: files, groups with natural naming, tables and their queries, arrays.
+
+The classes mirror PyTables' (``File``, ``Group``, ``Table``, ``Column``, ``Row``, ``Array``,
+``CArray``, ``EArray``) with the same method names and arguments, so that switching is a
+change of import. Values come back as NumPy arrays in the file's own dtype; every read and
+every scan runs in Rust with the GIL released.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+from . import _core
+from ._numexpr import _arg
+from .exceptions import NoSuchNodeError
+
+__all__ = [
+    "open_file",
+    "File",
+    "Group",
+    "Leaf",
+    "Table",
+    "Column",
+    "Cols",
+    "Row",
+    "Array",
+    "CArray",
+    "EArray",
+    "Filters",
+]
+
+
+class Filters:
+    """Compression for new leaves, as PyTables' ``Filters``: ``complib`` is ``zlib``,
+    ``blosc``, ``blosc:lz4``, ``blosc:zstd``, ``blosc:zlib`` or ``lzf``."""
+
+    def __init__(self, complevel=0, complib="zlib", shuffle=True, bitshuffle=False, fletcher32=False):
+        self.complevel = int(complevel)
+        self.complib = complib
+        self.shuffle = bool(shuffle) and not bitshuffle
+        self.bitshuffle = bool(bitshuffle)
+        self.fletcher32 = bool(fletcher32)
+
+    def __repr__(self):
+        return "Filters(complevel=%d, complib=%r, shuffle=%s, bitshuffle=%s, fletcher32=%s)" % (
+            self.complevel,
+            self.complib,
+            self.shuffle,
+            self.bitshuffle,
+            self.fletcher32,
+        )
+
+    def __eq__(self, other):
+        return all(
+            getattr(self, k) == getattr(other, k, None)
+            for k in ("complevel", "complib", "shuffle", "bitshuffle")
+        )
+
+
+def _filter_args(filters):
+    if filters is None:
+        return {}
+    return {
+        "complevel": int(getattr(filters, "complevel", 0)),
+        "complib": getattr(filters, "complib", "zlib") or "zlib",
+        "shuffle": bool(getattr(filters, "shuffle", True)),
+        "bitshuffle": bool(getattr(filters, "bitshuffle", False)),
+    }
+
+
+def open_file(filename, mode="r", title="", root_uep="/", filters=None, **kwargs):
+    """Opens an HDF5 file, as PyTables' ``open_file``: ``mode`` is ``r`` (read only), ``w``
+    (create, truncating), ``a`` (read and write, creating) or ``r+`` (read and write). Use it
+    as a context manager to close it."""
+    return File(filename, mode)
+
+
+def _join(where, name):
+    where = where._v_pathname if isinstance(where, Node) else where
+    if name is None:
+        return where
+    return "/" + name if where == "/" else where + "/" + name
+
+
+class File:
+    """An HDF5 file (PyTables' ``File``)."""
+
+    def __init__(self, filename, mode="r"):
+        self._f = _core.File(os.fspath(filename), mode)
+        self.filename = os.fspath(filename)
+        self.mode = mode
+        self._nodes = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self):
+        state = "open" if self.isopen else "closed"
+        return "<outcore.File %r (mode %r, %s)>" % (self.filename, self.mode, state)
+
+    @property
+    def isopen(self):
+        return self._f.isopen
+
+    def close(self):
+        """Closes the file (flushing what was written)."""
+        self._nodes.clear()
+        self._f.close()
+
+    def flush(self):
+        self._f.flush()
+
+    @property
+    def root(self):
+        """The root group: ``f.root.group.table`` reaches nodes by natural naming."""
+        return self.get_node("/")
+
+    def get_node(self, where, name=None, classname=None):
+        """The node at ``where`` (a path or a node) joined with ``name``."""
+        if isinstance(where, Node) and name is None:
+            node = where
+        else:
+            path = _join(where, name)
+            if not path.startswith("/"):
+                path = "/" + path
+            if len(path) > 1:
+                path = path.rstrip("/")
+            node = self._nodes.get(path)
+            if node is None:
+                node = _wrap(self, self._f.node(path))
+                self._nodes[path] = node
+        if classname is not None and not _is_class(node, classname):
+            raise TypeError(
+                "could not find a ``%s`` node at ``%s``; instead, a ``%s`` was found there"
+                % (classname, node._v_pathname, type(node).__name__)
+            )
+        return node
+
+    def __contains__(self, path):
+        return self._f.node_exists(path)
+
+    def __iter__(self):
+        return self.walk_nodes()
+
+    def list_nodes(self, where="/", classname=None):
+        """The children of a group, sorted by name."""
+        return self.get_node(where)._f_list_nodes(classname)
+
+    def iter_nodes(self, where="/", classname=None):
+        return iter(self.list_nodes(where, classname))
+
+    def walk_groups(self, where="/"):
+        """The group at ``where`` and every group below it, top to bottom."""
+        stack = [self.get_node(where)]
+        while stack:
+            g = stack.pop()
+            yield g
+            stack.extend(reversed(g._f_list_nodes("Group")))
+
+    def walk_nodes(self, where="/", classname=None):
+        """Every node below ``where`` (and ``where`` itself unless a class is named), as
+        PyTables walks them: groups top to bottom, each group's children in name order.
+        Hidden nodes (indexes ``_i_*``) are left out, as PyTables leaves them out."""
+        if classname == "Group":
+            yield from self.walk_groups(where)
+            return
+        if classname in (None, "Node"):
+            yield self.get_node(where)
+        for g in self.walk_groups(where):
+            yield from g._f_list_nodes(classname)
+
+    def create_group(self, where, name, title="", filters=None, createparents=False):
+        path = _join(where, None)
+        self._f.create_group(path, name, title)
+        return self.get_node(path, name)
+
+    def create_table(
+        self,
+        where,
+        name,
+        description=None,
+        title="",
+        filters=None,
+        expectedrows=10000,
+        chunkshape=None,
+        byteorder=None,
+        createparents=False,
+        obj=None,
+        track_times=True,
+    ):
+        """A new table whose rows have ``description``'s columns: a NumPy structured dtype,
+        a dict or list of ``(name, dtype)``, a PyTables ``IsDescription`` class, or the
+        dtype of ``obj``, whose rows are then appended."""
+        if description is None and obj is not None:
+            description = np.asarray(obj).dtype
+        dt = _dtype_of_description(description)
+        chunkrows = None
+        if chunkshape is not None:
+            chunkrows = int(chunkshape[0] if np.ndim(chunkshape) else chunkshape)
+        path = _join(where, None)
+        self._f.create_table(
+            path,
+            name,
+            _descr_of_dtype(dt),
+            dt.itemsize,
+            expectedrows=int(expectedrows),
+            chunkrows=chunkrows,
+            title=title,
+            **_filter_args(filters),
+        )
+        t = self.get_node(path, name)
+        if obj is not None:
+            t.append(obj)
+        return t
+
+    def _create_array(self, kind, where, name, atom, shape, obj, title, filters, chunkshape, expectedrows):
+        if obj is not None:
+            data = np.ascontiguousarray(obj)
+        else:
+            dt = getattr(atom, "dtype", atom)
+            if dt is None:
+                raise ValueError("give an atom and a shape, or obj")
+            data = np.zeros(tuple(shape), dtype=np.dtype(dt))
+        path = _join(where, None)
+        self._f.create_array(
+            kind,
+            path,
+            name,
+            data,
+            chunkshape=None if chunkshape is None else [int(c) for c in chunkshape],
+            expectedrows=int(expectedrows),
+            title=title,
+            **_filter_args(filters),
+        )
+        return self.get_node(path, name)
+
+    def create_array(self, where, name, obj=None, title="", byteorder=None, createparents=False, atom=None, shape=None, track_times=True):
+        """A new Array holding ``obj``."""
+        return self._create_array("array", where, name, atom, shape, obj, title, None, None, 1000)
+
+    def create_carray(self, where, name, atom=None, shape=None, title="", filters=None, chunkshape=None, byteorder=None, createparents=False, obj=None, track_times=True):
+        """A new chunked, compressible CArray of ``atom`` (a NumPy dtype or a PyTables atom)
+        and ``shape``, or holding ``obj``."""
+        return self._create_array("carray", where, name, atom, shape, obj, title, filters, chunkshape, 1000)
+
+    def create_earray(self, where, name, atom=None, shape=None, title="", filters=None, expectedrows=1000, chunkshape=None, byteorder=None, createparents=False, obj=None, track_times=True):
+        """A new EArray of ``atom`` whose first axis (0 in ``shape``) grows by ``append``."""
+        if obj is None and shape is not None:
+            shape = tuple(0 if s == 0 else s for s in shape)
+        return self._create_array("earray", where, name, atom, shape, obj, title, filters, chunkshape, expectedrows)
+
+    def remove_node(self, where, name=None, recursive=False):
+        path = _join(where, name)
+        self._nodes = {k: v for k, v in self._nodes.items() if not (k == path or k.startswith(path + "/"))}
+        self._f.remove_node(path)
+
+
+def _is_class(node, classname):
+    if classname in (None, "Node"):
+        return True
+    if classname == "Leaf":
+        return isinstance(node, Leaf)
+    return any(c.__name__ == classname for c in type(node).__mro__)
+
+
+def _wrap(file, raw):
+    if isinstance(raw, _core.Group):
+        return Group(file, raw)
+    cls = {
+        "Table": Table,
+        "Array": Array,
+        "CArray": CArray,
+        "EArray": EArray,
+        "VLArray": VLArray,
+    }.get(raw.class_name, Array)
+    return cls(file, raw)
+
+
+def _dtype_of_spec(spec):
+    return np.dtype(spec)
+
+
+def _dtype_of_description(d):
+    if isinstance(d, np.dtype):
+        return d
+    if isinstance(d, dict):
+        if all(isinstance(v, (np.dtype, type, str)) for v in d.values()):
+            return np.dtype([(k, np.dtype(v)) for k, v in d.items()])
+    if isinstance(d, (list, tuple)):
+        return np.dtype(list(d))
+    dt = getattr(d, "_v_dtype", None)
+    if dt is not None:
+        return dt
+    try:  # a PyTables IsDescription class
+        import tables
+
+        return tables.Description(d.columns if hasattr(d, "columns") else d)._v_dtype
+    except Exception:
+        pass
+    return np.dtype(d)
+
+
+def _descr_of_dtype(dt):
+    """The layout the extension takes: ``[(name, offset, kind)]`` with NumPy type strings,
+    nested lists for nested records and ``(kind, shape)`` for array-shaped columns."""
+    out = []
+    for name in dt.names:
+        sub, offset = dt.fields[name][:2]
+        if sub.subdtype is not None:
+            base, shape = sub.subdtype
+            kind = (_kind_of(base), list(shape))
+        else:
+            kind = _kind_of(sub)
+        out.append((name, offset, kind))
+    return out
+
+
+def _kind_of(dt):
+    if dt.names is not None:
+        return _descr_of_dtype(dt)
+    if dt.kind == "b":
+        return "b1"
+    if not dt.isnative and dt.itemsize > 1:
+        raise TypeError("big-endian column types are not supported yet")
+    return "%s%d" % (dt.kind, dt.itemsize)
+
+
+class AttributeSet:
+    """A node's attributes with natural naming (``node.attrs.TITLE``), read when asked."""
+
+    def __init__(self, node):
+        object.__setattr__(self, "_node", node)
+
+    def _values(self):
+        return self._node._raw.attrs()
+
+    @property
+    def _v_attrnames(self):
+        return sorted(self._values())
+
+    def __getattr__(self, name):
+        try:
+            return self._values()[name]
+        except KeyError:
+            raise AttributeError(
+                "Attribute ``%s`` does not exist in node: ``%s``" % (name, self._node._v_pathname)
+            ) from None
+
+    def __getitem__(self, name):
+        return self._values()[name]
+
+    def __setattr__(self, name, value):
+        self._node._v_file._f.set_attr(self._node._v_pathname, name, value)
+
+    __setitem__ = __setattr__
+
+    def __contains__(self, name):
+        return name in self._values()
+
+    def __iter__(self):
+        return iter(self._v_attrnames)
+
+    def __repr__(self):
+        return "%s._v_attrs (AttributeSet), %d attributes" % (self._node._v_pathname, len(self._values()))
+
+
+class Node:
+    """What groups and leaves share."""
+
+    def __init__(self, file, raw):
+        self._v_file = file
+        self._raw = raw
+        self._v_pathname = raw.path
+        self._v_name = raw.path.rsplit("/", 1)[-1] or "/"
+
+    @property
+    def _v_attrs(self):
+        return AttributeSet(self)
+
+    @property
+    def _v_title(self):
+        return self._raw.title
+
+    @property
+    def _v_parent(self):
+        parent = self._v_pathname.rsplit("/", 1)[0] or "/"
+        return self._v_file.get_node(parent)
+
+    def __repr__(self):
+        return "%s (%s) %r" % (self._v_pathname, type(self).__name__, self._v_title)
+
+
+class Group(Node):
+    """A group: children by natural naming (``group.child``), iteration and listing."""
+
+    def _f_list_nodes(self, classname=None):
+        nodes = []
+        for name in self._raw.children():
+            if name.startswith(("_i_", "_p_")):
+                continue
+            node = self._v_file.get_node(self._v_pathname, name)
+            if _is_class(node, classname):
+                nodes.append(node)
+        return nodes
+
+    def _f_iter_nodes(self, classname=None):
+        return iter(self._f_list_nodes(classname))
+
+    def _f_walknodes(self, classname=None):
+        return self._v_file.walk_nodes(self, classname)
+
+    def _f_get_child(self, name):
+        return self._v_file.get_node(self._v_pathname, name)
+
+    @property
+    def _v_children(self):
+        return {n._v_name: n for n in self._f_list_nodes()}
+
+    @property
+    def _v_nchildren(self):
+        return len(self._raw.children())
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._f_get_child(name)
+        except NoSuchNodeError:
+            raise NoSuchNodeError(
+                "group ``%s`` does not have a child named ``%s``" % (self._v_pathname, name)
+            ) from None
+
+    def __contains__(self, name):
+        return name in self._raw.children()
+
+    def __iter__(self):
+        return self._f_iter_nodes()
+
+
+class Leaf(Node):
+    """What tables and arrays share: shape, dtype, filters, attributes, reading."""
+
+    def __init__(self, file, raw):
+        super().__init__(file, raw)
+        self._dtype = None
+
+    @property
+    def name(self):
+        return self._v_name
+
+    @property
+    def title(self):
+        return self._v_title
+
+    @property
+    def attrs(self):
+        return self._v_attrs
+
+    @property
+    def shape(self):
+        return tuple(self._raw.shape)
+
+    @property
+    def nrows(self):
+        shape = self.shape
+        return shape[0] if shape else 1
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def chunkshape(self):
+        c = self._raw.chunkshape
+        return None if c is None else tuple(c)
+
+    @property
+    def dtype(self):
+        if self._dtype is None:
+            self._dtype = np.dtype(self._raw.dtype_spec())
+        return self._dtype
+
+    @property
+    def filters(self):
+        f = self._raw.filters()
+        if f is None:
+            return Filters()
+        level, lib, shuffle, bitshuffle = f
+        return Filters(level, lib, shuffle, bitshuffle)
+
+    def __len__(self):
+        return self.nrows
+
+    def flush(self):
+        self._raw.flush()
+
+    def _read_rows(self, start, stop, step):
+        raw, n = self._raw.read_raw(start, stop, step)
+        shape = self.shape
+        return np.frombuffer(raw, dtype=self.dtype).reshape((n,) + shape[1:] if shape else ())
+
+    def read(self, start=None, stop=None, step=None, out=None):
+        """Rows ``start:stop:step`` of the first axis, as a NumPy array."""
+        r = self._read_rows(start, stop, step)
+        if out is not None:
+            out[...] = r
+            return out
+        return r.copy() if not r.flags.writeable else r
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            n = self.nrows
+            k = int(key)
+            if k < 0:
+                k += n
+            if not 0 <= k < n:
+                raise IndexError("index out of range")
+            return self._read_rows(k, k + 1, 1)[0]
+        if isinstance(key, slice):
+            if key.step is not None and key.step <= 0:
+                raise ValueError("slice step must be positive")
+            return self.read(key.start, key.stop, key.step)
+        return self.read()[key]
+
+    def __iter__(self):
+        return self.iterrows()
+
+    def iterrows(self, start=None, stop=None, step=None):
+        data = self.read(start, stop, step)
+        return iter(data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.read()
+        return a if dtype is None else a.astype(dtype)
+
+
+class Array(Leaf):
+    """A PyTables Array (or a dataset written by another tool)."""
+
+    @property
+    def atom(self):
+        return self.dtype
+
+
+class CArray(Array):
+    """A chunked, compressible array."""
+
+
+class EArray(CArray):
+    """A chunked array whose first axis grows."""
+
+    def append(self, sequence):
+        """Appends rows along the first axis (``sequence`` has the other axes' shape)."""
+        a = np.ascontiguousarray(sequence, dtype=self.dtype)
+        if a.ndim == len(self.shape) - 1:
+            a = a[np.newaxis]
+        self._raw.append(a)
+
+
+class VLArray(Leaf):
+    """A variable-length array: listed, not readable yet."""
+
+    def read(self, start=None, stop=None, step=None):
+        raise TypeError("%s: VLArray rows are not readable yet" % self._v_pathname)
+
+
+class Column:
+    """A column of a table (``table.cols.name``): its values, and a name to bind in
+    conditions and expressions."""
+
+    def __init__(self, table, pathname):
+        self.table = table
+        self.pathname = pathname
+        self.name = pathname.rsplit("/", 1)[-1]
+        self._table_path = table._v_pathname
+
+    @property
+    def dtype(self):
+        return _field_dtype(self.table.dtype, self.pathname)
+
+    @property
+    def type(self):
+        return self.dtype.name
+
+    @property
+    def shape(self):
+        return (self.table.nrows,) + self.dtype.shape
+
+    def __len__(self):
+        return self.table.nrows
+
+    def read(self, start=None, stop=None, step=None):
+        return self.table.read(start, stop, step, field=self.pathname)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return self.read(key.start, key.stop, key.step)
+        if isinstance(key, (int, np.integer)):
+            return self.table[key][self.name] if "/" not in self.pathname else _field(self.table[key], self.pathname)
+        return self.read()[key]
+
+    def __iter__(self):
+        return iter(self.read())
+
+    def __repr__(self):
+        return "%s.cols.%s (Column(%s,), %s)" % (
+            self._table_path,
+            self.pathname.replace("/", "."),
+            self.table.nrows,
+            self.dtype,
+        )
+
+
+class Cols:
+    """A table's columns by natural naming (``table.cols.energy``, nested:
+    ``table.cols.location.lat``)."""
+
+    def __init__(self, table, prefix=""):
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_prefix", prefix)
+
+    @property
+    def _v_colnames(self):
+        dt = _field_dtype(self._table.dtype, self._prefix) if self._prefix else self._table.dtype
+        return list(dt.names)
+
+    def _f_col(self, name):
+        path = self._prefix + "/" + name if self._prefix else name
+        dt = _field_dtype(self._table.dtype, path)
+        if dt.names is not None:
+            return Cols(self._table, path)
+        return Column(self._table, path)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._f_col(name)
+        except KeyError:
+            raise AttributeError("table ``%s`` has no column ``%s``" % (self._table._v_pathname, name)) from None
+
+    def __getitem__(self, name):
+        return self._f_col(name)
+
+    def __iter__(self):
+        return (self._f_col(n) for n in self._v_colnames)
+
+    def __len__(self):
+        return len(self._v_colnames)
+
+
+def _field_dtype(dt, path):
+    for part in path.split("/"):
+        if dt.names is None or part not in dt.names:
+            raise KeyError(path)
+        dt = dt.fields[part][0]
+    return dt
+
+
+def _field(rec, path):
+    for part in path.split("/"):
+        rec = rec[part]
+    return rec
+
+
+class Row:
+    """One row of a scan (PyTables' ``Row``): ``row['col']``, ``row['a/b']``, ``row.nrow``,
+    and ``row['x'] = v; row.update()`` to write a change back. As in PyTables the same
+    object is reused for every row of an iteration; ``row.fetch_all_fields()`` copies one."""
+
+    __slots__ = ("_table", "_recs", "_i", "_nrow")
+
+    def __init__(self, table):
+        self._table = table
+        self._recs = None
+        self._i = 0
+        self._nrow = -1
+
+    @property
+    def nrow(self):
+        return self._nrow
+
+    @property
+    def table(self):
+        return self._table
+
+    def __getitem__(self, key):
+        rec = self._recs[self._i]
+        if isinstance(key, str):
+            return _field(rec, key)
+        return rec[key]
+
+    def __setitem__(self, key, value):
+        if isinstance(key, str) and "/" in key:
+            *parents, last = key.split("/")
+            rec = self._recs[self._i]
+            for p in parents:
+                rec = rec[p]
+            rec[last] = value
+        else:
+            self._recs[self._i][key] = value
+
+    def update(self):
+        """Writes this row's changes to the table."""
+        rec = self._recs[self._i : self._i + 1]
+        self._table._raw.modify_records(self._nrow, rec.view(np.uint8).reshape(-1))
+
+    def fetch_all_fields(self):
+        """A copy of the whole record (a NumPy void scalar)."""
+        return self._recs[self._i].copy()
+
+    def __repr__(self):
+        return "%s.row (Row), pointing to row #%d" % (self._table._v_pathname, self._nrow)
+
+    def __str__(self):
+        return str(self._recs[self._i]) if self._recs is not None else repr(self)
+
+
+class Table(Leaf):
+    """A table: records of named columns, and PyTables' queries run in Rust."""
+
+    @property
+    def colnames(self):
+        return list(self.dtype.names)
+
+    @property
+    def colpathnames(self):
+        out = []
+
+        def walk(dt, prefix):
+            for n in dt.names:
+                sub = dt.fields[n][0]
+                p = prefix + n
+                if sub.names is not None:
+                    walk(sub, p + "/")
+                else:
+                    out.append(p)
+
+        walk(self.dtype, "")
+        return out
+
+    @property
+    def coldtypes(self):
+        return {p: _field_dtype(self.dtype, p) for p in self.colpathnames}
+
+    @property
+    def coltypes(self):
+        return {p: d.name if d.kind != "S" else "string" for p, d in self.coldtypes.items()}
+
+    @property
+    def description(self):
+        return _Description(self.dtype)
+
+    @property
+    def rowsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def cols(self):
+        return Cols(self)
+
+    @property
+    def row(self):
+        return _Appender(self)
+
+    def col(self, name):
+        """Column ``name``'s values (PyTables' ``Table.col``)."""
+        return self.read(field=name)
+
+    def read(self, start=None, stop=None, step=None, field=None, out=None):
+        """Rows ``start:stop:step`` as a structured array of the table's dtype, or one
+        field's values."""
+        if field is not None:
+            _field_dtype(self.dtype, field)
+        recs = self._read_rows(start, stop, step)
+        r = recs if field is None else _field(recs, field)
+        r = np.array(r, copy=True) if field is not None else r
+        if out is not None:
+            out[...] = r
+            return out
+        return r
+
+    def read_coordinates(self, coords, field=None):
+        """The rows at ``coords`` in that order."""
+        raw = self._raw.read_coords(np.ascontiguousarray(coords, dtype=np.int64))
+        recs = np.frombuffer(raw, dtype=self.dtype)
+        return recs if field is None else np.array(_field(recs, field))
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return super().__getitem__(key)
+        if isinstance(key, str):
+            return self.col(key)
+        return super().__getitem__(key)
+
+    def iterrows(self, start=None, stop=None, step=None):
+        """Every row of ``start:stop:step`` as a :class:`Row`, read a slab at a time."""
+        n = self.nrows
+        first, last, st = slice(start, stop, step).indices(n)
+        if st <= 0:
+            raise ValueError("step must be positive")
+        slab = max(1, (1 << 20) // max(1, self.rowsize))
+        row = Row(self)
+        for lo in range(first, last, slab * st):
+            hi = min(last, lo + slab * st)
+            recs = self._read_rows(lo, hi, st).copy()
+            row._recs = recs
+            for i in range(len(recs)):
+                row._i = i
+                row._nrow = lo + i * st
+                yield row
+
+    def __iter__(self):
+        return self.iterrows()
+
+    def append(self, rows):
+        """Appends rows: a structured array, or a sequence of tuples, in column order."""
+        a = np.asarray(rows) if isinstance(rows, np.ndarray) else np.array(rows, dtype=self.dtype)
+        if a.dtype != self.dtype:
+            a = a.astype(self.dtype)
+        a = np.ascontiguousarray(a.reshape(-1))
+        self._raw.append_records(a.view(np.uint8).reshape(-1))
+
+    def modify_rows(self, start=None, stop=None, step=None, rows=None):
+        """Overwrites rows from ``start`` (step 1) with ``rows``."""
+        a = np.ascontiguousarray(np.asarray(rows, dtype=self.dtype).reshape(-1))
+        self._raw.modify_records(0 if start is None else int(start), a.view(np.uint8).reshape(-1))
+        return len(a)
+
+    # Queries.
+
+    def _condvars(self, condition, condvars, depth):
+        """The condition's names and values, looked up as PyTables looks them up: the
+        explicit ``condvars``, then the table's columns, then (without ``condvars``) the
+        caller's locals and globals."""
+        names = _core.names(condition)
+        user_locals = user_globals = {}
+        if condvars is None:
+            frame = sys._getframe(depth)
+            user_locals, user_globals = frame.f_locals, frame.f_globals
+        colnames = set(self.colnames)
+        out_names, out_values = [], []
+        for var in names:
+            if condvars is not None and var in condvars:
+                val = condvars[var]
+            elif var in colnames:
+                dt = _field_dtype(self.dtype, var)
+                if dt.names is not None:
+                    raise TypeError("variable ``%s`` refers to a nested column, not allowed in conditions" % var)
+                continue
+            elif condvars is None and var in user_locals:
+                val = user_locals[var]
+            elif condvars is None and var in user_globals:
+                val = user_globals[var]
+            else:
+                raise NameError("name ``%s`` is not defined" % var)
+            if isinstance(val, Column):
+                if val.table._v_file is not self._v_file or val._table_path != self._v_pathname:
+                    raise ValueError(
+                        "variable ``%s`` refers to a column which is not part of table ``%s``"
+                        % (var, self._v_pathname)
+                    )
+                if val.dtype.shape != ():
+                    raise NotImplementedError(
+                        "variable ``%s`` refers to a multidimensional column, not yet supported in conditions, sorry"
+                        % var
+                    )
+                out_names.append(var)
+                out_values.append((self._raw, val.pathname))
+                continue
+            if isinstance(val, Cols):
+                raise TypeError("variable ``%s`` refers to a nested column, not allowed in conditions" % var)
+            if isinstance(val, str):
+                val = np.asarray(val.encode("ascii"))
+            val = np.asarray(val)
+            if val.ndim != 0:
+                raise TypeError(
+                    "variable ``%s`` is an array of shape %s; conditions take columns and scalars"
+                    % (var, val.shape)
+                )
+            try:
+                out_names.append(var)
+                out_values.append(_arg(val))
+            except ValueError:
+                raise TypeError(
+                    "variable ``%s`` has data type ``%s``, not allowed in conditions" % (var, val.dtype.name)
+                ) from None
+        return out_names, out_values
+
+    def where(self, condition, condvars=None, start=None, stop=None, step=None):
+        """The rows where ``condition`` is true, as :class:`Row` objects, in row order; the
+        scan runs ahead on its own threads a few slabs at a time."""
+        names, values = self._condvars(condition, condvars, 2)
+        batches = self._raw.where_batches(condition, names, values, start, stop, step)
+        return self._rows(batches)
+
+    def _rows(self, batches):
+        row = Row(self)
+        dt = self.dtype
+        for coords, raw in batches:
+            recs = np.frombuffer(raw, dtype=dt).copy()
+            row._recs = recs
+            for i in range(len(coords)):
+                row._i = i
+                row._nrow = int(coords[i])
+                yield row
+
+    def read_where(self, condition, condvars=None, field=None, start=None, stop=None, step=None):
+        """The rows where ``condition`` is true, as a structured array of the table's dtype
+        (or ``field``'s values)."""
+        names, values = self._condvars(condition, condvars, 2)
+        if field is not None:
+            dt = _field_dtype(self.dtype, field)
+        else:
+            dt = self.dtype
+        _, raw = self._raw.read_where(condition, names, values, field, start, stop, step)
+        return np.frombuffer(raw, dtype=dt)
+
+    def get_where_list(self, condition, condvars=None, sort=False, start=None, stop=None, step=None):
+        """The row numbers where ``condition`` is true (int64, ascending)."""
+        names, values = self._condvars(condition, condvars, 2)
+        return self._raw.get_where_list(condition, names, values, start, stop, step)
+
+    def count_where(self, condition, condvars=None, start=None, stop=None, step=None):
+        """How many rows match ``condition`` (outcore's; PyTables has no such method)."""
+        names, values = self._condvars(condition, condvars, 2)
+        return self._raw.count_where(condition, names, values, start, stop, step)
+
+    def append_where(self, dstTable, condition=None, condvars=None, start=None, stop=None, step=None):
+        """Appends the rows where ``condition`` is true to ``dstTable`` (a table of the same
+        columns); returns how many."""
+        names, values = self._condvars(condition, condvars, 2)
+        if not isinstance(dstTable, Table):
+            raise TypeError("the destination must be a Table")
+        return self._raw.append_where(dstTable._raw, condition, names, values, start, stop, step)
+
+    def will_query_use_indexing(self, condition, condvars=None):
+        """The indexed columns a query would use: none yet (outcore scans)."""
+        return frozenset()
+
+
+class _Description:
+    def __init__(self, dt):
+        self._v_dtype = dt
+        self._v_names = list(dt.names)
+        self._v_nested_descr = dt.descr
+
+    def __repr__(self):
+        return "Description(%s)" % (self._v_dtype,)
+
+
+class _Appender:
+    """``table.row`` for appending: ``row['x'] = v; row.append()``, then ``table.flush()``."""
+
+    def __init__(self, table):
+        self._table = table
+        self._rec = np.zeros(1, dtype=table.dtype)
+        self._pending = []
+
+    def __setitem__(self, key, value):
+        _set_field(self._rec[0], key, value)
+
+    def __getitem__(self, key):
+        return _field(self._rec[0], key)
+
+    def append(self):
+        self._table.append(self._rec.copy())
+        self._rec = np.zeros(1, dtype=self._table.dtype)
+
+
+def _set_field(rec, key, value):
+    *parents, last = key.split("/")
+    for p in parents:
+        rec = rec[p]
+    rec[last] = value
