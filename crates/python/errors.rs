@@ -14,6 +14,8 @@ pub fn to_py(e: outcore::Error) -> PyErr {
     match e.kind() {
         K::Syntax => PySyntaxError::new_err(msg),
         K::UnknownName => PyKeyError::new_err(msg),
+        // NumPy and numexpr: integers to negative integer powers are a ValueError.
+        K::Type if msg.contains("negative integer powers") => PyValueError::new_err(msg),
         K::UnknownFunction | K::Type => PyTypeError::new_err(msg),
         // numexpr: "You can't use Python's standard boolean operators" is a TypeError.
         K::Unsupported if is_boolean_keyword(&e) => PyTypeError::new_err(msg),

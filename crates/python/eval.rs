@@ -2,6 +2,7 @@
 //! thread count, and PyTables' `Expr` evaluated over NumPy arrays and file leaves.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use numpy::{PyArray, PyArray1, PyUntypedArrayMethods};
@@ -19,15 +20,50 @@ static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 const CACHE_SIZE: usize = 256;
 /// Names by expression.
 static NAMES: Mutex<Option<HashMap<String, Vec<String>>>> = Mutex::new(None);
-/// The pool `set_num_threads` made (none: rayon's global pool, one thread per core).
+/// The extension's own worker pool (never rayon's global one, so that a forked child can
+/// start a new pool: a fork keeps no threads), and the size asked for (0: one per core).
 static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
+static WANT: AtomicUsize = AtomicUsize::new(0);
 
-/// Runs `f` on the pool of `set_num_threads`.
+fn build(n: usize) -> PyResult<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("outcore-{i}"))
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))
+}
+
+fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    if let Some((_, p)) = POOL.read().ok()?.as_ref() {
+        return Some(p.clone());
+    }
+    let n = match WANT.load(Ordering::Relaxed) {
+        0 => detect_number_of_cores(),
+        n => n,
+    };
+    let fresh = Arc::new(build(n).ok()?);
+    let mut w = POOL.write().ok()?;
+    Some(w.get_or_insert((n, fresh)).1.clone())
+}
+
+/// Runs `f` on the extension's pool (the VM's parallel loops run on the pool they are
+/// called from).
 pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    let pool = POOL.read().ok().and_then(|p| p.as_ref().map(|(_, p)| p.clone()));
-    match pool {
+    match pool() {
         Some(p) => p.install(f),
         None => f(),
+    }
+}
+
+/// Called in a child process after `fork` (registered by the Python package): the parent's
+/// pool threads do not exist there, so the pool is dropped without joining them and a new
+/// one starts at the next call.
+#[pyfunction]
+pub fn _after_fork() {
+    if let Ok(mut p) = POOL.try_write() {
+        if let Some(old) = p.take() {
+            std::mem::forget(old);
+        }
     }
 }
 
@@ -162,13 +198,10 @@ pub fn disassemble<'py>(ex: &str, names: Vec<String>, values: Vec<Bound<'py, PyA
 pub fn set_num_threads(n: usize) -> PyResult<usize> {
     let old = get_num_threads();
     let n = n.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("outcore-{i}"))
-        .build()
-        .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?;
+    let fresh = Arc::new(build(n)?);
+    WANT.store(n, Ordering::Relaxed);
     if let Ok(mut p) = POOL.write() {
-        *p = Some((n, Arc::new(pool)));
+        *p = Some((n, fresh));
     }
     Ok(old)
 }
@@ -176,7 +209,10 @@ pub fn set_num_threads(n: usize) -> PyResult<usize> {
 /// The number of worker threads.
 #[pyfunction]
 pub fn get_num_threads() -> usize {
-    POOL.read().ok().and_then(|p| p.as_ref().map(|(n, _)| *n)).unwrap_or_else(rayon::current_num_threads)
+    match WANT.load(Ordering::Relaxed) {
+        0 => detect_number_of_cores(),
+        n => n,
+    }
 }
 
 /// The number of cores of this machine.
@@ -294,7 +330,7 @@ pub fn expr_eval<'py>(
             Ok(Some(to_numpy(py, r)?))
         }
         Some(leaf) => {
-            let leaf = leaf.leaf.clone();
+            let leaf = leaf.leaf()?;
             let mut into = if append { e.set_output_append(&leaf) } else { e.set_output(&leaf) }.py_err()?;
             if out_start.is_some() || out_stop.is_some() || out_step.is_some() {
                 into = into.set_output_range(out_start, out_stop, out_step).py_err()?;

@@ -28,13 +28,13 @@ impl<'py> Held<'py> {
     /// strings (the last axis is the item), a `Leaf`, or `(Leaf, column path)`.
     pub fn new(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Held<'py>> {
         if let Ok(leaf) = obj.cast::<crate::tables::Leaf>() {
-            return Ok(Held::Leaf(leaf.get().leaf.clone()));
+            return Ok(Held::Leaf(leaf.get().leaf()?));
         }
         if let Ok(t) = obj.cast::<PyTuple>() {
             let tag = t.get_item(0)?;
             if let Ok(leaf) = tag.cast::<crate::tables::Leaf>() {
                 let path: String = t.get_item(1)?.extract()?;
-                let col = leaf.get().leaf.col(&path).map_err(|e| crate::errors::to_py(e.into()))?;
+                let col = leaf.get().leaf()?.col(&path).map_err(|e| crate::errors::to_py(e.into()))?;
                 return Ok(Held::Column(col));
             }
             if tag.extract::<String>().is_ok_and(|s| s == "S") {

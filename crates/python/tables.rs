@@ -1,7 +1,7 @@
 //! PyTables' face: files, groups and leaves, a leaf's values as raw bytes for NumPy to view in
 //! the leaf's own dtype, and the table queries with the GIL released.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use numpy::PyArrayDescrMethods;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
@@ -107,7 +107,7 @@ impl File {
     fn node<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyAny>> {
         let f = self.get()?;
         if path == "/" {
-            return Ok(Bound::new(py, Group { group: f.root().py_err()? })?.into_any());
+            return Ok(Bound::new(py, Group::new(f.root().py_err()?))?.into_any());
         }
         if !f.node_exists(path) {
             return Err(crate::errors::to_py(
@@ -115,14 +115,14 @@ impl File {
             ));
         }
         match f.group(path) {
-            Ok(g) => Ok(Bound::new(py, Group { group: g })?.into_any()),
+            Ok(g) => Ok(Bound::new(py, Group::new(g))?.into_any()),
             Err(_) => Ok(Bound::new(py, Leaf::new(f.leaf(path).py_err()?))?.into_any()),
         }
     }
 
     #[pyo3(signature = (parent, name, title=""))]
     fn create_group(&self, parent: &str, name: &str, title: &str) -> PyResult<Group> {
-        Ok(Group { group: self.get()?.create_group(parent, name, title).py_err()? })
+        Ok(Group::new(self.get()?.create_group(parent, name, title).py_err()?))
     }
 
     /// A new table whose records have `descr`'s layout (see `layout_of`).
@@ -314,49 +314,80 @@ fn attrs_dict<'py>(py: Python<'py>, attrs: Vec<(String, AttrValue)>) -> PyResult
 /// A group of a file.
 #[pyclass(frozen, module = "outcore._core")]
 pub struct Group {
-    group: h5::Group,
+    handle: RwLock<Option<std::sync::Arc<h5::Group>>>,
+}
+
+impl Group {
+    fn new(group: h5::Group) -> Group {
+        Group { handle: RwLock::new(Some(std::sync::Arc::new(group))) }
+    }
+
+    fn group(&self) -> PyResult<std::sync::Arc<h5::Group>> {
+        self.handle
+            .read()
+            .ok()
+            .and_then(|h| h.clone())
+            .ok_or_else(|| PyValueError::new_err("the node's file is closed"))
+    }
 }
 
 #[pymethods]
 impl Group {
     #[getter]
-    fn path(&self) -> &str {
-        self.group.path()
+    fn path(&self) -> PyResult<String> {
+        Ok(self.group()?.path().to_string())
     }
 
     #[getter]
-    fn title(&self) -> String {
-        self.group.title()
+    fn title(&self) -> PyResult<String> {
+        Ok(self.group()?.title())
     }
 
     /// The names of its children, sorted.
     fn children(&self) -> PyResult<Vec<String>> {
-        self.group.children().py_err()
+        self.group()?.children().py_err()
     }
 
     fn attrs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        attrs_dict(py, self.group.attrs().py_err()?)
+        attrs_dict(py, self.group()?.attrs().py_err()?)
+    }
+
+    /// Drops the handle (the file closes when its last handle goes).
+    fn close(&self) {
+        if let Ok(mut h) = self.handle.write() {
+            *h = None;
+        }
     }
 }
 
 /// A leaf of a file: a Table, an Array, a CArray, an EArray, a VLArray or another dataset.
 #[pyclass(frozen, module = "outcore._core")]
 pub struct Leaf {
-    pub leaf: h5::Leaf,
+    /// The handle, until the file is closed (`close` drops it, so the file really closes).
+    handle: RwLock<Option<h5::Leaf>>,
     layout: Option<Layout>,
 }
 
 impl Leaf {
     fn new(leaf: h5::Leaf) -> Leaf {
         let layout = leaf.layout().ok();
-        Leaf { leaf, layout }
+        Leaf { handle: RwLock::new(Some(leaf)), layout }
+    }
+
+    /// The handle (a cheap clone), or an error once the file is closed.
+    pub fn leaf(&self) -> PyResult<h5::Leaf> {
+        self.handle
+            .read()
+            .ok()
+            .and_then(|h| h.clone())
+            .ok_or_else(|| PyValueError::new_err("the node's file is closed"))
     }
 
     fn layout(&self) -> PyResult<&Layout> {
         match &self.layout {
             Some(l) => Ok(l),
             None => Err(crate::errors::to_py(
-                self.leaf
+                self.leaf()?
                     .layout()
                     .err()
                     .map_or_else(|| outcore::Error::new(outcore::ErrorKind::Internal, "no layout"), |e| e.into()),
@@ -365,7 +396,7 @@ impl Leaf {
     }
 
     fn table(&self) -> PyResult<Table> {
-        Table::new(&self.leaf).py_err()
+        Table::new(&self.leaf()?).py_err()
     }
 }
 
@@ -384,28 +415,35 @@ fn u64s_as_i64(py: Python<'_>, v: Vec<u64>) -> Bound<'_, PyArray1<i64>> {
 #[pymethods]
 impl Leaf {
     #[getter]
-    fn path(&self) -> &str {
-        self.leaf.path()
+    fn path(&self) -> PyResult<String> {
+        Ok(self.leaf()?.path().to_string())
+    }
+
+    /// Drops the handle (the file closes when its last handle goes).
+    fn close(&self) {
+        if let Ok(mut h) = self.handle.write() {
+            *h = None;
+        }
     }
 
     #[getter]
-    fn class_name(&self) -> &'static str {
-        leaf_class_name(self.leaf.class())
+    fn class_name(&self) -> PyResult<&'static str> {
+        Ok(leaf_class_name(self.leaf()?.class()))
     }
 
     #[getter]
-    fn shape(&self) -> Vec<usize> {
-        self.leaf.shape()
+    fn shape(&self) -> PyResult<Vec<usize>> {
+        Ok(self.leaf()?.shape())
     }
 
     #[getter]
-    fn chunkshape(&self) -> Option<Vec<usize>> {
-        self.leaf.chunk_shape()
+    fn chunkshape(&self) -> PyResult<Option<Vec<usize>>> {
+        Ok(self.leaf()?.chunk_shape())
     }
 
     #[getter]
-    fn title(&self) -> String {
-        self.leaf.title()
+    fn title(&self) -> PyResult<String> {
+        Ok(self.leaf()?.title())
     }
 
     #[getter]
@@ -414,7 +452,7 @@ impl Leaf {
     }
 
     fn attrs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        attrs_dict(py, self.leaf.attrs().py_err()?)
+        attrs_dict(py, self.leaf()?.attrs().py_err()?)
     }
 
     /// The NumPy dtype spec of one element (a table's record).
@@ -424,8 +462,8 @@ impl Leaf {
     }
 
     /// The filters: `(complevel, complib, shuffle, bitshuffle)`, or None.
-    fn filters(&self) -> Option<(u8, &'static str, bool, bool)> {
-        self.leaf.filters().map(|f| (f.complevel, f.complib.name(), f.shuffle, f.bitshuffle))
+    fn filters(&self) -> PyResult<Option<(u8, &'static str, bool, bool)>> {
+        Ok(self.leaf()?.filters().map(|f| (f.complevel, f.complib.name(), f.shuffle, f.bitshuffle)))
     }
 
     /// Rows `start:stop:step` of the main axis, as raw bytes in the element layout.
@@ -437,10 +475,10 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<(Bound<'py, PyArray1<u8>>, usize)> {
-        let shape = self.leaf.shape();
+        let leaf = &self.leaf()?;
+        let shape = leaf.shape();
         let rows = shape.first().copied().unwrap_or(1);
         let (first, step, n) = range(start, stop, step).resolve(rows).py_err()?;
-        let leaf = &self.leaf;
         let data = py
             .detach(|| {
                 if shape.len() <= 1 && !(shape.is_empty() && n > 0) {
@@ -472,7 +510,8 @@ impl Leaf {
         py: Python<'py>,
         coords: PyReadonlyArray1<'py, i64>,
     ) -> PyResult<Bound<'py, PyArray1<u8>>> {
-        let rows = self.leaf.shape().first().copied().unwrap_or(0) as i64;
+        let leaf = &self.leaf()?;
+        let rows = leaf.shape().first().copied().unwrap_or(0) as i64;
         let mut c = Vec::with_capacity(coords.len());
         for &v in coords.as_array().iter() {
             let v = if v < 0 { v + rows } else { v };
@@ -484,7 +523,6 @@ impl Leaf {
             }
             c.push(v as u64);
         }
-        let leaf = &self.leaf;
         let data = py.detach(|| leaf.read_coords(&c)).py_err()?;
         Ok(bytes_array(py, data))
     }
@@ -492,20 +530,20 @@ impl Leaf {
     /// Appends records (raw bytes in the table's layout).
     fn append_records(&self, py: Python<'_>, records: PyReadonlyArray1<'_, u8>) -> PyResult<()> {
         let b = records.as_slice()?;
-        let leaf = &self.leaf;
+        let leaf = &self.leaf()?;
         py.detach(|| leaf.append_records(b)).py_err()
     }
 
     /// Overwrites the records from row `start` (raw bytes in the table's layout).
     fn modify_records(&self, py: Python<'_>, start: usize, records: PyReadonlyArray1<'_, u8>) -> PyResult<()> {
         let b = records.as_slice()?;
-        let leaf = &self.leaf;
+        let leaf = &self.leaf()?;
         py.detach(|| leaf.modify_records(start, b)).py_err()
     }
 
     /// Appends rows to an EArray along its first axis.
     fn append(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let leaf = &self.leaf;
+        let leaf = &self.leaf()?;
         macro_rules! app {
             ($t:ty) => {{
                 let a: PyReadonlyArrayDyn<'_, $t> = data.extract()?;
@@ -518,7 +556,7 @@ impl Leaf {
     }
 
     fn flush(&self) -> PyResult<()> {
-        self.leaf.flush_file().py_err()
+        self.leaf()?.flush_file().py_err()
     }
 
     /// The matching rows, a slab at a time: an iterator of `(coords, records)`.
@@ -614,7 +652,7 @@ impl Leaf {
         let t = self.table()?;
         let held = hold(&names, &values)?;
         let vars = vars(&names, &held);
-        let d = dest.leaf.clone();
+        let d = dest.leaf()?;
         py.detach(|| in_pool(|| t.where_append(&d, cond, &vars, range(start, stop, step)))).py_err()
     }
 }
@@ -639,10 +677,7 @@ impl WhereIter {
         slf
     }
 
-    fn __next__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<Option<Hits<'py>>> {
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Hits<'py>>> {
         let b = &self.batches;
         let next = py.detach(|| b.lock().ok().and_then(|mut b| b.next()));
         match next {

@@ -13,7 +13,9 @@ Every evaluation and scan runs with the GIL released, on all cores, over arrays 
 HDF5 files far larger than memory; the files stay PyTables' and h5py's.
 """
 
-from . import exceptions
+import os as _os
+
+from . import _core, exceptions
 from ._expr import Expr
 from ._numexpr import (
     NumExpr,
@@ -43,6 +45,10 @@ from ._tables import (
 from .exceptions import FileModeError, HDF5ExtError, NoSuchNodeError
 
 __version__ = "0.1.0"
+
+# A forked child has none of the parent's worker threads: it starts a pool of its own.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_core._after_fork)
 
 __all__ = [
     "evaluate",

@@ -206,7 +206,11 @@ def evaluate(
     names = _core.names(ex)
     values = _frame_values(names, local_dict, global_dict, _frame_depth - 1)
     args = [_arg(v) for v in values]
-    r = _run(ex, names, args, out, casting)
+    if len(names) == 1 and ex.strip() == names[0] and isinstance(args[0], tuple) and out is None:
+        # A byte-string variable alone: its values (the engine computes numbers and masks).
+        r = np.array(values[0], copy=True)
+    else:
+        r = _run(ex, names, args, out, casting)
     _last.state = (ex, names, out, casting)
     return r
 

@@ -108,7 +108,12 @@ class File:
         return self._f.isopen
 
     def close(self):
-        """Closes the file (flushing what was written)."""
+        """Closes the file (flushing what was written): every node of it lets go of its
+        handle, so that the file is closed for real (and other programs may lock it)."""
+        if self._f.isopen:
+            self._f.flush() if self.mode != "r" else None
+        for node in self._nodes.values():
+            node._raw.close()
         self._nodes.clear()
         self._f.close()
 

@@ -993,7 +993,19 @@ fn elementwise(
 ) {
     let plan = Plan { stage: p.stages.len() - 1, feeds: feeds(args, used, shape), shape, stage_values };
     let bl = cfg.block_len.max(1);
+    // One block runs on the calling thread: no hand-off to the pool for small arrays.
     macro_rules! par {
+        ($v:expr, $variant:ident) => {
+            if $v.len() <= bl {
+                let n = $v.len();
+                let mut w = Worker::new(p, bl);
+                plan.block(&mut w, 0, n, Some(&mut OutMut::$variant(&mut $v[..])));
+            } else {
+                par_blocks!($v, $variant)
+            }
+        };
+    }
+    macro_rules! par_blocks {
         ($v:expr, $variant:ident) => {
             $v.par_chunks_mut(bl).enumerate().for_each_init(
                 || Worker::new(p, bl),
@@ -1046,19 +1058,21 @@ fn reduce_typed<T: Elem, R: Reducer<T>>(
     // Blocks hold whole units, so partials do not depend on the block length.
     let bl = cfg.block_len.max(1).div_ceil(UNIT) * UNIT;
     let nblocks = total.div_ceil(bl);
-    let parts: Vec<Vec<R::Acc>> = (0..nblocks)
-        .into_par_iter()
-        .map_init(
-            || (Worker::new(p, bl), vec![T::default(); bl]),
-            |(w, buf), b| {
-                let start = b * bl;
-                let n = bl.min(total - start);
-                let mut out = T::out_mut(&mut buf[..n]);
-                plan.block(w, start, n, Some(&mut out));
-                buf[..n].chunks(UNIT).map(R::unit).collect()
-            },
-        )
-        .collect();
+    let block = |(w, buf): &mut (Worker, Vec<T>), b: usize| -> Vec<R::Acc> {
+        let start = b * bl;
+        let n = bl.min(total - start);
+        let mut out = T::out_mut(&mut buf[..n]);
+        plan.block(w, start, n, Some(&mut out));
+        buf[..n].chunks(UNIT).map(R::unit).collect()
+    };
+    let init = || (Worker::new(p, bl), vec![T::default(); bl]);
+    // One block runs on the calling thread: no hand-off to the pool for small arrays.
+    let parts: Vec<Vec<R::Acc>> = if nblocks <= 1 {
+        let mut state = init();
+        (0..nblocks).map(|b| block(&mut state, b)).collect()
+    } else {
+        (0..nblocks).into_par_iter().map_init(init, block).collect()
+    };
     Ok(reduce::tree::<T, R>(parts.into_iter().flatten().collect()).map(R::finish))
 }
 
