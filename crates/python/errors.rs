@@ -7,8 +7,9 @@ use pyo3::types::PyType;
 
 /// The Python exception for an outcore error: SyntaxError (with the caret message), KeyError
 /// (unknown names and columns), TypeError, ValueError (shapes, ranges, unsupported
-/// constructs), FileNotFoundError, and outcore's NoSuchNodeError and HDF5ExtError (PyTables'
-/// classes of the same names and bases).
+/// constructs), FileNotFoundError, and the classes of `outcore.exceptions`: NoSuchNodeError
+/// and HDF5ExtError (PyTables' names and bases), OperandTypeError (TypeError and
+/// NotImplementedError) and UnsupportedSyntaxError (ValueError).
 pub fn to_py(e: outcore::Error) -> PyErr {
     let msg = e.to_string();
     match e.kind() {
@@ -16,9 +17,11 @@ pub fn to_py(e: outcore::Error) -> PyErr {
         K::UnknownName => PyKeyError::new_err(msg),
         // NumPy and numexpr: integers to negative integer powers are a ValueError.
         K::Type if msg.contains("negative integer powers") => PyValueError::new_err(msg),
-        K::UnknownFunction | K::Type => PyTypeError::new_err(msg),
+        K::UnknownFunction => PyTypeError::new_err(msg),
+        K::Type => custom("OperandTypeError", msg),
         // numexpr: "You can't use Python's standard boolean operators" is a TypeError.
         K::Unsupported if is_boolean_keyword(&e) => PyTypeError::new_err(msg),
+        K::Unsupported if e.span().is_some() => custom("UnsupportedSyntaxError", msg),
         K::Shape | K::Range | K::Unsupported => PyValueError::new_err(msg),
         K::NotFound => PyFileNotFoundError::new_err(msg),
         K::NoNode => custom("NoSuchNodeError", msg),

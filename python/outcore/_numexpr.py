@@ -7,12 +7,15 @@ float32, complex64 as complex128), and handed to the engine without a copy when 
 already of a type it computes in. The kernels run with the GIL released.
 """
 
+import os
 import sys
 import threading
+import weakref
 
 import numpy as np
 
 from . import _core
+from .exceptions import UnsupportedSyntaxError
 
 __all__ = [
     "evaluate",
@@ -63,7 +66,8 @@ def _arg(a):
         a = np.asarray(a)
     dt = a.dtype
     if dt in _KEEP and dt.isnative:
-        return a
+        # The engine reads aligned values only (a record's field may be unaligned).
+        return a if a.flags.aligned else a.copy()
     t = _compute_type(dt)
     if t.kind == "S":
         n = t.itemsize
@@ -73,6 +77,18 @@ def _arg(a):
         raw = np.frombuffer(np.ascontiguousarray(a).tobytes(), dtype=np.uint8)
         return ("S", raw.reshape(a.shape + (n,)))
     return a.astype(t)
+
+
+def _sanitizing(sanitize):
+    # numexpr: None means yes unless NUMEXPR_SANITIZE=0.
+    if sanitize is None:
+        return os.environ.get("NUMEXPR_SANITIZE", "1") != "0"
+    return bool(sanitize)
+
+
+def _ref(out):
+    # The last call is kept without keeping its output alive (as numexpr).
+    return None if out is None else weakref.ref(out)
 
 
 def _frame_values(names, local_dict, global_dict, depth):
@@ -109,7 +125,9 @@ def _run(ex, names, args, out, casting):
             "Iterator operand 0 dtype could not be cast from %r to %r according to the rule %r"
             % (rt, out.dtype, casting)
         )
-    if out.dtype == rt and out.flags.c_contiguous and out.flags.writeable and out.dtype.isnative:
+    aliased = any(isinstance(x, np.ndarray) and np.may_share_memory(x, out) for x in args)
+    direct = out.dtype == rt and out.flags.c_contiguous and out.flags.aligned and out.dtype.isnative
+    if direct and out.flags.writeable and not aliased:
         return _core.evaluate(ex, names, args, out)
     if not out.flags.writeable:
         raise ValueError("output array is read-only")
@@ -142,7 +160,7 @@ def validate(
         values = _frame_values(names, local_dict, global_dict, _frame_depth)
         args = [_arg(v) for v in values]
         _core.result_dtype(ex, names, args)
-        _last.state = (ex, names, out, casting)
+        _last.state = (ex, names, _ref(out), casting)
     except Exception as e:
         return e
     return None
@@ -203,7 +221,12 @@ def evaluate(
     if not isinstance(ex, str):
         raise ValueError("must specify expression as a string")
     _check_casting(casting)
-    names = _core.names(ex)
+    try:
+        names = _core.names(ex)
+    except UnsupportedSyntaxError as e:
+        if _sanitizing(sanitize):
+            raise
+        raise SyntaxError(str(e)) from None
     values = _frame_values(names, local_dict, global_dict, _frame_depth - 1)
     args = [_arg(v) for v in values]
     if len(names) == 1 and ex.strip() == names[0] and isinstance(args[0], tuple) and out is None:
@@ -211,7 +234,7 @@ def evaluate(
         r = np.array(values[0], copy=True)
     else:
         r = _run(ex, names, args, out, casting)
-    _last.state = (ex, names, out, casting)
+    _last.state = (ex, names, _ref(out), casting)
     return r
 
 
@@ -225,6 +248,7 @@ def re_evaluate(local_dict=None, global_dict=None, _frame_depth=2):
             "`evaluate` once before `re_evaluate`"
         )
     ex, names, out, casting = state
+    out = out() if out is not None else None
     values = _frame_values(names, local_dict, global_dict, _frame_depth)
     return _run(ex, names, [_arg(v) for v in values], out, casting)
 

@@ -15,3 +15,15 @@ class NoSuchNodeError(NodeError):
 
 class FileModeError(ValueError):
     """A write through a file opened read-only."""
+
+
+class OperandTypeError(TypeError, NotImplementedError):
+    """Operand types an operation or function does not take (``sin`` of bytes, a float
+    condition in ``where``). numexpr raises TypeError for some of these mistakes and
+    NotImplementedError ("couldn't find matching opcode") for others; this is both."""
+
+
+class UnsupportedSyntaxError(ValueError):
+    """A Python construct that is not part of numexpr's language (subscripts, lambdas,
+    statements, ``;``): a ValueError, as numexpr's sanitizer raises; with
+    ``sanitize=False`` outcore raises SyntaxError instead, as numexpr then does."""

@@ -251,6 +251,9 @@ fn build_call(src: &str, pair: Pair<'_, Rule>) -> Result<Built, Error> {
             let value = kv
                 .next()
                 .ok_or_else(|| err(src, ErrorKind::Syntax("expected a value".into()), kspan.start, kspan.end))?;
+            if value.as_str().trim() == "None" {
+                continue;
+            }
             let (v, d) = build_expr(src, value)?;
             depth = depth.max(d);
             axis = Some(Box::new(v));
@@ -550,7 +553,12 @@ fn prescan(src: &str) -> Result<(), Error> {
                 let word = &src[start..i];
                 // `b'..'` is a bytes literal, not a name.
                 let is_prefix = (word == "b" || word == "B") && matches!(bytes.get(i), Some(b'\'' | b'"'));
-                if !is_prefix {
+                // `axis=None` is numexpr's spelling of no axis.
+                let axis_none = word == "None" && src[..start].trim_end().ends_with('=') && {
+                    let before = src[..start].trim_end();
+                    before[..before.len() - 1].trim_end().ends_with("axis")
+                };
+                if !is_prefix && !axis_none {
                     if let Some(msg) = keyword_message(word) {
                         return Err(err(src, ErrorKind::Unsupported(msg), start, i));
                     }

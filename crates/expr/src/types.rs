@@ -443,9 +443,42 @@ impl<'a> Checker<'a> {
         Ok(TExpr { kind: TKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)), dtype: common, span })
     }
 
+    /// numexpr's `copy(x)` (the values of `x`) and `ones_like(x)` (1 of `x`'s type and shape,
+    /// written `where(x != x, 1, 1)` so that it keeps `x`'s shape).
+    fn copy_or_ones(&self, name: &str, args: &[Expr], axis: Option<&Expr>, span: Span) -> Result<TExpr, Error> {
+        if let Some(a) = axis {
+            return Err(self.err(ErrorKind::Unsupported(format!("`{name}` takes no `axis` argument")), a.span));
+        }
+        if args.len() != 1 {
+            return Err(
+                self.err(ErrorKind::Arity { func: name.to_string(), expected: "1".into(), got: args.len() }, span)
+            );
+        }
+        let x = self.expr(&args[0])?;
+        if name == "copy" {
+            return Ok(x);
+        }
+        let one = match x.dtype {
+            DType::Bool => Value::Bool(true),
+            DType::Int32 => Value::Int32(1),
+            DType::Int64 => Value::Int64(1),
+            DType::Float32 => Value::Float32(1.0),
+            DType::Float64 => Value::Float64(1.0),
+            DType::Complex128 => Value::Complex128(1.0, 0.0),
+            DType::Bytes(_) => return Err(self.type_err("`ones_like` does not work on bytes".into(), span)),
+        };
+        let dtype = x.dtype;
+        let cond = TExpr { kind: TKind::Binary(BinOp::Ne, Box::new(x.clone()), Box::new(x)), dtype: DType::Bool, span };
+        let c = |v: &Value| TExpr { kind: TKind::Const(v.clone()), dtype, span };
+        Ok(TExpr { kind: TKind::Call(Func::Where, vec![cond, c(&one), c(&one)]), dtype, span })
+    }
+
     fn call(&self, name: &str, fspan: Span, args: &[Expr], axis: Option<&Expr>, span: Span) -> Result<TExpr, Error> {
         if let Some(red) = red_by_name(name) {
             return self.reduction(red, args, axis, span);
+        }
+        if name == "copy" || name == "ones_like" {
+            return self.copy_or_ones(name, args, axis, span);
         }
         let Some(func) = func_by_name(name) else {
             let mut names: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
