@@ -43,7 +43,11 @@ def best(fn, repeat=3, number=1):
 
 
 def line(name, theirs, ours, peer):
-    print(f"{name:8} {peer:9} {theirs:10.4f} s  outcore {ours:10.4f} s  ratio {theirs / ours:6.2f}x", flush=True)
+    if theirs < 0.01:
+        t, o, unit = theirs * 1e6, ours * 1e6, "us"
+    else:
+        t, o, unit = theirs, ours, "s "
+    print(f"{name:10} {peer:9} {t:10.4f} {unit}  outcore {o:10.4f} {unit}  ratio {theirs / ours:6.2f}x", flush=True)
 
 
 def memory():
@@ -52,6 +56,10 @@ def memory():
     d = {"a": rng.random(n), "b": rng.random(n), "c": rng.random(n)}
     for name, ex in MEM.items():
         line(name, best(lambda: ne.evaluate(ex, local_dict=d)), best(lambda: outcore.evaluate(ex, local_dict=d)), "numexpr")
+    # Into preallocated outputs (what the Rust bench `cargo bench --bench mem` times).
+    for name, ex in MEM.items():
+        out = ne.evaluate(ex, local_dict=d)
+        line(name + " out=", best(lambda: ne.evaluate(ex, local_dict=d, out=out)), best(lambda: outcore.evaluate(ex, local_dict=d, out=out)), "numexpr")
     for n, label in ((1000, "S1k"), (10_000, "S10k")):
         d = {"a": rng.random(n), "b": rng.random(n), "c": rng.random(n)}
         reps = 2000 if n == 1000 else 500
@@ -72,6 +80,7 @@ def files(folder, filters):
         with tables.open_file(path, "a") as pt:
             t = pt.root.t
             q1 = best(lambda: sum(1 for _ in t.where(COND, LIMS)))
+            q5 = best(lambda: [r["col2"] for r in t.where(COND, LIMS)])
             q2 = best(lambda: t.get_where_list(COND, LIMS))
             q3 = best(lambda: t.read_where(COND, LIMS))
 
@@ -94,6 +103,7 @@ def files(folder, filters):
         with outcore.open_file(path, "a") as oc:
             t = oc.root.t
             o1 = best(lambda: sum(1 for _ in t.where(COND, LIMS)))
+            o5 = best(lambda: [r["col2"] for r in t.where(COND, LIMS)])
             o2 = best(lambda: t.get_where_list(COND, LIMS))
             o3 = best(lambda: t.read_where(COND, LIMS))
 
@@ -113,7 +123,7 @@ def files(folder, filters):
                 e.eval()
 
             oe = best(oe1)
-        for name, a, b in (("Q1", q1, o1), ("Q2", q2, o2), ("Q3", q3, o3), ("Q4", q4t, o4), ("E1", e1t, oe)):
+        for name, a, b in (("Q1", q1, o1), ("Q2", q2, o2), ("Q3", q3, o3), ("Q4", q4t, o4), ("Q5", q5, o5), ("E1", e1t, oe)):
             line(f"{name}/{flt}", a, b, "PyTables")
 
 

@@ -14,8 +14,8 @@ use pyo3::types::PyTuple;
 use crate::errors::IntoPy;
 use crate::operand::{hold, Held};
 
-/// Compiled programs by expression and input types (numexpr keeps 256 too).
-type Cache = HashMap<(String, Vec<(String, DType)>), Compiled>;
+/// Compiled programs by expression, then input names and types (numexpr keeps 256 too).
+type Cache = HashMap<String, Vec<(Vec<String>, Vec<DType>, Compiled)>>;
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 const CACHE_SIZE: usize = 256;
 /// Names by expression.
@@ -68,22 +68,39 @@ pub fn _after_fork() {
 }
 
 fn compiled(ex: &str, held: &[Held<'_>], names: &[String]) -> PyResult<Compiled> {
-    let sig: Vec<(String, DType)> = names.iter().cloned().zip(held.iter().map(Held::dtype)).collect();
-    let key = (ex.to_string(), sig);
-    if let Some(c) = CACHE.lock().ok().and_then(|c| c.as_ref().and_then(|c| c.get(&key).cloned())) {
-        return Ok(c);
+    let dtypes: Vec<DType> = held.iter().map(Held::dtype).collect();
+    if let Ok(cache) = CACHE.lock() {
+        if let Some(list) = cache.as_ref().and_then(|c| c.get(ex)) {
+            if let Some((_, _, c)) = list.iter().find(|(n, d, _)| n == names && *d == dtypes) {
+                return Ok(c.clone());
+            }
+        }
     }
-    let inputs: Vec<(&str, DType)> = key.1.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    let inputs: Vec<(&str, DType)> = names.iter().map(String::as_str).zip(dtypes.iter().copied()).collect();
     let c = Compiled::new(ex, &inputs).py_err()?;
     if let Ok(mut cache) = CACHE.lock() {
         let cache = cache.get_or_insert_with(HashMap::new);
         if cache.len() >= CACHE_SIZE {
             cache.clear();
         }
-        cache.insert(key, c.clone());
+        cache.entry(ex.to_string()).or_default().push((names.to_vec(), dtypes, c.clone()));
     }
     Ok(c)
 }
+
+/// Runs `f` on the pool, or on this thread when every operand is small (the VM
+/// then never reaches for the pool, and a hand-off would cost more than the work).
+fn run<R: Send>(small: bool, f: impl FnOnce() -> R + Send) -> R {
+    if small {
+        f()
+    } else {
+        in_pool(f)
+    }
+}
+
+/// What the VM evaluates on the calling thread (its default block length times
+/// `SERIAL_BLOCKS`).
+const ONE_BLOCK: usize = 4096 * outcore::vm::exec::SERIAL_BLOCKS;
 
 /// NumPy's name for a result type.
 pub fn numpy_name(d: DType) -> String {
@@ -148,8 +165,12 @@ pub fn evaluate<'py>(
     let held = hold(&names, &values)?;
     let c = compiled(ex, &held, &names)?;
     let ops: Vec<outcore::Operand<'_>> = held.iter().map(Held::operand).collect();
+    let small = held.iter().all(|h| h.elements() <= ONE_BLOCK);
     let Some(out) = out else {
-        let r = py.detach(|| in_pool(|| c.eval(&ops))).py_err()?;
+        if let Some(r) = into_numpy_array(py, &c, &held, &ops, small)? {
+            return Ok(r);
+        }
+        let r = py.detach(|| run(small, || c.eval(&ops))).py_err()?;
         return to_numpy(py, r);
     };
     macro_rules! into {
@@ -159,7 +180,7 @@ pub fn evaluate<'py>(
             let mut v = w.as_array_mut();
             let slice =
                 v.as_slice_mut().ok_or_else(|| PyValueError::new_err("the output array must be C-contiguous"))?;
-            let shape = py.detach(|| in_pool(|| c.eval_into(&ops, slice))).py_err()?;
+            let shape = py.detach(|| run(small, || c.eval_into(&ops, slice))).py_err()?;
             if shape != want && !(shape.is_empty() && want.iter().product::<usize>() == 1) {
                 return Err(PyValueError::new_err(format!(
                     "the output has shape {want:?}; the result has shape {shape:?}"
@@ -177,6 +198,50 @@ pub fn evaluate<'py>(
         DType::Bytes(_) => return Err(PyTypeError::new_err("a byte-string result cannot be written into `out`")),
     }
     Ok(out)
+}
+
+/// An elementwise result evaluated straight into a new array that NumPy allocates (NumPy
+/// asks the kernel for huge pages for large arrays; the engine's own allocation would fault in
+/// every 4 KiB page). `None` for reductions and byte strings, which take the engine's path.
+fn into_numpy_array<'py>(
+    py: Python<'py>,
+    c: &Compiled,
+    held: &[Held<'_>],
+    ops: &[outcore::Operand<'_>],
+    small: bool,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    use numpy::{PyArrayDyn, PyArrayMethods};
+    use outcore::expr_lang::program::StageKind;
+    let p = c.program();
+    let last = p.stages.len() - 1;
+    if small || !matches!(p.stages[last].kind, StageKind::Elementwise) {
+        return Ok(None);
+    }
+    let shapes: Vec<Option<Vec<usize>>> = held.iter().map(Held::shape).collect();
+    let Ok(shape) = outcore::vm::exec::stage_shape_of(p, &shapes, last) else { return Ok(None) };
+    let dim = ndarray::IxDyn(&shape);
+    macro_rules! fill {
+        ($arr:expr) => {{
+            let arr = $arr;
+            {
+                let mut w = arr.readwrite();
+                let slice = w.as_slice_mut().map_err(|e| PyValueError::new_err(e.to_string()))?;
+                py.detach(|| in_pool(|| c.eval_into(ops, slice))).py_err()?;
+            }
+            Ok(Some(arr.into_any()))
+        }};
+    }
+    // Safety (the `new` arms): every element is written by `eval_into` before NumPy sees
+    // the array, and any bit pattern is a valid value of these types; bools start zeroed.
+    match c.dtype() {
+        DType::Bool => fill!(PyArrayDyn::<bool>::zeros(py, dim, false)),
+        DType::Int32 => fill!(unsafe { PyArrayDyn::<i32>::new(py, dim, false) }),
+        DType::Int64 => fill!(unsafe { PyArrayDyn::<i64>::new(py, dim, false) }),
+        DType::Float32 => fill!(unsafe { PyArrayDyn::<f32>::new(py, dim, false) }),
+        DType::Float64 => fill!(unsafe { PyArrayDyn::<f64>::new(py, dim, false) }),
+        DType::Complex128 => fill!(unsafe { PyArrayDyn::<num_complex::Complex64>::new(py, dim, false) }),
+        DType::Bytes(_) => Ok(None),
+    }
 }
 
 /// The NumPy type of `ex`'s result for these values.

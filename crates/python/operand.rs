@@ -112,6 +112,26 @@ impl<'py> Held<'py> {
         }
     }
 
+    /// Elements in memory (a file operand counts as large).
+    pub fn elements(&self) -> usize {
+        match self {
+            Held::Bool(a) => a.len(),
+            Held::Int32(a) => a.len(),
+            Held::Int64(a) => a.len(),
+            Held::Float32(a) => a.len(),
+            Held::Float64(a) => a.len(),
+            Held::Complex128(a) => a.len(),
+            Held::Bytes(b) => b.len(),
+            Held::Scalar(_) => 1,
+            Held::Leaf(_) | Held::Column(_) => usize::MAX,
+        }
+    }
+
+    /// The shape of an array operand (`None` for a scalar).
+    pub fn shape(&self) -> Option<Vec<usize>> {
+        self.operand().shape()
+    }
+
     pub fn dtype(&self) -> DType {
         self.operand().dtype()
     }

@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 _last = threading.local()
+# Names by expression (numexpr caches them too).
+_names = {}
 
 _KEEP = {
     np.dtype(np.bool_),
@@ -222,7 +224,12 @@ def evaluate(
         raise ValueError("must specify expression as a string")
     _check_casting(casting)
     try:
-        names = _core.names(ex)
+        names = _names.get(ex)
+        if names is None:
+            names = _core.names(ex)
+            if len(_names) >= 256:
+                _names.clear()
+            _names[ex] = names
     except UnsupportedSyntaxError as e:
         if _sanitizing(sanitize):
             raise

@@ -678,13 +678,20 @@ class Row:
     and ``row['x'] = v; row.update()`` to write a change back. As in PyTables the same
     object is reused for every row of an iteration; ``row.fetch_all_fields()`` copies one."""
 
-    __slots__ = ("_table", "_recs", "_i", "_nrow")
+    __slots__ = ("_table", "_recs", "_cols", "_i", "_nrow")
 
     def __init__(self, table):
         self._table = table
         self._recs = None
+        # Column views of the batch at hand, made on first use (field access is then one
+        # index into a 1-d array).
+        self._cols = {}
         self._i = 0
         self._nrow = -1
+
+    def _batch(self, recs):
+        self._recs = recs
+        self._cols = {}
 
     @property
     def nrow(self):
@@ -694,19 +701,20 @@ class Row:
     def table(self):
         return self._table
 
+    def _col(self, key):
+        c = self._cols.get(key)
+        if c is None:
+            c = self._cols[key] = _field(self._recs, key)
+        return c
+
     def __getitem__(self, key):
-        rec = self._recs[self._i]
         if isinstance(key, str):
-            return _field(rec, key)
-        return rec[key]
+            return self._col(key)[self._i]
+        return self._recs[self._i][key]
 
     def __setitem__(self, key, value):
-        if isinstance(key, str) and "/" in key:
-            *parents, last = key.split("/")
-            rec = self._recs[self._i]
-            for p in parents:
-                rec = rec[p]
-            rec[last] = value
+        if isinstance(key, str):
+            self._col(key)[self._i] = value
         else:
             self._recs[self._i][key] = value
 
@@ -813,8 +821,8 @@ class Table(Leaf):
         row = Row(self)
         for lo in range(first, last, slab * st):
             hi = min(last, lo + slab * st)
-            recs = self._read_rows(lo, hi, st).copy()
-            row._recs = recs
+            recs = self._read_rows(lo, hi, st)
+            row._batch(recs)
             for i in range(len(recs)):
                 row._i = i
                 row._nrow = lo + i * st
@@ -908,11 +916,11 @@ class Table(Leaf):
         row = Row(self)
         dt = self.dtype
         for coords, raw in batches:
-            recs = np.frombuffer(raw, dtype=dt).copy()
-            row._recs = recs
-            for i in range(len(coords)):
+            # The batch's bytes are ours (a fresh, writable array): viewed, not copied.
+            row._batch(raw.view(dt))
+            for i, nrow in enumerate(coords.tolist()):
                 row._i = i
-                row._nrow = int(coords[i])
+                row._nrow = nrow
                 yield row
 
     def read_where(self, condition, condvars=None, field=None, start=None, stop=None, step=None):

@@ -982,6 +982,9 @@ fn reduction_stages(p: &Prepared, args: &[Arg<'_>], cfg: &Config) -> Result<Vec<
     Ok(values)
 }
 
+/// Evaluations of at most this many blocks run on the calling thread, without the pool.
+pub const SERIAL_BLOCKS: usize = 8;
+
 fn elementwise(
     p: &Prepared,
     args: &[Arg<'_>],
@@ -993,13 +996,17 @@ fn elementwise(
 ) {
     let plan = Plan { stage: p.stages.len() - 1, feeds: feeds(args, used, shape), shape, stage_values };
     let bl = cfg.block_len.max(1);
-    // One block runs on the calling thread: no hand-off to the pool for small arrays.
+    // A few blocks run on the calling thread: for small arrays a hand-off to the pool costs
+    // more than the work.
     macro_rules! par {
         ($v:expr, $variant:ident) => {
-            if $v.len() <= bl {
-                let n = $v.len();
-                let mut w = Worker::new(p, bl);
-                plan.block(&mut w, 0, n, Some(&mut OutMut::$variant(&mut $v[..])));
+            if $v.len() <= SERIAL_BLOCKS * bl {
+                // Registers as long as the longest block here, not the block length.
+                let mut w = Worker::new(p, bl.min($v.len()).max(1));
+                for (b, chunk) in $v.chunks_mut(bl).enumerate() {
+                    let n = chunk.len();
+                    plan.block(&mut w, b * bl, n, Some(&mut OutMut::$variant(chunk)));
+                }
             } else {
                 par_blocks!($v, $variant)
             }
@@ -1066,9 +1073,10 @@ fn reduce_typed<T: Elem, R: Reducer<T>>(
         buf[..n].chunks(UNIT).map(R::unit).collect()
     };
     let init = || (Worker::new(p, bl), vec![T::default(); bl]);
-    // One block runs on the calling thread: no hand-off to the pool for small arrays.
-    let parts: Vec<Vec<R::Acc>> = if nblocks <= 1 {
-        let mut state = init();
+    // A few blocks run on the calling thread (see `elementwise`).
+    let parts: Vec<Vec<R::Acc>> = if nblocks <= SERIAL_BLOCKS {
+        let cap = bl.min(total).max(1);
+        let mut state = (Worker::new(p, cap), vec![T::default(); cap]);
         (0..nblocks).map(|b| block(&mut state, b)).collect()
     } else {
         (0..nblocks).into_par_iter().map_init(init, block).collect()
