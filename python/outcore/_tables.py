@@ -110,14 +110,17 @@ class File:
     def close(self):
         """Closes the file (flushing what was written): every node of it lets go of its
         handle, so that the file is closed for real (and other programs may lock it)."""
-        if self._f.isopen:
-            self._f.flush() if self.mode != "r" else None
+        if self._f.isopen and self.mode != "r":
+            self.flush()
         for node in self._nodes.values():
             node._raw.close()
         self._nodes.clear()
         self._f.close()
 
     def flush(self):
+        for node in self._nodes.values():
+            if isinstance(node, Table):
+                node._write_pending()
         self._f.flush()
 
     @property
@@ -737,6 +740,31 @@ class Row:
 class Table(Leaf):
     """A table: records of named columns, and PyTables' queries run in Rust."""
 
+    def __init__(self, file, raw):
+        super().__init__(file, raw)
+        self._appender = None
+        self._pending = None
+        self._npending = 0
+
+    def _write_pending(self):
+        """Writes the rows `table.row.append()` gathered."""
+        if self._npending:
+            n, self._npending = self._npending, 0
+            self._raw.append_records(np.ascontiguousarray(self._pending[:n]).view(np.uint8).reshape(-1))
+
+    @property
+    def shape(self):
+        self._write_pending()
+        return tuple(self._raw.shape)
+
+    def flush(self):
+        self._write_pending()
+        self._raw.flush()
+
+    def _read_rows(self, start, stop, step):
+        self._write_pending()
+        return super()._read_rows(start, stop, step)
+
     @property
     def colnames(self):
         return list(self.dtype.names)
@@ -779,7 +807,10 @@ class Table(Leaf):
 
     @property
     def row(self):
-        return _Appender(self)
+        """The row to fill and ``append()`` (one object per table, as PyTables')."""
+        if self._appender is None:
+            self._appender = _Appender(self)
+        return self._appender
 
     def col(self, name):
         """Column ``name``'s values (PyTables' ``Table.col``)."""
@@ -800,6 +831,7 @@ class Table(Leaf):
 
     def read_coordinates(self, coords, field=None):
         """The rows at ``coords`` in that order."""
+        self._write_pending()
         raw = self._raw.read_coords(np.ascontiguousarray(coords, dtype=np.int64))
         recs = np.frombuffer(raw, dtype=self.dtype)
         return recs if field is None else np.array(_field(recs, field))
@@ -833,6 +865,7 @@ class Table(Leaf):
 
     def append(self, rows):
         """Appends rows: a structured array, or a sequence of tuples, in column order."""
+        self._write_pending()
         a = np.asarray(rows) if isinstance(rows, np.ndarray) else np.array(rows, dtype=self.dtype)
         if a.dtype != self.dtype:
             a = a.astype(self.dtype)
@@ -851,6 +884,7 @@ class Table(Leaf):
         """The condition's names and values, looked up as PyTables looks them up: the
         explicit ``condvars``, then the table's columns, then (without ``condvars``) the
         caller's locals and globals."""
+        self._write_pending()
         names = _core.names(condition)
         user_locals = user_globals = {}
         if condvars is None:
@@ -968,12 +1002,14 @@ class _Description:
 
 
 class _Appender:
-    """``table.row`` for appending: ``row['x'] = v; row.append()``, then ``table.flush()``."""
+    """``table.row`` for appending, as PyTables': ``row['x'] = v; row.append()``, then
+    ``table.flush()``. Rows gather in a buffer of about 1 MiB written in one append; the
+    buffer is also written before anything reads the table, and when the file is flushed or
+    closed."""
 
     def __init__(self, table):
         self._table = table
         self._rec = np.zeros(1, dtype=table.dtype)
-        self._pending = []
 
     def __setitem__(self, key, value):
         _set_field(self._rec[0], key, value)
@@ -982,8 +1018,14 @@ class _Appender:
         return _field(self._rec[0], key)
 
     def append(self):
-        self._table.append(self._rec.copy())
-        self._rec = np.zeros(1, dtype=self._table.dtype)
+        t = self._table
+        buf = t._pending
+        if buf is None:
+            buf = t._pending = np.zeros(max(1, (1 << 20) // max(1, t.dtype.itemsize)), dtype=t.dtype)
+        buf[t._npending] = self._rec[0]
+        t._npending += 1
+        if t._npending == len(buf):
+            t._write_pending()
 
 
 def _set_field(rec, key, value):

@@ -201,6 +201,19 @@ def test_updates_appends_and_append_where(tmp_path, path):
         t2 = oc.create_table("/", "made", np.dtype([("x", "<f8"), ("k", "<i4")]))
         t2.append([(1.5, 1), (2.5, 2)])
         t2.append(np.array([(3.5, 3)], dtype=t2.dtype))
+        # PyTables' row-by-row appends: buffered, written before reads and at close.
+        t3 = oc.create_table("/", "byrow", np.dtype([("i", "<i8"), ("sq", "<f8")]))
+        row = t3.row
+        assert row is t3.row
+        for k in range(100_000):
+            row["i"] = k
+            row["sq"] = k * k
+            row.append()
+        assert t3.nrows == 100_000
+        assert t3.read_where("i == 77")["sq"][0] == 77 * 77
+        for k in range(5):
+            row["i"] = -k
+            row.append()
         ea = oc.create_earray("/", "grow", np.dtype("f8"), (0, 2), filters=outcore.Filters(1, "zlib"))
         ea.append(np.ones((3, 2)))
         ca = oc.create_carray("/", "c", obj=np.arange(12.0).reshape(3, 4), filters=outcore.Filters(5, "blosc:lz4"))
@@ -210,6 +223,8 @@ def test_updates_appends_and_append_where(tmp_path, path):
         assert (T.col("energy") == -1).sum() == n
         np.testing.assert_array_equal(pt.root.dest.read(), T.read_where("energy < 0"))
         np.testing.assert_array_equal(pt.root.made.col("x"), [1.5, 2.5, 3.5])
+        np.testing.assert_array_equal(pt.root.byrow.col("i")[:100_000], np.arange(100_000))
+        np.testing.assert_array_equal(pt.root.byrow.col("i")[100_000:], -np.arange(5))
         np.testing.assert_array_equal(pt.root.grow[:], np.ones((3, 2)))
         np.testing.assert_array_equal(pt.root.c[:], np.arange(12.0).reshape(3, 4))
     with h5py.File(p) as h:
