@@ -328,13 +328,15 @@ fn a_chunk_past_the_end_of_the_file_is_an_error() {
 #[test]
 fn member_offsets_outside_the_record_are_errors_naming_the_member() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
-    let cases: [(&str, &[&str], &str); 6] = [
+    let cases: [(&str, &[&str], &str); 7] = [
         ("v1389", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 28 (3623878660 bytes)"),
         ("v1729", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 28 (1560281092 bytes)"),
         ("v620", &["eval", "sum(x)", "--bind", "x=/t.nest/x"], "member `nest` at byte 33554460 (12 bytes)"),
         ("v2026", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 55080 (8 bytes)"),
         ("v820", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 2031656 (8 bytes)"),
         ("v931", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 1064 (8 bytes)"),
+        // fuzz_v964: a string member claiming 7 MB (21 GB asked for, RSS grew until killed).
+        ("v964", &["query", "(col2 > 0.5) & (s != b\"ab7\")", "--count"], "member `s` at byte 40 (7077896 bytes)"),
     ];
     for (name, args, member) in cases {
         let file = dir.join(format!("member-offset-{name}.h5")).to_string_lossy().into_owned();
@@ -353,5 +355,82 @@ fn member_offsets_outside_the_record_are_errors_naming_the_member() {
         let f = outcore::h5::File::open(&file, outcore::h5::Mode::Read).unwrap();
         let e = f.leaf("/t").unwrap().layout().unwrap_err().to_string();
         assert!(e.contains("damaged datatype") && e.contains(member), "{name}: {e}");
+    }
+}
+
+/// fuzz_v2725: an attribute message whose version byte was damaged made HDF5 1.10 free what it
+/// never allocated (SIGSEGV in `H5A__close` via `H5Aiterate2`); now the header check refuses it
+/// before the library iterates, for `info` and for the library's `attrs`.
+#[test]
+fn a_damaged_attribute_version_is_an_error_not_a_crash() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+    let file = dir.join("attr-version-v2725.h5").to_string_lossy().into_owned();
+    let target = format!("{file}:/t");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["info", &target]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!("{file}:/t: damaged: an attribute message has no valid version or does not fit in its object header")
+    );
+    let f = outcore::h5::File::open(&file, outcore::h5::Mode::Read).unwrap();
+    let e = f.leaf("/t").unwrap().attrs().unwrap_err().to_string();
+    assert!(e.contains("attribute message has no valid version"), "{e}");
+}
+
+/// fuzz_v1952, fuzz_v1536, fuzz_v2133: a dataspace whose current extent exceeds its maximum
+/// (3.6e16 rows; [300, 8796093022218]) hung or aborted on a 21 TB allocation; HDF5 1.14
+/// refuses such files, and outcore now does too, when the leaf is opened.
+#[test]
+fn a_dataspace_beyond_its_maximum_is_an_error_not_an_abort_or_a_hang() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+    let cases = [
+        ("v1952", "sum(i)", "/i", "dimension 0 holds 36028797018966968, more than its maximum 35465847065545656"),
+        ("v1536", "sum(c2)", "/c2", "dimension 1 holds 8796093022218, more than its maximum 10"),
+        ("v2133", "sum(c2)", "/c2", "dimension 1 holds 67272519433846794, more than its maximum 10"),
+    ];
+    for (name, expr, node, what) in cases {
+        let file = dir.join(format!("dataspace-beyond-max-{name}.h5")).to_string_lossy().into_owned();
+        let out =
+            std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["eval", &file, expr]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(&format!("{file}:{node}: damaged dataspace: {what}")), "{name}: {err}");
+        let f = File::open(&file, Mode::Read).unwrap();
+        let e = f.leaf(node).unwrap_err().to_string();
+        assert!(e.contains(what), "{name}: {e}");
+    }
+}
+
+/// silent_wrong_v996, v500, v2985: one damaged byte in a chunk B-tree's keys made outcore (and
+/// HDF5 1.10 behind it) read chunks as fill values and answer with exit status 0 (a count of
+/// 1771 instead of 1533, a sum of 1416.21 instead of 1516.63, zeros); PyTables and h5py
+/// (HDF5 1.14: "bad coordinate offset") refuse the files. The walk of the index now proves
+/// every key on the chunk grid, the keys of each node increasing and the levels consistent.
+#[test]
+fn a_damaged_chunk_btree_is_an_error_not_a_wrong_answer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("v996", &["query", ":/t", "col1 < 50", "--count"], "/t"),
+        ("v500", &["eval", "", "sum(c)"], "/c"),
+        ("v2985", &["eval", "", "a", "--range", "0:5"], "/a"),
+    ];
+    for (name, args, node) in cases {
+        let file = dir.join(format!("btree-key-{name}.h5")).to_string_lossy().into_owned();
+        let target = format!("{file}{}", args[1]);
+        let mut argv = vec![args[0], target.as_str()];
+        argv.extend_from_slice(&args[2..]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: printed an answer: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            err.trim(),
+            format!("{file}:{node}: damaged chunk index: its B-tree's keys, levels or chunks are inconsistent"),
+            "{name}"
+        );
+        let f = File::open(&file, Mode::Read).unwrap();
+        let e = f.leaf(node).unwrap().checked_chunk_index().unwrap_err().to_string();
+        assert!(e.contains("damaged chunk index"), "{name}: {e}");
     }
 }

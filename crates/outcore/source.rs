@@ -362,7 +362,7 @@ impl Reader {
             chunk,
             stored,
             decoder,
-            index: if file.is_some() { leaf.chunk_index() } else { None },
+            index: if file.is_some() { leaf.checked_chunk_index()? } else { None },
             file,
             file_len,
             full_inner,

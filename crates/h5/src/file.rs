@@ -317,7 +317,7 @@ fn read_attrs(loc: &hdf5::Location, file: &Path, node: &str) -> Result<Vec<(Stri
         return Err(Error::Node {
             file: file.to_path_buf(),
             node: node.to_string(),
-            msg: "damaged: an attribute message does not fit in its object header".into(),
+            msg: "damaged: an attribute message has no valid version or does not fit in its object header".into(),
         });
     }
     let names = loc.attr_names().map_err(err)?;
@@ -492,6 +492,19 @@ impl Leaf {
     /// Refuses a dataset whose chunks have another rank than its shape (HDF5 1.10 opens one,
     /// then allocates without end reading it: a fuzz finding; newer versions refuse it too).
     fn checked(self) -> Result<Leaf> {
+        // A current extent beyond the maximum is damage that HDF5 1.10 does not notice (1.14
+        // refuses such a file); read, it claims up to 1e17 elements that are not there.
+        if let Ok(space) = self.ds.space() {
+            let shape = self.shape();
+            for (k, (n, max)) in shape.iter().zip(space.maxdims()).enumerate() {
+                if let Some(max) = max {
+                    if *n > max {
+                        return Err(self
+                            .err(format!("damaged dataspace: dimension {k} holds {n}, more than its maximum {max}")));
+                    }
+                }
+            }
+        }
         match self.chunk_shape() {
             Some(chunk) if chunk.len() != self.shape().len() => Err(self.err(format!(
                 "damaged: chunks of rank {} in a dataset of shape {:?}",
@@ -699,7 +712,7 @@ impl Leaf {
     pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
         if self.chunk_shape().is_some() {
             let decoder = self.decoder()?;
-            let chunks = match self.chunk_index() {
+            let chunks = match self.checked_chunk_index()? {
                 Some(index) => index.iter().cloned().collect(),
                 None => self.chunks()?,
             };

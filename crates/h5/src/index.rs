@@ -64,7 +64,9 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     /// Visits the B-tree node at `addr` (chunks below it are added to `out`).
-    fn node(&mut self, addr: u64, depth: usize) -> Option<()> {
+    /// Walks the node at `addr` (of level `expect`, when its parent says). `None`: the tree
+    /// is damaged (or not one this reads).
+    fn node(&mut self, addr: u64, depth: usize, expect: Option<usize>) -> Option<()> {
         if depth > MAX_DEPTH || self.budget == 0 || !self.seen.insert(addr) {
             return None;
         }
@@ -76,16 +78,35 @@ impl Walk<'_> {
         }
         let level = head[5] as usize;
         let entries = u16_at(&head, 6)? as usize;
-        if entries > MAX_ENTRIES || (level > 0 && entries == 0) {
+        if entries > MAX_ENTRIES || (level > 0 && entries == 0) || expect.is_some_and(|l| l != level) {
             return None;
         }
         let key = 8 + 8 * self.dims;
         let body = read_at(self.file, addr + 24, entries * (key + 8) + key)?;
+        // Every key's offsets are multiples of the chunk shape (HDF5 1.14's "bad coordinate
+        // offset"), and the keys of a node increase: a damaged key would otherwise send 1.10's
+        // lookups past a chunk, which then reads as fill values.
+        let offsets = |i: usize| -> Option<Vec<u64>> {
+            (0..self.dims - 1).map(|d| u64_at(&body, i * (key + 8) + 8 + 8 * d)).collect()
+        };
+        let mut prev: Option<Vec<u64>> = None;
+        for i in 0..=entries {
+            let o = offsets(i)?;
+            if o.iter().zip(self.chunk).any(|(&o, &c)| c == 0 || o % c as u64 != 0) {
+                return None;
+            }
+            if i < entries {
+                if prev.as_ref().is_some_and(|p| *p >= o) {
+                    return None;
+                }
+                prev = Some(o);
+            }
+        }
         for i in 0..entries {
             let k = i * (key + 8);
             let child = u64_at(&body, k + key)?;
             if level > 0 {
-                self.node(child, depth + 1)?;
+                self.node(child, depth + 1, Some(level - 1))?;
                 continue;
             }
             let size = u32_at(&body, k)? as u64;
@@ -132,16 +153,24 @@ impl Leaf {
     /// the dataset is not chunked, or its index is of another kind or cannot be read (then
     /// [`Leaf::chunk_at`] finds chunks one at a time). The file must have been flushed.
     pub fn chunk_index(&self) -> Option<ChunkIndex> {
-        let chunk = self.chunk_shape()?;
+        self.checked_chunk_index().ok().flatten()
+    }
+
+    /// [`Leaf::chunk_index`], telling damage from another kind of index: `Ok(None)` when the
+    /// index is not a version 1 B-tree this reads (the library reads it), an error when it is
+    /// one and it is inconsistent (the library would read past the damage and answer with
+    /// fill values where chunks are).
+    pub fn checked_chunk_index(&self) -> crate::Result<Option<ChunkIndex>> {
+        let Some(chunk) = self.chunk_shape() else { return Ok(None) };
         let shape = self.shape();
         let id = self.dataset().id();
         let (addr, sizes) = hdf5::sync::sync(|| (object_addr(id), file_sizes(id)));
-        let (addr, (8, 8, 0)) = (addr?, sizes?) else { return None };
-        let file = StdFile::open(self.file_path()).ok()?;
-        let layout = layout_message(&file, addr)?;
-        let (root, dims) = btree_of(&layout)?;
+        let (Some(addr), Some((8, 8, 0))) = (addr, sizes) else { return Ok(None) };
+        let Ok(file) = StdFile::open(self.file_path()) else { return Ok(None) };
+        let Some(layout) = layout_message(&file, addr) else { return Ok(None) };
+        let Some((root, dims)) = btree_of(&layout) else { return Ok(None) };
         if dims != shape.len() + 1 || root == haddr_t::MAX {
-            return (root == haddr_t::MAX && dims == shape.len() + 1).then(ChunkIndex::default);
+            return Ok((root == haddr_t::MAX && dims == shape.len() + 1).then(ChunkIndex::default));
         }
         // Chunks the dataset can hold (beyond its extent too, after a shrink), and the nodes above.
         let grid: usize = shape.iter().zip(&chunk).map(|(&d, &c)| d.div_ceil(c.max(1)).max(1)).product();
@@ -153,8 +182,10 @@ impl Leaf {
             seen: Default::default(),
             out: HashMap::new(),
         };
-        walk.node(root, 0)?;
-        Some(ChunkIndex { chunks: walk.out })
+        match walk.node(root, 0, None) {
+            Some(()) => Ok(Some(ChunkIndex { chunks: walk.out })),
+            None => Err(self.node_err("damaged chunk index: its B-tree's keys, levels or chunks are inconsistent")),
+        }
     }
 }
 
@@ -186,7 +217,7 @@ mod tests {
         let file = StdFile::open(&path).ok()?;
         let mut w =
             Walk { file: &file, dims: 2, chunk: &[10], budget: 1000, seen: Default::default(), out: HashMap::new() };
-        w.node(0, 0)?;
+        w.node(0, 0, None)?;
         Some(w.out.len())
     }
 
