@@ -343,3 +343,48 @@ fn appends_create_missing_groups_and_name_a_leaf_in_the_way() {
     let want = [("/", "Group"), ("/a", "Group"), ("/a/b", "Group"), ("/a/b/hits", "Table")];
     assert_eq!(classes, want.map(|(p, c)| (p.to_string(), c.to_string())));
 }
+
+/// `ls` names every filter of a pipeline as PyTables would, blosc2 too, and never says "none"
+/// for a filtered leaf; a leaf outcore cannot decode is "unsupported filter N (name)", not
+/// "corrupt" (tests/fixtures/pytables/filters.h5, from scripts/make_filters_fixture.py).
+#[test]
+fn filters_are_named_truthfully() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables/filters.h5");
+    let file = file.to_string_lossy().into_owned();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let filters: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap().to_string();
+            (name, l.split_whitespace().last().unwrap().to_string())
+        })
+        .collect();
+    let want = [
+        ("/blosc2", "blosc2(3)+shuffle+fletcher32"),
+        ("/blosc2_zstd", "blosc2:zstd(5)+bitshuffle"),
+        ("/blosc_lz4", "blosc:lz4(5)+bitshuffle"),
+        ("/fletcher", "fletcher32"),
+        ("/plain", "none"),
+        ("/zlib", "zlib(1)+shuffle"),
+    ];
+    let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(filters, want, "{text}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore"))
+        .args(["eval", &file, "sum(blosc2_zstd)"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("{file}:/blosc2_zstd: unsupported filter 32026 (blosc2)")
+    );
+    // The leaves outcore decodes give PyTables' values.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore"))
+        .args(["eval", &file, "sum(zlib) + sum(blosc_lz4) + sum(fletcher) + sum(plain)"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1998000.0", "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -255,22 +255,6 @@ fn split_target(t: &str) -> Result<(PathBuf, String), Fail> {
     }
 }
 
-fn filters_text(f: Option<Filters>) -> String {
-    match f {
-        None => "none".into(),
-        Some(f) => {
-            let mut s = format!("{}({})", f.complib.name(), f.complevel);
-            if f.shuffle {
-                s.push_str("+shuffle");
-            }
-            if f.bitshuffle {
-                s.push_str("+bitshuffle");
-            }
-            s
-        }
-    }
-}
-
 /// Whether a node is hidden in PyTables' listings: one of its path's names starts with `_i_`
 /// (an index) or `_p_` (PyTables' other hidden nodes).
 fn hidden(path: &str) -> bool {
@@ -287,10 +271,9 @@ fn ls(file: &Path, json: bool, all: bool) -> Result<(), Fail> {
         let (dtype, filters) = match node.class {
             NodeClass::Group => (String::new(), String::new()),
             NodeClass::Leaf(_) => match f.leaf(&node.path) {
-                Ok(leaf) => (
-                    leaf.layout().map(|l| format::kind_text(&l.kind)).unwrap_or_default(),
-                    filters_text(leaf.filters()),
-                ),
+                Ok(leaf) => {
+                    (leaf.layout().map(|l| format::kind_text(&l.kind)).unwrap_or_default(), leaf.filters_text())
+                }
                 Err(_) => (String::new(), String::new()),
             },
         };
@@ -339,7 +322,7 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
             let layout = l.layout()?;
             serde_json::json!({
                 "path": l.path(), "class": format!("{:?}", l.class()), "title": l.title(),
-                "shape": l.shape(), "chunkshape": l.chunk_shape(), "filters": filters_text(l.filters()),
+                "shape": l.shape(), "chunkshape": l.chunk_shape(), "filters": l.filters_text(),
                 "dtype": format::kind_text(&layout.kind), "itemsize": layout.size,
                 "columns": layout.columns(),
                 "attrs": format::attrs_json(&l.attrs()?),

@@ -345,7 +345,13 @@ impl Reader {
         let leaf_shape = leaf.shape();
         let chunk = leaf.chunk_shape().unwrap_or_default();
         let decoder = if chunk.is_empty() { Decoder { codecs: Vec::new(), chunk_bytes: 0 } } else { leaf.decoder()? };
-        decoder.supported()?;
+        if let Some(id) = decoder.unsupported() {
+            let what = outcore_h5::filter_label(id).replacen("filter", "unsupported filter", 1);
+            return Err(Error::new(
+                crate::ErrorKind::Unsupported,
+                format!("{}:{}: {what}", leaf.file_path().display(), leaf.path()),
+            ));
+        }
         let pread = pread && !chunk.is_empty();
         let full_inner = chunk.iter().zip(&leaf_shape).skip(1).all(|(c, d)| c >= d);
         let file =

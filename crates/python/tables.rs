@@ -461,6 +461,11 @@ impl Leaf {
         spec_of(py, &l.kind, l.size)
     }
 
+    /// The filter pipeline in PyTables' words (`blosc2:zstd(5)+bitshuffle`, `none`).
+    fn filters_text(&self) -> PyResult<String> {
+        Ok(self.leaf()?.filters_text())
+    }
+
     /// The filters: `(complevel, complib, shuffle, bitshuffle)`, or None.
     fn filters(&self) -> PyResult<Option<(u8, &'static str, bool, bool)>> {
         Ok(self.leaf()?.filters().map(|f| (f.complevel, f.complib.name(), f.shuffle, f.bitshuffle)))

@@ -495,11 +495,19 @@ class Leaf(Node):
 
     @property
     def filters(self):
-        f = self._raw.filters()
-        if f is None:
-            return Filters()
-        level, lib, shuffle, bitshuffle = f
-        return Filters(level, lib, shuffle, bitshuffle)
+        """The leaf's filters as PyTables' ``Filters`` (blosc2 ones too)."""
+        parts = self._raw.filters_text().split("+")
+        lib, level = "zlib", 0
+        if parts and "(" in parts[0]:
+            lib, _, rest = parts[0].partition("(")
+            level = int(rest.rstrip(")") or 0)
+        return Filters(
+            level,
+            lib,
+            shuffle="shuffle" in parts,
+            bitshuffle="bitshuffle" in parts,
+            fletcher32="fletcher32" in parts,
+        )
 
     def __len__(self):
         return self.nrows

@@ -292,3 +292,25 @@ def test_queries_from_many_threads(path):
         for t in ts:
             t.join()
         assert errors == []
+
+
+def test_filters_are_pytables(tmp_path):
+    p = tmp_path / "f.h5"
+    x = np.arange(1000.0)
+    with tables.open_file(p, "w") as f:
+        f.create_carray("/", "a", obj=x, filters=tables.Filters(5, "blosc2:zstd", shuffle=False, bitshuffle=True))
+        f.create_carray("/", "b", obj=x, filters=tables.Filters(1, "zlib", shuffle=True, fletcher32=True))
+        f.create_carray("/", "c", obj=x)
+    with tables.open_file(p) as pt, outcore.open_file(p) as oc:
+        for name in "abc":
+            a, b = pt.get_node("/" + name).filters, oc.get_node("/" + name).filters
+            assert (b.complib, b.complevel, b.shuffle, b.bitshuffle, b.fletcher32) == (
+                a.complib if a.complevel else "zlib",
+                a.complevel,
+                a.shuffle if a.complevel else b.shuffle,
+                a.bitshuffle,
+                a.fletcher32,
+            ), name
+        # A leaf outcore cannot decode yet: an error naming the filter, not "corrupt".
+        with pytest.raises(ValueError, match="unsupported filter 32026 \\(blosc2\\)"):
+            outcore.Expr("sum(a)", uservars={"a": oc.root.a}).eval()

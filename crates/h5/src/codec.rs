@@ -46,6 +46,11 @@ impl Decoder {
         Decoder { codecs, chunk_bytes }
     }
 
+    /// The first filter outcore cannot undo.
+    pub fn unsupported(&self) -> Option<i32> {
+        self.codecs.iter().find_map(|c| if let Codec::Unsupported(id) = c { Some(*id) } else { None })
+    }
+
     /// Whether every filter can be undone here.
     pub fn supported(&self) -> Result<()> {
         match self.codecs.iter().find_map(|c| if let Codec::Unsupported(id) = c { Some(*id) } else { None }) {

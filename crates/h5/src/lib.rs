@@ -47,4 +47,4 @@ pub use hdf5::types::FixedAscii;
 pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout};
 pub use table::Column;
-pub use write::{Complib, Filters};
+pub use write::{filter_label, filter_name, Complib, Filters};

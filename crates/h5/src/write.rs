@@ -538,6 +538,66 @@ impl File {
 impl Leaf {
     /// The leaf's filters, as PyTables' `Filters` (`None` when it has none, or ones PyTables
     /// cannot express).
+    /// The filter pipeline in PyTables' words: the compressor and its level, then shuffle or
+    /// bitshuffle and fletcher32 (`zlib(1)+shuffle`, `blosc:lz4(5)+bitshuffle`,
+    /// `blosc2:zstd(5)+bitshuffle`, `fletcher32`); a filter outcore does not know is `filter
+    /// 32013 (zfp)` or `filter N`; `none` for no filters.
+    pub fn filters_text(&self) -> String {
+        use hdf5::filters::{Blosc, BloscShuffle, Filter};
+        let mut main = Vec::new();
+        let mut extra = Vec::new();
+        for f in self.dataset().filters() {
+            match f {
+                Filter::Deflate(level) => main.push(format!("zlib({level})")),
+                Filter::Shuffle => extra.push("shuffle".to_string()),
+                Filter::Fletcher32 => extra.push("fletcher32".to_string()),
+                Filter::LZF => main.push("lzf".to_string()),
+                Filter::Blosc(codec, level, sh) => {
+                    let lib = match codec {
+                        Blosc::BloscLZ => "blosc",
+                        Blosc::LZ4 => "blosc:lz4",
+                        Blosc::LZ4HC => "blosc:lz4hc",
+                        Blosc::Snappy => "blosc:snappy",
+                        Blosc::ZLib => "blosc:zlib",
+                        Blosc::ZStd => "blosc:zstd",
+                        _ => "blosc:?",
+                    };
+                    main.push(format!("{lib}({level})"));
+                    match sh {
+                        BloscShuffle::Byte => extra.push("shuffle".into()),
+                        BloscShuffle::Bit => extra.push("bitshuffle".into()),
+                        BloscShuffle::None => {}
+                    }
+                }
+                Filter::User(32026, cd) => {
+                    // hdf5-blosc2's parameters: revision, block size, type size, chunk bytes,
+                    // level, shuffle (0 none, 1 byte, 2 bit), compressor.
+                    let lib = match cd.get(6).copied().unwrap_or(0) {
+                        0 => "blosc2",
+                        1 => "blosc2:lz4",
+                        2 => "blosc2:lz4hc",
+                        4 => "blosc2:zlib",
+                        5 => "blosc2:zstd",
+                        _ => "blosc2:?",
+                    };
+                    main.push(format!("{lib}({})", cd.get(4).copied().unwrap_or(0)));
+                    match cd.get(5) {
+                        Some(1) => extra.push("shuffle".into()),
+                        Some(2) => extra.push("bitshuffle".into()),
+                        _ => {}
+                    }
+                }
+                other => extra.push(filter_label(other.id())),
+            }
+        }
+        main.extend(extra);
+        if main.is_empty() {
+            "none".into()
+        } else {
+            main.join("+")
+        }
+    }
+
     pub fn filters(&self) -> Option<Filters> {
         use hdf5::filters::{Blosc, BloscShuffle, Filter};
         let pipeline = self.dataset().filters();
@@ -560,5 +620,35 @@ impl Leaf {
             }),
             _ => None,
         })
+    }
+}
+
+/// A filter's name in the HDF Group's registry, for the ones users meet.
+pub fn filter_name(id: i32) -> Option<&'static str> {
+    Some(match id {
+        1 => "zlib",
+        2 => "shuffle",
+        3 => "fletcher32",
+        4 => "szip",
+        5 => "nbit",
+        6 => "scaleoffset",
+        307 => "bzip2",
+        32000 => "lzf",
+        32001 => "blosc",
+        32004 => "lz4",
+        32008 => "bitshuffle",
+        32013 => "zfp",
+        32015 => "zstd",
+        32017 => "sz",
+        32026 => "blosc2",
+        _ => return None,
+    })
+}
+
+/// `filter 32013 (zfp)`, or `filter N` for an id outside the registry's well-known ones.
+pub fn filter_label(id: i32) -> String {
+    match filter_name(id) {
+        Some(name) => format!("filter {id} ({name})"),
+        None => format!("filter {id}"),
     }
 }
