@@ -24,10 +24,8 @@ fn query(c: &mut Criterion) {
             continue;
         };
         let t = Table::open(&f, "/t").expect("table /t");
-        g.bench_function(format!("Q1 count {filters}"), |b| b.iter(|| t.where_with(COND, &lims, all).unwrap().count()));
-        g.bench_function(format!("Q2 coords {filters}"), |b| {
-            b.iter(|| t.get_where_list(COND, &lims, all, true).unwrap())
-        });
+        g.bench_function(format!("Q1 count {filters}"), |b| b.iter(|| t.where_vars(COND, &lims, all).unwrap().count()));
+        g.bench_function(format!("Q2 coords {filters}"), |b| b.iter(|| t.get_where_list(COND, &lims, all).unwrap()));
         g.bench_function(format!("Q3 read {filters}"), |b| b.iter(|| t.read_where(COND, &lims, None, all).unwrap()));
         g.bench_function(format!("Q4 append {filters}"), |b| {
             b.iter(|| {
@@ -40,7 +38,7 @@ fn query(c: &mut Criterion) {
         });
         g.bench_function(format!("Q5 field {filters}"), |b| {
             b.iter(|| {
-                t.where_with(COND, &lims, all).unwrap().map(|r| r.unwrap().get::<f64>("col2").unwrap()).sum::<f64>()
+                t.where_vars(COND, &lims, all).unwrap().map(|r| r.unwrap().get::<f64>("col2").unwrap()).sum::<f64>()
             })
         });
         if f.node_exists("/dest") {

@@ -84,7 +84,7 @@ pub fn run(path: &std::path::Path) -> outcore::Result<Answers> {
     let all = RowRange::default();
     let crono_timestamps = t.read_where("crono", &[], Some("timestamp"), all)?.values::<f64>()?;
     let friends = |t: &Table| -> outcore::Result<Vec<usize>> {
-        FRIENDS.iter().map(|fr| Ok(t.get_where_list(&format!("crono & {fr}"), &[], all, true)?.len())).collect()
+        FRIENDS.iter().map(|fr| Ok(t.get_where_list(&format!("crono & {fr}"), &[], all)?.len())).collect()
     };
     let friends_before = friends(&t)?;
     if f.node_exists("/alone") {
@@ -92,7 +92,7 @@ pub fn run(path: &std::path::Path) -> outcore::Result<Answers> {
     }
     let dest = t.create_like(&f, "/", "alone", None)?;
     let alone = t.where_append(&dest, ALONE, &[], all)?;
-    let alone_rows = t.get_where_list(ALONE, &[], all, true)?;
+    let alone_rows = t.get_where_list(ALONE, &[], all)?;
     let alone_first_timestamp =
         dest.read_where("timestamp == timestamp", &[], Some("timestamp"), all)?.values::<f64>()?.first().copied();
     for row in t.where_(ALONE)? {
@@ -103,7 +103,7 @@ pub fn run(path: &std::path::Path) -> outcore::Result<Answers> {
         row.update()?;
     }
     t.flush()?;
-    let alone_after_update = t.get_where_list(ALONE, &[], all, true)?.len();
+    let alone_after_update = t.get_where_list(ALONE, &[], all)?.len();
     let friends_after = friends(&t)?;
     Ok(Answers {
         crono_timestamps,

@@ -57,7 +57,7 @@ pub fn run(path: &std::path::Path) -> outcore::Result<Answers> {
     let every_other_alive = (0..every_other.len())
         .map(|i| Ok(format!("{} {}", every_other.get::<String>(i, "first")?, every_other.get::<String>(i, "last")?)))
         .collect::<outcore::Result<Vec<_>>>()?;
-    let alive_rows = t.get_where_list("alive", &[], all, true)?;
+    let alive_rows = t.get_where_list("alive", &[], all)?;
     let alive_first = t.read_where("alive", &[], Some("first"), all)?.values::<String>()?;
     Ok(Answers { every_other_alive, alive_rows, alive_first, air_shape: air.shape(), air_title: air.title() })
 }

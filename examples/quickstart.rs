@@ -92,10 +92,10 @@ fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     println!("a*b+c over /a /b /c into /out (out of core):         {:>8.1} ms", ours * 1e3);
     let t = Table::open(&f, "/t")?;
     let lims = lims();
-    let (ours, hits) = time(|| t.get_where_list(COND, &lims, RowRange::default(), true));
+    let (ours, hits) = time(|| t.get_where_list(COND, &lims, RowRange::default()));
     let hits = hits?;
     println!("the seed's query, get_where_list ({} rows):        {:>8.1} ms", hits.len(), ours * 1e3);
-    let (ours_rows, count) = time(|| t.where_with(COND, &lims, RowRange::default()).map(|rows| rows.count()));
+    let (ours_rows, count) = time(|| t.where_vars(COND, &lims, RowRange::default()).map(|rows| rows.count()));
     println!("the same, counting the rows of where_ ({}):        {:>8.1} ms", count?, ours_rows * 1e3);
     // Naive: the whole table read into memory, then a Rust closure over the records.
     let (naive, k) = time(|| t.leaf().read_parallel().map(|recs| recs.chunks_exact(28).filter(|r| hit(r)).count()));

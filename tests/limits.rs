@@ -19,7 +19,7 @@ fn empty_tables_and_arrays_give_empty_answers() {
     let t = Table::open(&f, "/t").unwrap();
     let all = RowRange::default();
     assert_eq!(t.count_where("col1 < 50", &[], all).unwrap(), 0);
-    assert!(t.get_where_list("col1 < 50", &[], all, true).unwrap().is_empty());
+    assert!(t.get_where_list("col1 < 50", &[], all).unwrap().is_empty());
     assert!(t.read_where("col1 < 50", &[], Some("col2"), all).unwrap().is_empty());
     assert_eq!(t.where_("col1 < 50").unwrap().count(), 0);
     let dest = t.create_like(&f, "/", "dest", None).unwrap();
@@ -46,7 +46,7 @@ fn huge_and_negative_ranges_clamp_as_python_slices() {
     let f = File::open(&path, Mode::Read).unwrap();
     let t = Table::open(&f, "/t").unwrap();
     let a = f.leaf("/a").unwrap();
-    let every = t.get_where_list("col1 >= 0", &[], RowRange::default(), true).unwrap();
+    let every = t.get_where_list("col1 >= 0", &[], RowRange::default()).unwrap();
     assert_eq!(every.len(), 5000);
     let cases = [
         (Some(i64::MIN), Some(i64::MAX), Some(1), 5000),
@@ -58,12 +58,12 @@ fn huge_and_negative_ranges_clamp_as_python_slices() {
     ];
     for (start, stop, step, n) in cases {
         let r = RowRange::new(start, stop, step);
-        assert_eq!(t.get_where_list("col1 >= 0", &[], r, true).unwrap().len(), n, "{r:?}");
+        assert_eq!(t.get_where_list("col1 >= 0", &[], r).unwrap().len(), n, "{r:?}");
         let e = Expr::new("a*1").unwrap().bind("a", &a).unwrap().set_inputs_range(start, stop, step).unwrap();
         assert_eq!(e.eval().unwrap().len(), n, "{r:?}");
     }
     for step in [0, -1, i64::MIN] {
-        let err = t.get_where_list("col1 >= 0", &[], RowRange::new(None, None, Some(step)), true).unwrap_err();
+        let err = t.get_where_list("col1 >= 0", &[], RowRange::new(None, None, Some(step))).unwrap_err();
         assert!(err.to_string().contains("step"), "{err}");
         assert!(Expr::new("a").unwrap().set_inputs_range(None, None, Some(step)).is_err());
     }
@@ -77,16 +77,16 @@ fn many_threads_querying_one_file_agree_with_one() {
     let t = Table::open(&f, "/t").unwrap();
     let lims = outcore::vars! {"lo" => 10.0, "hi" => 60.0};
     let cond = "(col2 > lo) & (col3 < hi) | (col1 == 7)";
-    let want = t.get_where_list(cond, &lims, RowRange::default(), true).unwrap();
+    let want = t.get_where_list(cond, &lims, RowRange::default()).unwrap();
     let total = Expr::new("sum(a*b)").unwrap().bind_group(&f.root().unwrap()).unwrap().eval().unwrap();
     std::thread::scope(|s| {
         for k in 0..8 {
             let (t, f, want, total, lims) = (&t, &f, &want, &total, &lims);
             s.spawn(move || {
                 for _ in 0..3 {
-                    let got = t.get_where_list(cond, lims, RowRange::default(), true).unwrap();
+                    let got = t.get_where_list(cond, lims, RowRange::default()).unwrap();
                     assert_eq!(&got, want, "thread {k}");
-                    let rows = t.where_with(cond, lims, RowRange::default()).unwrap().map(|r| r.unwrap().nrow());
+                    let rows = t.where_vars(cond, lims, RowRange::default()).unwrap().map(|r| r.unwrap().nrow());
                     assert!(rows.eq(want.iter().copied()), "thread {k} where_");
                     let s = Expr::new("sum(a*b)").unwrap().bind_group(&f.root().unwrap()).unwrap().eval().unwrap();
                     assert_eq!(&s, total, "thread {k} sum");

@@ -44,7 +44,7 @@ fn coordinates_equal_pytables_get_where_list() {
             }
             let at = |i: usize| case["range"].as_array().and_then(|r| r.get(i)).and_then(|v| v.as_i64());
             let range = RowRange::new(at(0), at(1), at(2));
-            let got = t.get_where_list(cond, &vars, range, true).unwrap_or_else(|e| panic!("{table} {cond}: {e}"));
+            let got = t.get_where_list(cond, &vars, range).unwrap_or_else(|e| panic!("{table} {cond}: {e}"));
             let want: Vec<u64> = case["coords"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
             let lone_start = at(0).is_some() && at(1).is_none() && at(2).is_none();
             if lone_start {
@@ -60,7 +60,7 @@ fn coordinates_equal_pytables_get_where_list() {
             // The other ways to ask give the same rows.
             let count = t.count_where(cond, &vars, range).unwrap();
             assert_eq!(count as usize, want.len(), "{table} {cond} count");
-            let rows: Vec<u64> = t.where_with(cond, &vars, range).unwrap().map(|r| r.unwrap().nrow()).collect();
+            let rows: Vec<u64> = t.where_vars(cond, &vars, range).unwrap().map(|r| r.unwrap().nrow()).collect();
             assert_eq!(rows, want, "{table} {cond} where_");
             let recs = t.read_where(cond, &vars, Some("i32"), range).unwrap();
             assert_eq!(recs.coords, want, "{table} {cond} read_where");
@@ -74,8 +74,7 @@ fn conditions_with_errors_say_what_and_where() {
     let t = Table::open(&f, "/tz").unwrap();
     let other = Table::open(&f, "/tb").unwrap();
     let all = RowRange::default();
-    let err =
-        |cond: &str, vars: &[(String, Operand<'_>)]| t.get_where_list(cond, vars, all, true).unwrap_err().to_string();
+    let err = |cond: &str, vars: &[(String, Operand<'_>)]| t.get_where_list(cond, vars, all).unwrap_err().to_string();
     let e = err("i32 + 1", &[]);
     assert!(e.contains("must be boolean") && e.contains("int32"), "{e}");
     assert!(e.contains('^'), "{e}");
@@ -95,10 +94,10 @@ fn conditions_with_errors_say_what_and_where() {
     insta::assert_snapshot!("query_not_boolean", err("i32 + 1", &[]));
     insta::assert_snapshot!("query_unknown_column", err("(f64 > 0.5) & (f6 < 1)", &[]));
     insta::assert_snapshot!("query_no_column", err("lim > 0", &[("lim".into(), Operand::Scalar(Value::Float64(1.0)))]));
-    assert!(t.get_where_list("b", &[], RowRange::new(None, None, Some(0)), true).is_err());
-    assert!(t.get_where_list("b", &[], RowRange::new(None, None, Some(-2)), true).is_err());
+    assert!(t.get_where_list("b", &[], RowRange::new(None, None, Some(0))).is_err());
+    assert!(t.get_where_list("b", &[], RowRange::new(None, None, Some(-2))).is_err());
     // Ranges out of bounds are empty, as Python slices.
-    assert!(t.get_where_list("b", &[], RowRange::new(Some(5000), None, None), true).unwrap().is_empty());
+    assert!(t.get_where_list("b", &[], RowRange::new(Some(5000), None, None)).unwrap().is_empty());
 }
 
 #[test]
@@ -108,7 +107,7 @@ fn rows_update_while_iterating_and_appends_go_to_another_table() {
     let f = File::open(&path, Mode::Append).unwrap();
     let t = Table::open(&f, "/tz").unwrap();
     let all = RowRange::default();
-    let before = t.get_where_list("b & (i8 > 0)", &[], all, true).unwrap();
+    let before = t.get_where_list("b & (i8 > 0)", &[], all).unwrap();
     assert!(!before.is_empty());
     for row in t.where_("b & (i8 > 0)").unwrap() {
         let mut row = row.unwrap();
@@ -119,20 +118,19 @@ fn rows_update_while_iterating_and_appends_go_to_another_table() {
         row.update().unwrap();
     }
     t.flush().unwrap();
-    assert!(t.get_where_list("b & (i8 > 0)", &[], all, true).unwrap().is_empty());
+    assert!(t.get_where_list("b & (i8 > 0)", &[], all).unwrap().is_empty());
     let moved = t
         .get_where_list(
             "lat > 500",
             &[("lat".into(), outcore::IntoOperand::into_operand(&t.col("loc/lat").unwrap()))],
             all,
-            true,
         )
         .unwrap();
     assert_eq!(moved, before);
     // Appending the matches to a new table with the same columns, twice.
     let dest = t.create_like(&f, "/", "dest", t.leaf().filters().as_ref()).unwrap();
     let n = t.where_append(&dest, "f64 > 0.5", &[], all).unwrap();
-    let n2 = t.append_where(&dest, "f64 > 0.5", &[], all).unwrap();
+    let n2 = t.where_append(&dest, "f64 > 0.5", &[], all).unwrap();
     assert_eq!(n, n2);
     let want = t.read_where("f64 > 0.5", &[], None, all).unwrap();
     let got = dest.leaf().read_bytes().unwrap();
@@ -223,7 +221,7 @@ fn the_seeds_complex_query_is_a_or_b_and_c() {
         let f = File::open(&path, mode).unwrap();
         for name in ["zlib", "blosc"] {
             let t = Table::new(&f.leaf(&format!("/{name}")).unwrap()).unwrap();
-            got = t.get_where_list(COND, &lims, RowRange::default(), true).unwrap();
+            got = t.get_where_list(COND, &lims, RowRange::default()).unwrap();
             assert_eq!(got, want, "{name} {mode:?}");
             assert_eq!(t.count_where(COND, &lims, RowRange::default()).unwrap(), want.len() as u64, "{name}");
         }

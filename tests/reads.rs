@@ -50,8 +50,7 @@ fn int64_values_are_read_exactly() {
     let whole = t.read_where("energy > 0", &[], None, all).unwrap();
     assert_eq!(whole.get::<i64>(2, "t").unwrap(), 1_733_000_000_123_456_791);
     // Conditions compare int64 exactly too.
-    let hits =
-        t.get_where_list("t == k", &[("k".into(), outcore::IntoOperand::into_operand(STAMPS[2]))], all, false).unwrap();
+    let hits = t.get_where_list("t == k", &[("k".into(), outcore::IntoOperand::into_operand(STAMPS[2]))], all).unwrap();
     assert_eq!(hits, vec![2]);
     // Widening reads are exact; uint16 into i32, float32 into f64.
     let row = t.where_("t == 9007199254740993").unwrap().next().unwrap().unwrap();
@@ -146,9 +145,9 @@ fn the_api_a_pytables_user_reaches_for() {
     let f = sensor_table(&path);
     let t = Table::open(&f, "/s").unwrap();
     // Ranges as Rust ranges, Python's slice rules (negative from the end).
-    assert_eq!(t.get_where_list("energy > 0", &[], 1..3, false).unwrap(), vec![1, 2]);
-    assert_eq!(t.get_where_list("energy > 0", &[], RowRange::from(0..).step(2), false).unwrap(), vec![0, 2]);
-    assert_eq!(t.get_where_list("energy > 0", &[], -2.., false).unwrap(), vec![2, 3]);
+    assert_eq!(t.get_where_list("energy > 0", &[], 1..3).unwrap(), vec![1, 2]);
+    assert_eq!(t.get_where_list("energy > 0", &[], RowRange::from(0..).step(2)).unwrap(), vec![0, 2]);
+    assert_eq!(t.get_where_list("energy > 0", &[], -2..).unwrap(), vec![2, 3]);
     assert_eq!(t.count_where("energy > 0", &[], ..3).unwrap(), 3);
     // Whole rows and typed columns, exact.
     let all = t.read(..).unwrap();
@@ -167,7 +166,7 @@ fn the_api_a_pytables_user_reaches_for() {
     let out = File::open(scratch("habits-out.h5"), Mode::Write).unwrap();
     let dest = t.create_like(&out, "/", "big", Some(&Filters::zlib(5))).unwrap();
     assert_eq!(t.where_append(&dest, "t > 0", &[], ..).unwrap(), 3);
-    assert_eq!(t.append_where(dest.leaf(), "t < 0", &[], ..).unwrap(), 1);
+    assert_eq!(t.where_append(dest.leaf(), "t < 0", &[], ..).unwrap(), 1);
     assert_eq!(dest.column::<i64>("t", ..).unwrap().to_vec(), [&STAMPS[..3], &STAMPS[3..]].concat());
     // Filters: PyTables' defaults and names.
     assert_eq!(Filters::default(), Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false });

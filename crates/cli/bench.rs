@@ -73,12 +73,12 @@ pub fn run(file: &Path, workloads: &[String], json: bool, repeat: usize) -> Resu
     let all = RowRange::default();
     if want("Q1") {
         step("Q1");
-        let (s, n) = best(repeat, || Ok(t.where_with(COND, &lims, all)?.count()))?;
+        let (s, n) = best(repeat, || Ok(t.where_vars(COND, &lims, all)?.count()))?;
         emit("Q1", "outcore", s, Some(n as u64), None);
     }
     if want("Q2") {
         step("Q2");
-        let (s, c) = best(repeat, || Ok(t.get_where_list(COND, &lims, all, true)?))?;
+        let (s, c) = best(repeat, || Ok(t.get_where_list(COND, &lims, all)?))?;
         emit("Q2", "outcore", s, Some(c.len() as u64), None);
     }
     if want("Q3") {
@@ -102,7 +102,7 @@ pub fn run(file: &Path, workloads: &[String], json: bool, repeat: usize) -> Resu
         step("Q5");
         let (s, v) = best(repeat, || {
             let mut v = Vec::new();
-            for row in t.where_with(COND, &lims, all)? {
+            for row in t.where_vars(COND, &lims, all)? {
                 v.push(row?.get::<f64>("col2")?);
             }
             Ok(v)

@@ -493,7 +493,7 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
         let n = t.count_where(&a.cond, &vars, range)?;
         outln!("{n}");
     } else if a.coords {
-        let c = t.get_where_list(&a.cond, &vars, range, true)?;
+        let c = t.get_where_list(&a.cond, &vars, range)?;
         if a.json {
             outln!("{}", serde_json::Value::from(c));
         } else {

@@ -544,7 +544,8 @@ impl Table {
         vars: &[(String, Operand<'_>)],
         range: impl Into<RowRange>,
     ) -> Result<RowIter<'_>> {
-        self.where_with(cond, vars, range)
+        let q = self.compile(cond, vars, range.into())?;
+        Ok(RowIter { scan: Scan::new(q), cur: Hits::default(), pos: 0, table: self })
     }
 
     /// Rows `range` (`..` for all, `10..20`, `RowRange::from(0..).step(3)`), as PyTables'
@@ -673,18 +674,7 @@ impl Table {
 
     /// The rows matching `cond` (table columns by name, no variables), in row order.
     pub fn where_(&self, cond: &str) -> Result<RowIter<'_>> {
-        self.where_with(cond, &[], RowRange::default())
-    }
-
-    /// The rows matching `cond` among rows `range`, with condition variables.
-    pub fn where_with(
-        &self,
-        cond: &str,
-        vars: &[(String, Operand<'_>)],
-        range: impl Into<RowRange>,
-    ) -> Result<RowIter<'_>> {
-        let q = self.compile(cond, vars, range.into())?;
-        Ok(RowIter { scan: Scan::new(q), cur: Hits::default(), pos: 0, table: self })
+        self.where_vars(cond, &[], RowRange::default())
     }
 
     /// The records matching `cond` among rows `range`, a slab at a time: what
@@ -710,16 +700,13 @@ impl Table {
         Ok(total)
     }
 
-    /// The row numbers matching `cond` (ascending; `sort` is accepted for PyTables' signature,
-    /// the list is always sorted).
+    /// The row numbers matching `cond`, ascending (PyTables' `sort=True` order, always).
     pub fn get_where_list(
         &self,
         cond: &str,
         vars: &[(String, Operand<'_>)],
         range: impl Into<RowRange>,
-        sort: bool,
     ) -> Result<Vec<u64>> {
-        let _ = sort;
         let q = self.compile(cond, vars, range.into())?;
         let mut out = Vec::new();
         q.scan(Want::Coords, |h| {
@@ -784,17 +771,6 @@ impl Table {
         let total = out.finish()?;
         dest.flush_file()?;
         Ok(total)
-    }
-
-    /// PyTables' name for [`Table::where_append`].
-    pub fn append_where(
-        &self,
-        dest: &impl AsRef<Leaf>,
-        cond: &str,
-        vars: &[(String, Operand<'_>)],
-        range: impl Into<RowRange>,
-    ) -> Result<u64> {
-        self.where_append(dest, cond, vars, range)
     }
 
     /// Creates an empty table with this table's columns at `parent/name` of `file`, chunked

@@ -619,7 +619,7 @@ impl Leaf {
         let t = self.table()?;
         let held = hold(&names, &values)?;
         let vars = vars(&names, &held);
-        let r = py.detach(|| in_pool(|| t.get_where_list(cond, &vars, range(start, stop, step), true))).py_err()?;
+        let r = py.detach(|| in_pool(|| t.get_where_list(cond, &vars, range(start, stop, step)))).py_err()?;
         Ok(u64s_as_i64(py, r))
     }
 

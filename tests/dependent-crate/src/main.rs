@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows: Vec<u8> = [big, 7, big + 2].iter().flat_map(|v| v.to_ne_bytes()).collect();
     leaf.append_records(&rows)?;
     let t = Table::new(&leaf)?;
-    let hits = t.get_where_list("t > 100", &[], RowRange::default(), false)?;
+    let hits = t.get_where_list("t > 100", &[], RowRange::default())?;
     assert_eq!(hits, vec![0, 2]);
     let recs = t.read_where("t > 100", &[], Some("t"), RowRange::default())?;
     assert_eq!(recs.values::<i64>()?, vec![big, big + 2]);
