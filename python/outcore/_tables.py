@@ -1013,11 +1013,12 @@ class _Appender:
     """``table.row`` for appending, as PyTables': ``row['x'] = v; row.append()``, then
     ``table.flush()``. Rows gather in a buffer of about 1 MiB written in one append; the
     buffer is also written before anything reads the table, and when the file is flushed or
-    closed."""
+    closed. After ``append()`` the fields are back to their defaults (zeros), as PyTables'."""
 
     def __init__(self, table):
         self._table = table
         self._rec = np.zeros(1, dtype=table.dtype)
+        self._blank = np.zeros(1, dtype=table.dtype)
 
     def __setitem__(self, key, value):
         _set_field(self._rec[0], key, value)
@@ -1032,6 +1033,8 @@ class _Appender:
             buf = t._pending = np.zeros(max(1, (1 << 20) // max(1, t.dtype.itemsize)), dtype=t.dtype)
         buf[t._npending] = self._rec[0]
         t._npending += 1
+        # As PyTables: the row's fields are back to their defaults after an append.
+        self._rec[0] = self._blank[0]
         if t._npending == len(buf):
             t._write_pending()
 

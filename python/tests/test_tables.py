@@ -214,6 +214,7 @@ def test_updates_appends_and_append_where(tmp_path, path):
         for k in range(5):
             row["i"] = -k
             row.append()
+        assert row["sq"] == 0  # reset after append, as PyTables
         ea = oc.create_earray("/", "grow", np.dtype("f8"), (0, 2), filters=outcore.Filters(1, "zlib"))
         ea.append(np.ones((3, 2)))
         ca = oc.create_carray("/", "c", obj=np.arange(12.0).reshape(3, 4), filters=outcore.Filters(5, "blosc:lz4"))
@@ -225,6 +226,7 @@ def test_updates_appends_and_append_where(tmp_path, path):
         np.testing.assert_array_equal(pt.root.made.col("x"), [1.5, 2.5, 3.5])
         np.testing.assert_array_equal(pt.root.byrow.col("i")[:100_000], np.arange(100_000))
         np.testing.assert_array_equal(pt.root.byrow.col("i")[100_000:], -np.arange(5))
+        assert not pt.root.byrow.col("sq")[100_000:].any()
         np.testing.assert_array_equal(pt.root.grow[:], np.ones((3, 2)))
         np.testing.assert_array_equal(pt.root.c[:], np.arange(12.0).reshape(3, 4))
     with h5py.File(p) as h:
