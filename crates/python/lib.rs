@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 mod errors;
 mod eval;
 mod operand;
+mod rows;
 mod tables;
 
 #[pymodule]
@@ -29,5 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tables::Group>()?;
     m.add_class::<tables::Leaf>()?;
     m.add_class::<tables::WhereIter>()?;
+    m.add_class::<rows::Row>()?;
+    m.add_class::<rows::RowScan>()?;
     Ok(())
 }

@@ -583,6 +583,29 @@ impl Leaf {
         Ok(WhereIter { batches: Mutex::new(b) })
     }
 
+    /// The matching rows as one `Row` moved along them (PyTables' `Table.where`); `table` is
+    /// the Python table, `dtype` its records' NumPy dtype.
+    #[pyo3(signature = (table, dtype, cond, names, values, start=None, stop=None, step=None))]
+    fn where_rows<'py>(
+        &self,
+        py: Python<'py>,
+        table: Py<PyAny>,
+        dtype: Py<PyAny>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<crate::rows::RowScan> {
+        let t = self.table()?;
+        let held = hold(&names, &values)?;
+        let vars = vars(&names, &held);
+        let b = py.detach(|| t.where_batches(cond, &vars, range(start, stop, step))).py_err()?;
+        let row = Py::new(py, crate::rows::Row::for_leaf(py, table, self.leaf()?))?;
+        Ok(crate::rows::RowScan::new(b, dtype, row))
+    }
+
     /// The matching records (raw, in the table's layout) or one field's values, with their
     /// row numbers.
     #[pyo3(signature = (cond, names, values, field=None, start=None, stop=None, step=None))]

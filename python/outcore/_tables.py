@@ -684,65 +684,10 @@ def _field(rec, path):
     return rec
 
 
-class Row:
-    """One row of a scan (PyTables' ``Row``): ``row['col']``, ``row['a/b']``, ``row.nrow``,
-    and ``row['x'] = v; row.update()`` to write a change back. As in PyTables the same
-    object is reused for every row of an iteration; ``row.fetch_all_fields()`` copies one."""
-
-    __slots__ = ("_table", "_recs", "_cols", "_i", "_nrow")
-
-    def __init__(self, table):
-        self._table = table
-        self._recs = None
-        # Column views of the batch at hand, made on first use (field access is then one
-        # index into a 1-d array).
-        self._cols = {}
-        self._i = 0
-        self._nrow = -1
-
-    def _batch(self, recs):
-        self._recs = recs
-        self._cols = {}
-
-    @property
-    def nrow(self):
-        return self._nrow
-
-    @property
-    def table(self):
-        return self._table
-
-    def _col(self, key):
-        c = self._cols.get(key)
-        if c is None:
-            c = self._cols[key] = _field(self._recs, key)
-        return c
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            return self._col(key)[self._i]
-        return self._recs[self._i][key]
-
-    def __setitem__(self, key, value):
-        if isinstance(key, str):
-            self._col(key)[self._i] = value
-        else:
-            self._recs[self._i][key] = value
-
-    def update(self):
-        """Writes this row's changes to the table."""
-        rec = self._recs[self._i : self._i + 1]
-        self._table._raw.modify_records(self._nrow, rec.view(np.uint8).reshape(-1))
-
-    def fetch_all_fields(self):
-        """A copy of the whole record (a NumPy void scalar)."""
-        return self._recs[self._i].copy()
-
-    def __repr__(self):
-        return "%s.row (Row), pointing to row #%d" % (self._table._v_pathname, self._nrow)
-
-    def __str__(self):
-        return str(self._recs[self._i]) if self._recs is not None else repr(self)
+#: One row of a table (PyTables' ``Row``): ``row['col']``, ``row['a/b']``, ``row.nrow``, and
+#: ``row['x'] = v; row.update()``. The same object is reused for every row of an iteration,
+#: as PyTables' is; ``row.fetch_all_fields()`` copies one.
+Row = _core.Row
 
 
 class Table(Leaf):
@@ -858,14 +803,13 @@ class Table(Leaf):
         if st <= 0:
             raise ValueError("step must be positive")
         slab = max(1, (1 << 20) // max(1, self.rowsize))
-        row = Row(self)
+        row = Row(self, self._raw)
+        move = row._move
         for lo in range(first, last, slab * st):
             hi = min(last, lo + slab * st)
             recs = self._read_rows(lo, hi, st)
-            row._batch(recs)
             for i in range(len(recs)):
-                row._i = i
-                row._nrow = lo + i * st
+                move(recs, i, lo + i * st)
                 yield row
 
     def __iter__(self):
@@ -951,19 +895,7 @@ class Table(Leaf):
         """The rows where ``condition`` is true, as :class:`Row` objects, in row order; the
         scan runs ahead on its own threads a few slabs at a time."""
         names, values = self._condvars(condition, condvars, 2)
-        batches = self._raw.where_batches(condition, names, values, start, stop, step)
-        return self._rows(batches)
-
-    def _rows(self, batches):
-        row = Row(self)
-        dt = self.dtype
-        for coords, raw in batches:
-            # The batch's bytes are ours (a fresh, writable array): viewed, not copied.
-            row._batch(raw.view(dt))
-            for i, nrow in enumerate(coords.tolist()):
-                row._i = i
-                row._nrow = nrow
-                yield row
+        return self._raw.where_rows(self, self.dtype, condition, names, values, start, stop, step)
 
     def read_where(self, condition, condvars=None, field=None, start=None, stop=None, step=None):
         """The rows where ``condition`` is true, as a structured array of the table's dtype

@@ -268,6 +268,19 @@ def test_expr_out_of_core_matches_pytables(tmp_path, pair, path):
         np.testing.assert_allclose(r.root.r[:], T.col("energy") * 2)
 
 
+def test_rows_are_one_reused_object_as_pytables(pair):
+    pt, oc = pair
+    O = oc.root.run.events
+    rows = list(O.where("pid == 3"))
+    assert len({id(r) for r in rows}) == 1 and isinstance(rows[0], outcore.Row)
+    first = next(iter(O.where("pid == 3"))).fetch_all_fields()
+    np.testing.assert_array_equal(first, pt.root.run.events.read_where("pid == 3")[0])
+    assert repr(next(iter(O.iterrows(5, 6)))) == "/run/events.row (Row), pointing to row #5"
+    assert next(iter(O.iterrows(5, 6))).table is O
+    with pytest.raises(KeyError):
+        next(iter(O.where("pid == 3")))["nope"]
+
+
 def test_tables_h5py_and_outcore_in_one_process(path):
     with tables.open_file(path) as pt, h5py.File(path, "r") as h, outcore.open_file(path) as oc:
         a = pt.root.run.events.read_where("pid == 4")
