@@ -29,7 +29,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tables::File>()?;
     m.add_class::<tables::Group>()?;
     m.add_class::<tables::Leaf>()?;
-    m.add_class::<tables::WhereIter>()?;
     m.add_class::<rows::Row>()?;
     m.add_class::<rows::RowScan>()?;
     Ok(())

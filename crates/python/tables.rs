@@ -1,7 +1,7 @@
 //! PyTables' face: files, groups and leaves, a leaf's values as raw bytes for NumPy to view in
 //! the leaf's own dtype, and the table queries with the GIL released.
 
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 use numpy::PyArrayDescrMethods;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
@@ -564,25 +564,6 @@ impl Leaf {
         self.leaf()?.flush_file().py_err()
     }
 
-    /// The matching rows, a slab at a time: an iterator of `(coords, records)`.
-    #[pyo3(signature = (cond, names, values, start=None, stop=None, step=None))]
-    fn where_batches<'py>(
-        &self,
-        py: Python<'py>,
-        cond: &str,
-        names: Vec<String>,
-        values: Vec<Bound<'py, PyAny>>,
-        start: Option<i64>,
-        stop: Option<i64>,
-        step: Option<i64>,
-    ) -> PyResult<WhereIter> {
-        let t = self.table()?;
-        let held = hold(&names, &values)?;
-        let vars = vars(&names, &held);
-        let b = py.detach(|| t.where_batches(cond, &vars, range(start, stop, step))).py_err()?;
-        Ok(WhereIter { batches: Mutex::new(b) })
-    }
-
     /// The matching rows as one `Row` moved along them (PyTables' `Table.where`); `table` is
     /// the Python table, `dtype` its records' NumPy dtype.
     #[pyo3(signature = (table, dtype, cond, names, values, start=None, stop=None, step=None))]
@@ -690,30 +671,4 @@ type Hits<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<u8>>);
 
 fn vars<'h>(names: &[String], held: &'h [Held<'_>]) -> Vec<(String, Operand<'h>)> {
     names.iter().cloned().zip(held.iter().map(Held::operand)).collect()
-}
-
-/// The slabs of a `where` scan: `(coords, records)` pairs, the scan running ahead on its own
-/// threads.
-#[pyclass(module = "outcore._core")]
-pub struct WhereIter {
-    batches: Mutex<outcore::Batches>,
-}
-
-#[pymethods]
-impl WhereIter {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Hits<'py>>> {
-        let b = &self.batches;
-        let next = py.detach(|| b.lock().ok().and_then(|mut b| b.next()));
-        match next {
-            None => Ok(None),
-            Some(r) => {
-                let r = r.py_err()?;
-                Ok(Some((u64s_as_i64(py, r.coords), bytes_array(py, r.data))))
-            }
-        }
-    }
 }
