@@ -329,3 +329,23 @@ def test_filters_are_pytables(tmp_path):
         # A leaf outcore cannot decode yet: an error naming the filter, not "corrupt".
         with pytest.raises(ValueError, match="unsupported filter 32026 \\(blosc2\\)"):
             outcore.Expr("sum(a)", uservars={"a": oc.root.a}).eval()
+
+
+def test_outcore_imported_before_tables_and_h5py(path):
+    """Each brings its own libhdf5 (PyTables' and h5py's wheels bundle theirs): in either
+    import order the three read the same file in one process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import outcore, tables, h5py, numpy as np, sys\n"
+        "p = sys.argv[1]\n"
+        "with outcore.open_file(p) as o, tables.open_file(p) as t, h5py.File(p) as h:\n"
+        "    a = o.root.run.events.read_where('pid == 3')\n"
+        "    assert np.array_equal(a, t.root.run.events.read_where('pid == 3'))\n"
+        "    c = h['run/events'][:]\n"
+        "    assert np.array_equal(c[c['pid'] == 3], a)\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert r.stdout.strip() == "ok", r.stderr
