@@ -88,6 +88,21 @@ impl Compiled {
         self.inner.program.dtype()
     }
 
+    /// The shape of an elementwise result over operands of these shapes (`None` for a
+    /// scalar), NumPy's broadcast; `None` for a reduction, whose shape `eval` finds.
+    pub fn elementwise_shape(&self, shapes: &[Option<Vec<usize>>]) -> Option<Vec<usize>> {
+        let p = self.program();
+        let last = p.stages.len() - 1;
+        if !matches!(p.stages[last].kind, outcore_expr::program::StageKind::Elementwise) {
+            return None;
+        }
+        outcore_vm::exec::stage_shape_of(p, shapes, last).ok()
+    }
+
+    /// Inputs of at most this many elements are evaluated on the calling thread (no hand-off
+    /// to the worker pool), with the default block length.
+    pub const SERIAL_LEN: usize = 4096 * outcore_vm::exec::SERIAL_BLOCKS;
+
     /// The compiled program, printed (numexpr's `disassemble`).
     pub fn disassemble(&self) -> String {
         self.inner.program.to_string()

@@ -214,6 +214,12 @@ impl<'a> Expr<'a> {
     }
 }
 
+/// The names an expression reads, in order of first use: what a caller binds (syntax errors
+/// are reported here, with their caret).
+pub fn names(src: &str) -> Result<Vec<String>> {
+    Ok(outcore_expr::parse::parse(src)?.names())
+}
+
 /// Evaluates an expression in one call.
 ///
 /// ```

@@ -29,7 +29,7 @@ mod stream;
 pub use array::{Array, ArrayRef, BytesArray, IntoOperand, Operand};
 pub use compiled::Compiled;
 pub use error::{Error, ErrorKind, Result};
-pub use expr::{evaluate, Blocks, Expr, ExprInto, OutputTarget};
+pub use expr::{evaluate, names, Blocks, Expr, ExprInto, OutputTarget};
 pub use field::{FieldValue, Mismatch};
 pub use ooc::RowRange;
 pub use outcore_expr as expr_lang;

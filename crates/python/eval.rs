@@ -98,9 +98,8 @@ fn run<R: Send>(small: bool, f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// What the VM evaluates on the calling thread (its default block length times
-/// `SERIAL_BLOCKS`).
-const ONE_BLOCK: usize = 4096 * outcore::vm::exec::SERIAL_BLOCKS;
+/// What the engine evaluates on the calling thread.
+const ONE_BLOCK: usize = Compiled::SERIAL_LEN;
 
 /// NumPy's name for a result type.
 pub fn numpy_name(d: DType) -> String {
@@ -138,8 +137,7 @@ pub fn names(ex: &str) -> PyResult<Vec<String>> {
     if let Some(n) = NAMES.lock().ok().and_then(|m| m.as_ref().and_then(|m| m.get(ex).cloned())) {
         return Ok(n);
     }
-    let ast = outcore::expr_lang::parse::parse(ex).map_err(|e| crate::errors::to_py(e.into()))?;
-    let n = ast.names();
+    let n = outcore::names(ex).py_err()?;
     if let Ok(mut m) = NAMES.lock() {
         let m = m.get_or_insert_with(HashMap::new);
         if m.len() >= CACHE_SIZE {
@@ -211,14 +209,11 @@ fn into_numpy_array<'py>(
     small: bool,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use numpy::{PyArrayDyn, PyArrayMethods};
-    use outcore::expr_lang::program::StageKind;
-    let p = c.program();
-    let last = p.stages.len() - 1;
-    if small || !matches!(p.stages[last].kind, StageKind::Elementwise) {
+    if small {
         return Ok(None);
     }
     let shapes: Vec<Option<Vec<usize>>> = held.iter().map(Held::shape).collect();
-    let Ok(shape) = outcore::vm::exec::stage_shape_of(p, &shapes, last) else { return Ok(None) };
+    let Some(shape) = c.elementwise_shape(&shapes) else { return Ok(None) };
     let dim = ndarray::IxDyn(&shape);
     macro_rules! fill {
         ($arr:expr) => {{
