@@ -388,3 +388,26 @@ fn filters_are_named_truthfully() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1998000.0", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A missing node suggests the closest existing path of its group, as a typo deserves.
+#[test]
+fn a_missing_node_suggests_the_closest() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables/filters.h5");
+    let file = file.to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).trim().to_string())
+    };
+    assert_eq!(
+        run(&["info", &format!("{file}:/zlb")]),
+        (Some(1), format!("{file}: no node `/zlb` (did you mean `/zlib`?)"))
+    );
+    assert_eq!(
+        run(&["info", &format!("{file}:/nothing_like_it")]),
+        (Some(1), format!("{file}: no node `/nothing_like_it`"))
+    );
+    let f = outcore::h5::File::open(&file, outcore::h5::Mode::Read).unwrap();
+    let Err(e) = f.root().unwrap().child("plan") else { panic!("/plan exists") };
+    let e = e.to_string();
+    assert!(e.ends_with("no node `/plan` (did you mean `/plain`?)"), "{e}");
+}

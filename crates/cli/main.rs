@@ -311,7 +311,7 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
         } else if f.node_exists(&path) {
             f.leaf(&path).map(Node::Leaf).or_else(|_| f.group(&path).map(Node::Group))
         } else {
-            Err(outcore::h5::Error::NoNode { file: file.clone(), node: path.clone() })
+            Err(f.missing(&path))
         }
     })? {
         Node::Group(g) => serde_json::json!({

@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Range);
         let e = Error::range("a range's step must be positive, not 0");
         assert_eq!((e.kind(), e.to_string().as_str()), (ErrorKind::Range, "a range's step must be positive, not 0"));
-        let e: Error = outcore_h5::Error::NoNode { file: "f.h5".into(), node: "/x".into() }.into();
+        let e: Error = outcore_h5::Error::NoNode { file: "f.h5".into(), node: "/x".into(), near: None }.into();
         assert_eq!((e.kind(), e.clone().kind()), (ErrorKind::NoNode, ErrorKind::NoNode));
         assert_eq!(Error::internal("mask").to_string(), "internal: mask");
     }

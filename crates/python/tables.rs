@@ -110,9 +110,7 @@ impl File {
             return Ok(Bound::new(py, Group::new(f.root().py_err()?))?.into_any());
         }
         if !f.node_exists(path) {
-            return Err(crate::errors::to_py(
-                h5::Error::NoNode { file: f.path().to_path_buf(), node: path.to_string() }.into(),
-            ));
+            return Err(crate::errors::to_py(f.missing(path).into()));
         }
         match f.group(path) {
             Ok(g) => Ok(Bound::new(py, Group::new(g))?.into_any()),

@@ -164,6 +164,8 @@ def test_errors_are_pytables_exception_types(pair):
     O = oc.root.run.events
     with pytest.raises(outcore.NoSuchNodeError):
         oc.get_node("/nothing")
+    with pytest.raises(outcore.NoSuchNodeError, match="did you mean `/grid`"):
+        oc.get_node("/gird")
     with pytest.raises(AttributeError):
         oc.root.nothing
     with pytest.raises(LookupError):

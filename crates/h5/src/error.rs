@@ -10,8 +10,9 @@ pub enum Error {
     NotHdf5 { file: PathBuf, msg: String },
     #[error("{file}: unknown mode `{mode}` (use r, w, a or r+)")]
     Mode { file: PathBuf, mode: String },
-    #[error("{file}: no node `{node}`")]
-    NoNode { file: PathBuf, node: String },
+    /// No node at a path; `near` is the closest existing path, when one is close.
+    #[error("{file}: no node `{node}`{}", near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default())]
+    NoNode { file: PathBuf, node: String, near: Option<String> },
     #[error("{file}:{node}: {msg}")]
     Node { file: PathBuf, node: String, msg: String },
     #[error("{file}:{node}: chunk {chunk} is damaged: {msg}")]

@@ -214,8 +214,22 @@ impl File {
         Error::Node { file: self.path.clone(), node: node.to_string(), msg: e.to_string() }
     }
 
-    fn missing(&self, node: &str) -> Error {
-        Error::NoNode { file: self.path.clone(), node: node.to_string() }
+    /// "no node" for `node`, suggesting the closest existing path: among the children of the
+    /// deepest group on the way that exists.
+    pub fn missing(&self, node: &str) -> Error {
+        let node = node.to_string();
+        let mut parent = node.trim_end_matches('/').rsplit_once('/').map_or("/", |(p, _)| p).to_string();
+        while !parent.is_empty() && parent != "/" && !self.exists(&parent) {
+            parent = parent.rsplit_once('/').map_or("/".to_string(), |(p, _)| p.to_string());
+        }
+        if parent.is_empty() {
+            parent = "/".into();
+        }
+        let near = self.group(&parent).ok().and_then(|g| g.children().ok()).and_then(|names| {
+            let paths = names.iter().map(|n| if parent == "/" { format!("/{n}") } else { format!("{parent}/{n}") });
+            closest(&node, paths)
+        });
+        Error::NoNode { file: self.path.clone(), node, near }
     }
 
     pub(crate) fn h5(&self) -> &hdf5::File {
@@ -356,7 +370,18 @@ impl Group {
     /// A child by name (natural naming: `file.group("/grp")?.child("t")`).
     pub fn child(&self, name: &str) -> Result<Node> {
         let path = if self.path == "/" { format!("/{name}") } else { format!("{}/{name}", self.path) };
-        let missing = || Error::NoNode { file: self.file.clone(), node: path.clone() };
+        let missing = || {
+            let near = self.children().ok().and_then(|names| {
+                closest(name, names.iter().cloned()).map(|n| {
+                    if self.path == "/" {
+                        format!("/{n}")
+                    } else {
+                        format!("{}/{n}", self.path)
+                    }
+                })
+            });
+            Error::NoNode { file: self.file.clone(), node: path.clone(), near }
+        };
         if !hdf5::sync::sync(|| self.g.link_exists(name)) {
             return Err(missing());
         }
@@ -982,4 +1007,51 @@ fn output_buffer(n: usize) -> Vec<u8> {
         }
     }
     v
+}
+
+/// The candidate closest to `name` by edit distance, if it is close: at most a third of the
+/// length of the name's last part (at least 1, at most 3 edits), as "did you mean" suggestions go.
+fn closest(name: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
+    /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`.
+    fn distance(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for j in 0..=b.len() {
+            d[0][j] = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j - 1] + cost).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        d[a.len()][b.len()]
+    }
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let limit = (last.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (distance(name, &c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod closest_tests {
+    use super::closest;
+
+    #[test]
+    fn suggestions_are_close_names_only() {
+        let names = || ["/events", "/grid", "/series"].iter().map(|s| s.to_string());
+        assert_eq!(closest("/event", names()), Some("/events".into()));
+        assert_eq!(closest("/gird", names()), Some("/grid".into()));
+        assert_eq!(closest("/nothing", names()), None);
+        assert_eq!(closest("", names()), None);
+    }
 }

@@ -305,7 +305,7 @@ impl File {
             return Err(self.werr(node, "the file is open read-only (mode r)"));
         }
         if !self.node_exists(node) {
-            return Err(Error::NoNode { file: self.path().to_path_buf(), node: node.to_string() });
+            return Err(self.missing(node));
         }
         fn loc_of(l: &hdf5::Location) -> hdf5::Location {
             l.clone()
@@ -507,7 +507,7 @@ impl File {
             return Err(self.werr(path, "the file is open read-only (mode r)"));
         }
         if path == "/" || !self.node_exists(path) {
-            return Err(Error::NoNode { file: self.path().to_path_buf(), node: path.to_string() });
+            return Err(self.missing(path));
         }
         self.h5().unlink(path.trim_start_matches('/')).map_err(|e| self.werr(path, e))
     }
@@ -518,7 +518,7 @@ impl File {
             return Err(self.werr(path, "the file is open read-only (mode r)"));
         }
         if path == "/" || !self.node_exists(path) {
-            return Err(Error::NoNode { file: self.path().to_path_buf(), node: path.to_string() });
+            return Err(self.missing(path));
         }
         if new_name.is_empty() || new_name.contains('/') {
             return Err(self.werr(path, format!("`{new_name}` is not a node name")));
