@@ -411,3 +411,27 @@ fn a_missing_node_suggests_the_closest() {
     let e = e.to_string();
     assert!(e.ends_with("no node `/plan` (did you mean `/plain`?)"), "{e}");
 }
+
+/// `outcore completions SHELL` prints a completion script that knows the subcommands and
+/// their options; bash's parses (`bash -n`).
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out =
+            std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["query", "eval", "--append-to", "--coords", "completions"] {
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+        if shell == "bash" {
+            let path = std::env::temp_dir().join(format!("outcore-completion-{}.bash", std::process::id()));
+            std::fs::write(&path, script.as_bytes()).unwrap();
+            let check = std::process::Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -35,6 +35,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Prints a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  outcore completions bash > ~/.local/share/bash-completion/completions/outcore\n  outcore completions zsh > ~/.zfunc/_outcore\n  outcore completions fish > ~/.config/fish/completions/outcore.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Lists every node of a file: path, class, shape, type or columns, chunks, filters, title.
     #[command(
         after_help = "Examples:\n  outcore ls data.h5\n  outcore ls data.h5 --all\n  outcore ls data.h5 --json | jq .path"
@@ -236,6 +244,12 @@ fn main() -> ExitCode {
             bench::run(&file, &w, json, repeat as usize)
         }
         Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
+        Cmd::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "outcore", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(())
+        }
     };
     out::flush();
     match r {
