@@ -7,11 +7,17 @@ use outcore_expr::{DType, Value};
 /// An owned n-dimensional result of one of the expression language's types.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Array {
+    /// Booleans.
     Bool(ArrayD<bool>),
+    /// 32-bit integers.
     Int32(ArrayD<i32>),
+    /// 64-bit integers.
     Int64(ArrayD<i64>),
+    /// Single-precision floats.
     Float32(ArrayD<f32>),
+    /// Double-precision floats.
     Float64(ArrayD<f64>),
+    /// Complex numbers of two float64.
     Complex128(ArrayD<Complex64>),
     /// Fixed-length byte strings: `data.len() == shape.product() * itemsize`.
     Bytes(BytesArray),
@@ -20,8 +26,11 @@ pub enum Array {
 /// Fixed-length, NUL-padded byte strings in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BytesArray {
+    /// The shape (row-major).
     pub shape: Vec<usize>,
+    /// Bytes per string.
     pub itemsize: usize,
+    /// The bytes, `len() * itemsize` of them, NUL padded.
     pub data: Vec<u8>,
 }
 
@@ -54,16 +63,19 @@ impl BytesArray {
         Some(&item[..end])
     }
 
+    /// The number of elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
 impl Array {
+    /// The expression language's type of the values.
     pub fn dtype(&self) -> DType {
         match self {
             Array::Bool(_) => DType::Bool,
@@ -76,6 +88,7 @@ impl Array {
         }
     }
 
+    /// The shape (row-major; empty for a 0-dimensional value).
     pub fn shape(&self) -> &[usize] {
         match self {
             Array::Bool(a) => a.shape(),
@@ -88,10 +101,12 @@ impl Array {
         }
     }
 
+    /// The number of elements.
     pub fn len(&self) -> usize {
         self.shape().iter().product()
     }
 
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -148,12 +163,19 @@ array_accessors! {
 /// A borrowed n-dimensional input, already in one of the language's types.
 #[derive(Clone, Debug)]
 pub enum ArrayRef<'a> {
+    /// Booleans.
     Bool(ArrayViewD<'a, bool>),
+    /// 32-bit integers.
     Int32(ArrayViewD<'a, i32>),
+    /// 64-bit integers.
     Int64(ArrayViewD<'a, i64>),
+    /// Single-precision floats.
     Float32(ArrayViewD<'a, f32>),
+    /// Double-precision floats.
     Float64(ArrayViewD<'a, f64>),
+    /// Complex numbers of two float64.
     Complex128(ArrayViewD<'a, Complex64>),
+    /// Fixed-length byte strings.
     Bytes(&'a BytesArray),
 }
 
@@ -171,6 +193,7 @@ impl ArrayRef<'_> {
         }
     }
 
+    /// The expression language's type of the values.
     pub fn dtype(&self) -> DType {
         match self {
             ArrayRef::Bool(_) => DType::Bool,
@@ -183,6 +206,7 @@ impl ArrayRef<'_> {
         }
     }
 
+    /// The shape (row-major; empty for a 0-dimensional value).
     pub fn shape(&self) -> &[usize] {
         match self {
             ArrayRef::Bool(a) => a.shape(),
@@ -226,6 +250,7 @@ pub enum Operand<'a> {
 }
 
 impl Operand<'_> {
+    /// The expression language's type of the values.
     pub fn dtype(&self) -> DType {
         match self {
             Operand::View(v) => v.dtype(),
@@ -261,6 +286,7 @@ impl Operand<'_> {
 /// Anything that can be bound to a name in an expression: ndarray arrays and views of any
 /// dimension, slices and vectors (one-dimensional), [`Array`]s, and scalars.
 pub trait IntoOperand<'a> {
+    /// The operand this value binds as.
     fn into_operand(self) -> Operand<'a>;
 }
 

@@ -13,7 +13,12 @@ pub enum Error {
     Eval(#[from] outcore_vm::VmError),
     /// A call the library cannot carry out as asked: a bad name, column, range, type or output.
     #[error("{msg}")]
-    Invalid { kind: ErrorKind, msg: String },
+    Invalid {
+        /// Which sort of failure.
+        kind: ErrorKind,
+        /// What went wrong and where.
+        msg: String,
+    },
     /// The storage layer: the message names the file, the node and the chunk.
     #[error("{0}")]
     H5(#[from] outcore_h5::Error),
@@ -125,6 +130,7 @@ impl Clone for Error {
     }
 }
 
+/// outcore's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

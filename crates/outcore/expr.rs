@@ -332,6 +332,7 @@ pub(crate) fn to_array(shape: Vec<usize>, data: Owned) -> Array {
 
 /// Something an expression can write its result into.
 pub trait OutputTarget {
+    /// The output as the VM writes it (an error when it is not contiguous).
     fn target(&mut self) -> Result<OutMut<'_>>;
 }
 

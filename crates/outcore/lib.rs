@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! outcore: numexpr and PyTables' query engine, rebuilt in Rust.
 //!
 //! Compile an expression once, bind arrays, slices and scalars to its names, and evaluate it

@@ -21,12 +21,16 @@ use crate::stream::{self, Flow, Shape};
 /// Python's slice of a main dimension: `start:stop:step`, negative indices from the end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RowRange {
+    /// The first row (negative: from the end); `None`: the first.
     pub start: Option<i64>,
+    /// The row to stop before (negative: from the end); `None`: the end.
     pub stop: Option<i64>,
+    /// Rows to advance by (positive); `None`: 1.
     pub step: Option<i64>,
 }
 
 impl RowRange {
+    /// Rows `start:stop:step`, with Python's slice rules.
     pub fn new(start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> RowRange {
         RowRange { start, stop, step }
     }

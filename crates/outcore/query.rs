@@ -82,15 +82,18 @@ pub struct Records {
     pub kind: Kind,
     /// Bytes per element.
     pub size: usize,
+    /// The records (or one field's values), packed, `size` bytes each.
     pub data: Vec<u8>,
     layout: Option<Layout>,
 }
 
 impl Records {
+    /// The number of elements.
     pub fn len(&self) -> usize {
         self.coords.len()
     }
 
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.coords.is_empty()
     }
@@ -512,14 +515,17 @@ impl Table {
         self
     }
 
+    /// The table's HDF5 leaf.
     pub fn leaf(&self) -> &Leaf {
         &self.leaf
     }
 
+    /// The layout of one record: its columns, their kinds and byte offsets.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
+    /// The number of rows.
     pub fn nrows(&self) -> usize {
         self.leaf.shape().first().copied().unwrap_or(0)
     }

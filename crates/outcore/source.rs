@@ -97,6 +97,7 @@ impl H5Operand {
         }
     }
 
+    /// The type the engine computes the operand in.
     pub fn dtype(&self) -> DType {
         self.dtype.clone().unwrap_or(DType::Bool)
     }

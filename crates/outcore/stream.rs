@@ -32,10 +32,12 @@ pub(crate) enum Flow {
 pub struct Progress(std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
 
 impl Progress {
+    /// A progress callback, called with (slabs done, slabs in all).
     pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Progress {
         Progress(std::sync::Arc::new(f))
     }
 
+    /// Reports progress.
     pub fn tell(&self, done: u64, total: u64) {
         (self.0)(done, total)
     }
