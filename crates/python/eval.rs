@@ -198,9 +198,10 @@ pub fn evaluate<'py>(
     Ok(out)
 }
 
-/// An elementwise result evaluated straight into a new array that NumPy allocates (NumPy
-/// asks the kernel for huge pages for large arrays; the engine's own allocation would fault in
-/// every 4 KiB page). `None` for reductions and byte strings, which take the engine's path.
+/// An elementwise result evaluated straight into a new array that NumPy allocates, not
+/// zeroed first (NumPy asks the kernel for huge pages for large arrays; the engine's own
+/// zeroed allocation would fault in every 4 KiB page, and costs a memset on small ones).
+/// `None` for reductions and byte strings, which take the engine's path.
 fn into_numpy_array<'py>(
     py: Python<'py>,
     c: &Compiled,
@@ -209,9 +210,6 @@ fn into_numpy_array<'py>(
     small: bool,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use numpy::{PyArrayDyn, PyArrayMethods};
-    if small {
-        return Ok(None);
-    }
     let shapes: Vec<Option<Vec<usize>>> = held.iter().map(Held::shape).collect();
     let Some(shape) = c.elementwise_shape(&shapes) else { return Ok(None) };
     let dim = ndarray::IxDyn(&shape);
@@ -221,7 +219,7 @@ fn into_numpy_array<'py>(
             {
                 let mut w = arr.readwrite();
                 let slice = w.as_slice_mut().map_err(|e| PyValueError::new_err(e.to_string()))?;
-                py.detach(|| in_pool(|| c.eval_into(ops, slice))).py_err()?;
+                py.detach(|| run(small, || c.eval_into(ops, slice))).py_err()?;
             }
             Ok(Some(arr.into_any()))
         }};
