@@ -575,17 +575,9 @@ fn parse_type(spec: &str) -> Result<VarInfo, Fail> {
         Some((_, other)) => return Err(usage(format!("`{spec}`: unknown option `{other}` (only `=scalar`)"))),
         None => (rest, false),
     };
-    let dtype = match ty {
-        "bool" => DType::Bool,
-        "int32" => DType::Int32,
-        "int64" => DType::Int64,
-        "float32" => DType::Float32,
-        "float64" => DType::Float64,
-        "complex128" => DType::Complex128,
-        t => match t.strip_prefix("bytes").and_then(|n| n.parse::<usize>().ok()) {
-            Some(n) if n > 0 => DType::Bytes(n),
-            _ => return Err(usage(format!("`{spec}`: unknown type `{t}`"))),
-        },
+    let dtype = match DType::from_name(ty) {
+        Some(d) if !ty.starts_with('S') => d,
+        _ => return Err(usage(format!("`{spec}`: unknown type `{ty}`"))),
     };
     Ok(VarInfo { name: name.to_string(), dtype, scalar })
 }

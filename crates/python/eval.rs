@@ -293,18 +293,8 @@ impl Program {
     fn new(ex: &str, signature: Vec<(String, String)>) -> PyResult<Program> {
         let mut inputs = Vec::new();
         for (name, t) in &signature {
-            let d = match t.as_str() {
-                "bool" => DType::Bool,
-                "int32" => DType::Int32,
-                "int64" => DType::Int64,
-                "float32" => DType::Float32,
-                "float64" => DType::Float64,
-                "complex128" => DType::Complex128,
-                s if s.starts_with('S') => {
-                    DType::Bytes(s[1..].parse().map_err(|_| PyTypeError::new_err(s.to_string()))?)
-                }
-                s => return Err(PyTypeError::new_err(format!("`{name}`: type {s} is not one outcore computes in"))),
-            };
+            let d = DType::from_name(t)
+                .ok_or_else(|| PyTypeError::new_err(format!("`{name}`: type {t} is not one outcore computes in")))?;
             inputs.push((name.as_str(), d));
         }
         Ok(Program { compiled: Compiled::new(ex, &inputs).py_err()? })

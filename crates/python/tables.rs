@@ -396,6 +396,21 @@ impl Leaf {
     fn table(&self) -> PyResult<Table> {
         Table::new(&self.leaf()?).py_err()
     }
+
+    /// Runs a query over this table with the condition's variables, on the pool, with the
+    /// GIL released.
+    fn scan<'py, R: Send>(
+        &self,
+        py: Python<'py>,
+        names: &[String],
+        values: &[Bound<'py, PyAny>],
+        f: impl FnOnce(&Table, &[(String, Operand<'_>)]) -> outcore::Result<R> + Send,
+    ) -> PyResult<R> {
+        let t = self.table()?;
+        let held = hold(names, values)?;
+        let vars = vars(names, &held);
+        py.detach(|| in_pool(|| f(&t, &vars))).py_err()
+    }
 }
 
 fn range(start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> RowRange {
@@ -599,10 +614,7 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<Hits<'py>> {
-        let t = self.table()?;
-        let held = hold(&names, &values)?;
-        let vars = vars(&names, &held);
-        let r = py.detach(|| in_pool(|| t.read_where(cond, &vars, field, range(start, stop, step)))).py_err()?;
+        let r = self.scan(py, &names, &values, |t, vars| t.read_where(cond, vars, field, range(start, stop, step)))?;
         Ok((u64s_as_i64(py, r.coords), bytes_array(py, r.data)))
     }
 
@@ -618,10 +630,7 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let t = self.table()?;
-        let held = hold(&names, &values)?;
-        let vars = vars(&names, &held);
-        let r = py.detach(|| in_pool(|| t.get_where_list(cond, &vars, range(start, stop, step)))).py_err()?;
+        let r = self.scan(py, &names, &values, |t, vars| t.get_where_list(cond, vars, range(start, stop, step)))?;
         Ok(u64s_as_i64(py, r))
     }
 
@@ -637,10 +646,7 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<u64> {
-        let t = self.table()?;
-        let held = hold(&names, &values)?;
-        let vars = vars(&names, &held);
-        py.detach(|| in_pool(|| t.count_where(cond, &vars, range(start, stop, step)))).py_err()
+        self.scan(py, &names, &values, |t, vars| t.count_where(cond, vars, range(start, stop, step)))
     }
 
     /// Appends the matching rows to the table `dest`; returns how many.
@@ -656,11 +662,8 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<u64> {
-        let t = self.table()?;
-        let held = hold(&names, &values)?;
-        let vars = vars(&names, &held);
         let d = dest.leaf()?;
-        py.detach(|| in_pool(|| t.where_append(&d, cond, &vars, range(start, stop, step)))).py_err()
+        self.scan(py, &names, &values, |t, vars| t.where_append(&d, cond, vars, range(start, stop, step)))
     }
 }
 

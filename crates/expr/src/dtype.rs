@@ -50,6 +50,28 @@ impl DType {
     }
 }
 
+impl DType {
+    /// The type of a name as NumPy or this crate's `Display` writes it: `bool`, `int32`,
+    /// `int64`, `float32`, `float64`, `complex128`, and byte strings as `S10` or `bytes10`.
+    pub fn from_name(name: &str) -> Option<DType> {
+        Some(match name {
+            "bool" => DType::Bool,
+            "int32" => DType::Int32,
+            "int64" => DType::Int64,
+            "float32" => DType::Float32,
+            "float64" => DType::Float64,
+            "complex128" => DType::Complex128,
+            s => {
+                let n = s.strip_prefix("bytes").or_else(|| s.strip_prefix('S'))?;
+                match n.parse::<usize>() {
+                    Ok(n) if n > 0 => DType::Bytes(n),
+                    _ => return None,
+                }
+            }
+        })
+    }
+}
+
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
