@@ -158,3 +158,27 @@ impl Value {
         }
     }
 }
+
+#[cfg(test)]
+mod name_tests {
+    use super::DType;
+
+    #[test]
+    fn type_names_round_trip() {
+        for d in [
+            DType::Bool,
+            DType::Int32,
+            DType::Int64,
+            DType::Float32,
+            DType::Float64,
+            DType::Complex128,
+            DType::Bytes(7),
+        ] {
+            assert_eq!(DType::from_name(&d.to_string()), Some(d));
+        }
+        assert_eq!(DType::from_name("S10"), Some(DType::Bytes(10)));
+        for bad in ["bytes0", "S", "uint8", "float16", "Sx", ""] {
+            assert_eq!(DType::from_name(bad), None, "{bad}");
+        }
+    }
+}
