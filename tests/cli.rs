@@ -435,3 +435,30 @@ fn completions_for_bash_zsh_and_fish() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A file another process holds open for writing is "is locked: …", not "not an HDF5 file (or a
+/// damaged one)": the file is fine, the lock is the cause, and the message says what to do.
+#[test]
+fn a_locked_file_says_it_is_locked() {
+    let dir = std::env::temp_dir().join(format!("outcore-lock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("locked.h5");
+    let writer = outcore::h5::File::open(&path, outcore::h5::Mode::Write).unwrap();
+    writer.create_carray("/", "a", ndarray::Array1::<f64>::zeros(10).view(), None, None, "").unwrap();
+    writer.flush().unwrap();
+    let file = path.to_string_lossy().into_owned();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "{file}: is locked: another process has it open for writing (HDF5's file locking); close it there, \
+             or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway"
+        )
+    );
+    drop(writer);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -186,7 +186,7 @@ impl File {
             Mode::Append if exists => hdf5::File::open_rw(&path),
             Mode::Append => hdf5::File::create(&path),
         };
-        let h5 = opened.map_err(|e| Error::NotHdf5 { file: path.clone(), msg: e.to_string() })?;
+        let h5 = opened.map_err(|e| open_error(&path, exists, e.to_string()))?;
         close_on_exec(&h5);
         Ok(File { h5, path, mode })
     }
@@ -1040,6 +1040,28 @@ fn closest(name: &str, candidates: impl Iterator<Item = String>) -> Option<Strin
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
         .map(|(_, c)| c)
+}
+
+/// The error for a file the library would not open, saying why when the cause is not the
+/// file's content: another process's lock, the operating system's refusal (permissions, a
+/// read-only or full file system), a file that cannot be created.
+fn open_error(path: &Path, exists: bool, msg: String) -> Error {
+    let file = path.to_path_buf();
+    if msg.contains("unable to lock file") {
+        return Error::File {
+            file,
+            msg: "is locked: another process has it open for writing (HDF5's file locking); close it \
+                  there, or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway"
+                .into(),
+        };
+    }
+    if !exists {
+        return Error::File { file, msg: format!("cannot be created: {msg}") };
+    }
+    if let Err(e) = std::fs::File::open(path) {
+        return Error::File { file, msg: format!("cannot be opened: {e}") };
+    }
+    Error::NotHdf5 { file, msg }
 }
 
 #[cfg(test)]
