@@ -462,3 +462,28 @@ fn a_locked_file_says_it_is_locked() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--out` and `--append-to` naming the input file through a symlink or another spelling
+/// write into it, as the same path does (HDF5 cannot open one file twice with different
+/// modes; outcore opens it once).
+#[test]
+fn outputs_into_the_input_through_another_path() {
+    let dir = std::env::temp_dir().join(format!("outcore-alias-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("data.h5");
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
+    let file = path.to_string_lossy().into_owned();
+    assert!(run(&["gen", &file, "--rows", "1000"]).status.success());
+    let link = dir.join("link.h5");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let other = format!("{}/./data.h5", dir.display());
+    let out = run(&["eval", &file, "a*2", "--out", &format!("{}:/twice", link.display())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["query", &format!("{file}:/t"), "col1 < 10", "--append-to", &format!("{other}:/few")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let f = outcore::h5::File::open(&path, outcore::h5::Mode::Read).unwrap();
+    assert_eq!(f.leaf("/twice").unwrap().shape(), vec![1000]);
+    assert!(f.node_exists("/few"));
+    drop(f);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -261,6 +261,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether two paths name one file (the same path, or the same inode through a symlink, a
+/// hard link or another spelling): it is then opened once, for writing.
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a == b
+        || match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+}
+
 /// `FILE:/path` → (file, path).
 fn split_target(t: &str) -> Result<(PathBuf, String), Fail> {
     match t.rfind(":/") {
@@ -421,7 +432,7 @@ fn parse_range(s: &str) -> Result<RowRange, Fail> {
 
 fn eval(a: EvalArgs) -> Result<(), Fail> {
     let same_file = a.out.as_ref().map(|o| split_target(o)).transpose()?;
-    let writes_here = same_file.as_ref().is_some_and(|(f, _)| f == &a.file);
+    let writes_here = same_file.as_ref().is_some_and(|(f, _)| is_same_file(f, &a.file));
     let f = File::open(&a.file, if writes_here { Mode::Append } else { Mode::Read })?;
     let mut e = Expr::new(&a.expr)?;
     for b in &a.binds {
@@ -495,7 +506,7 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
     }
     let (file, path) = split_target(&a.target)?;
     let dest = a.append_to.as_ref().map(|d| split_target(d)).transpose()?;
-    let writes_here = dest.as_ref().is_some_and(|(f, _)| f == &file);
+    let writes_here = dest.as_ref().is_some_and(|(f, _)| is_same_file(f, &file));
     let f = File::open(&file, if writes_here { Mode::Append } else { Mode::Read })?;
     let t = Table::open(&f, &path)?;
     let mut vars: Vec<(String, Operand<'_>)> = Vec::new();
