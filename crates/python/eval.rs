@@ -244,13 +244,6 @@ pub fn result_dtype<'py>(ex: &str, names: Vec<String>, values: Vec<Bound<'py, Py
     Ok(numpy_name(compiled(ex, &held, &names)?.dtype()))
 }
 
-/// The compiled program of `ex` for these values, printed.
-#[pyfunction]
-pub fn disassemble<'py>(ex: &str, names: Vec<String>, values: Vec<Bound<'py, PyAny>>) -> PyResult<String> {
-    let held = hold(&names, &values)?;
-    Ok(compiled(ex, &held, &names)?.disassemble())
-}
-
 /// Sets the number of worker threads; returns the previous number.
 #[pyfunction]
 pub fn set_num_threads(n: usize) -> PyResult<usize> {
@@ -315,31 +308,6 @@ impl Program {
     /// The program, printed.
     fn disassemble(&self) -> String {
         self.compiled.disassemble()
-    }
-
-    /// Runs the program over `values`, one per input name, in order.
-    fn run<'py>(&self, py: Python<'py>, values: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        let names: Vec<String> = self.input_names();
-        let held = hold(&names, &values)?;
-        for (h, (n, want)) in held.iter().zip(self.compiled.names().zip(self.signature_types())) {
-            if h.dtype() != want {
-                return Err(PyTypeError::new_err(format!(
-                    "`{n}` should be {}, got {}",
-                    numpy_name(want),
-                    numpy_name(h.dtype())
-                )));
-            }
-        }
-        let ops: Vec<outcore::Operand<'_>> = held.iter().map(Held::operand).collect();
-        let c = &self.compiled;
-        let r = py.detach(|| in_pool(|| c.eval(&ops))).py_err()?;
-        to_numpy(py, r)
-    }
-}
-
-impl Program {
-    fn signature_types(&self) -> Vec<DType> {
-        self.compiled.input_types().collect()
     }
 }
 

@@ -19,7 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(eval::names, m)?)?;
     m.add_function(wrap_pyfunction!(eval::result_dtype, m)?)?;
-    m.add_function(wrap_pyfunction!(eval::disassemble, m)?)?;
     m.add_function(wrap_pyfunction!(eval::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(eval::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(eval::detect_number_of_cores, m)?)?;

@@ -27,13 +27,6 @@ impl File {
     }
 }
 
-fn class_name(c: h5::NodeClass) -> &'static str {
-    match c {
-        h5::NodeClass::Group => "Group",
-        h5::NodeClass::Leaf(l) => leaf_class_name(l),
-    }
-}
-
 fn leaf_class_name(l: h5::LeafClass) -> &'static str {
     match l {
         h5::LeafClass::Table => "Table",
@@ -92,11 +85,6 @@ impl File {
 
     fn flush(&self) -> PyResult<()> {
         self.get()?.flush().py_err()
-    }
-
-    /// Every node, depth first: `(path, class name, title)`.
-    fn walk(&self) -> PyResult<Vec<(String, &'static str, String)>> {
-        Ok(self.get()?.walk().py_err()?.into_iter().map(|n| (n.path, class_name(n.class), n.title)).collect())
     }
 
     fn node_exists(&self, path: &str) -> PyResult<bool> {
@@ -477,11 +465,6 @@ impl Leaf {
     /// The filter pipeline in PyTables' words (`blosc2:zstd(5)+bitshuffle`, `none`).
     fn filters_text(&self) -> PyResult<String> {
         Ok(self.leaf()?.filters_text())
-    }
-
-    /// The filters: `(complevel, complib, shuffle, bitshuffle)`, or None.
-    fn filters(&self) -> PyResult<Option<(u8, &'static str, bool, bool)>> {
-        Ok(self.leaf()?.filters().map(|f| (f.complevel, f.complib.name(), f.shuffle, f.bitshuffle)))
     }
 
     /// Rows `start:stop:step` of the main axis, as raw bytes in the element layout.

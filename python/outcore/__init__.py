@@ -15,7 +15,7 @@ HDF5 files far larger than memory; the files stay PyTables' and h5py's.
 
 import os as _os
 
-from . import _core, exceptions
+from . import _core, _numexpr, _tables, exceptions
 from ._expr import Expr
 from ._numexpr import (
     NumExpr,
@@ -50,28 +50,8 @@ __version__ = "0.1.0"
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_core._after_fork)
 
-__all__ = [
-    "evaluate",
-    "re_evaluate",
-    "validate",
-    "NumExpr",
-    "disassemble",
-    "set_num_threads",
-    "get_num_threads",
-    "detect_number_of_cores",
-    "open_file",
-    "File",
-    "Group",
-    "Leaf",
-    "Table",
-    "Column",
-    "Cols",
-    "Row",
-    "Array",
-    "CArray",
-    "EArray",
+__all__ = _numexpr.__all__ + _tables.__all__ + [
     "VLArray",
-    "Filters",
     "Expr",
     "exceptions",
     "HDF5ExtError",

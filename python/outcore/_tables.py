@@ -289,10 +289,6 @@ def _wrap(file, raw):
     return cls(file, raw)
 
 
-def _dtype_of_spec(spec):
-    return np.dtype(spec)
-
-
 def _dtype_of_description(d):
     if isinstance(d, np.dtype):
         return d
