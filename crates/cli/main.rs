@@ -83,6 +83,28 @@ enum Cmd {
         after_help = "Examples:\n  outcore query data.h5:/t '(col4 >= lo) & (col4 < hi)' --var lo=20 --var hi=30 --count\n  outcore query data.h5:/t 'col1 < 42' --read --field col2 --csv\n  outcore query data.h5:/t 'col1 < 42' --append-to out.h5:/hits"
     )]
     Query(QueryArgs),
+    /// Writes chunk statistics of a table's columns, so that queries skip chunks (FILE:/table).
+    ///
+    /// For every chunk and column: the smallest and largest value and whether a NaN occurs,
+    /// stored in the hidden node `_p_outcore_zones_<table>` beside the table (PyTables and
+    /// h5py leave it alone). A query then reads only the chunks its condition can match: on
+    /// sorted or clustered columns (time, id) that is a small part of the table. outcore's
+    /// appends keep them current; after another program appends or removes rows they are
+    /// ignored until this runs again.
+    #[command(
+        after_help = "Examples:\n  outcore index data.h5:/t\n  outcore index data.h5:/t --columns time,id\n  outcore query data.h5:/t '(time >= 100) & (time < 200)' --explain"
+    )]
+    Index {
+        /// FILE:/path of the table.
+        target: String,
+        /// The columns, comma-separated (default: every boolean, integer and float column).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// What to build: `stats`, chunk statistics (PyTables' own `full` indexes are read by
+        /// PyTables only, for now).
+        #[arg(long, default_value = "stats", value_parser = ["stats"])]
+        kind: String,
+    },
     /// Writes a benchmark file: the layout of ../shared/bench/peers.py gen.
     #[command(
         after_help = "Examples:\n  outcore gen bench.h5 --rows 10000000 --filters zlib\n  outcore gen small.h5 --rows 1000"
@@ -172,9 +194,13 @@ struct QueryArgs {
     /// Scan every STEP-th row (default 1).
     #[arg(long, allow_hyphen_values = true)]
     step: Option<i64>,
-    /// Print how many rows match (one of --count, --coords, --read, --append-to is needed).
+    /// Print how many rows match (one of --count, --coords, --read, --append-to, --explain is needed).
     #[arg(long, group = "what")]
     count: bool,
+    /// Print what the query would read (rows and chunks, and whether chunk statistics rule
+    /// some out) without running it.
+    #[arg(long, group = "what")]
+    explain: bool,
     /// Print the matching row numbers, one per line.
     #[arg(long, group = "what")]
     coords: bool,
@@ -238,6 +264,7 @@ fn main() -> ExitCode {
         Cmd::Info { target, json } => info(&target, json),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
+        Cmd::Index { target, columns, kind: _ } => index(&target, &columns),
         Cmd::Gen { file, rows, filters } => gen(&file, rows, &filters),
         Cmd::Bench { file, workloads, json, repeat } => {
             let w = if workloads.is_empty() { bench::ALL.iter().map(|s| s.to_string()).collect() } else { workloads };
@@ -501,8 +528,8 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
 }
 
 fn query(a: QueryArgs) -> Result<(), Fail> {
-    if !(a.count || a.coords || a.read || a.append_to.is_some()) {
-        return Err(usage("say what to do: --count, --coords, --read or --append-to FILE:/dest"));
+    if !(a.count || a.coords || a.read || a.explain || a.append_to.is_some()) {
+        return Err(usage("say what to do: --count, --coords, --read, --explain or --append-to FILE:/dest"));
     }
     let (file, path) = split_target(&a.target)?;
     let dest = a.append_to.as_ref().map(|d| split_target(d)).transpose()?;
@@ -514,7 +541,24 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
         vars.push((name, value.into_operand()));
     }
     let range = RowRange::new(a.start, a.stop, a.step);
-    if a.count {
+    if a.explain {
+        let e = t.explain(&a.cond, &vars, range)?;
+        if a.json {
+            let stats = match &e.statistics {
+                outcore::Statistics::None => serde_json::json!({"state": "none"}),
+                outcore::Statistics::Ignored(why) => serde_json::json!({"state": "ignored", "why": why}),
+                outcore::Statistics::Unused => serde_json::json!({"state": "unused"}),
+                outcore::Statistics::Used(cols) => serde_json::json!({"state": "used", "columns": cols}),
+            };
+            outln!(
+                "{}",
+                serde_json::json!({"table": e.table, "rows": e.rows, "chunks": e.zones, "chunk_rows": e.zone_rows,
+                    "chunks_read": e.zones_read, "rows_read": e.rows_read, "statistics": stats})
+            );
+        } else {
+            outln!("{e}");
+        }
+    } else if a.count {
         let n = t.count_where(&a.cond, &vars, range)?;
         outln!("{n}");
     } else if a.coords {
@@ -552,6 +596,20 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
             outln!("appended {n} rows to {}:{dpath}", dfile.display());
         }
     }
+    Ok(())
+}
+
+fn index(target: &str, columns: &[String]) -> Result<(), Fail> {
+    let (file, path) = split_target(target)?;
+    let f = File::open(&file, Mode::Append)?;
+    let t = Table::open(&f, &path)?;
+    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let t0 = std::time::Instant::now();
+    let (bar, p) = progress_bar("index");
+    let zones = t.clone().on_progress(p).index_stats(&cols);
+    bar.finish_and_clear();
+    let zones = zones?;
+    outln!("wrote statistics of {} chunks of {}:{path} in {:.2} s", zones, file.display(), t0.elapsed().as_secs_f64());
     Ok(())
 }
 

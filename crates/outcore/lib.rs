@@ -26,6 +26,7 @@ mod ooc;
 mod query;
 mod source;
 mod stream;
+mod zones;
 
 pub use array::{Array, ArrayRef, BytesArray, IntoOperand, Operand};
 pub use compiled::Compiled;
@@ -40,3 +41,4 @@ pub use outcore_vm as vm;
 pub use query::{Batches, Records, Row, RowIter, Rows, Table};
 pub use source::H5Operand;
 pub use stream::Progress;
+pub use zones::{Explain, Statistics};

@@ -46,11 +46,9 @@ struct Query {
     program: Prepared,
     srcs: Vec<Src>,
     reader: Reader,
-    first: usize,
-    step: usize,
-    n: usize,
-    size: usize,
-    phase: usize,
+    /// The slabs to read, in row order: the range's, less those the statistics rule out.
+    jobs: Vec<Slab>,
+    explain: crate::zones::Explain,
     shape: Shape,
 }
 
@@ -525,6 +523,11 @@ impl Table {
         &self.layout
     }
 
+    /// How scans of this table are shaped (threads, progress).
+    pub(crate) fn shape(&self) -> Shape {
+        Shape::new(self.threads, self.progress.clone())
+    }
+
     /// The number of rows.
     pub fn nrows(&self) -> usize {
         self.leaf.shape().first().copied().unwrap_or(0)
@@ -663,19 +666,113 @@ impl Table {
         let base = reader.chunk_rows();
         let target = (1usize << 15).div_ceil(base).max(1);
         let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
-        let phase = if step == 1 { first % base } else { 0 };
+        let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), size, base)?;
         Ok(Query {
             table: self.clone(),
             program,
             srcs,
             reader,
-            first,
-            step,
-            n,
-            size,
-            phase,
+            jobs,
+            explain,
             shape: Shape::new(self.threads, self.progress.clone()),
         })
+    }
+
+    /// The slabs a query of `ast` reads, using the table's statistics when they can rule
+    /// zones out.
+    fn plan(
+        &self,
+        ast: &Ast,
+        srcs: &[Src],
+        vars: &[(String, Operand<'_>)],
+        (first, step, n): (usize, usize, usize),
+        size: usize,
+        base: usize,
+    ) -> Result<(Vec<Slab>, crate::zones::Explain)> {
+        use crate::zones::{slabs, Binding, Explain, Pred, Statistics};
+        let names = ast.names();
+        let bind = |name: &str| -> Binding {
+            match names.iter().position(|n| n == name).and_then(|i| srcs.get(i)) {
+                Some(Src::Column { offset, kind }) => Binding::Column(*offset, kind.clone()),
+                Some(Src::Scalar(v)) => v.as_f64().map_or(Binding::Other, Binding::Number),
+                _ => {
+                    // A name the program does not read (or one bound to a variable that is
+                    // not a scalar): only scalars count.
+                    match vars.iter().find(|(n, _)| n == name) {
+                        Some((_, Operand::Scalar(v))) => v.as_f64().map_or(Binding::Other, Binding::Number),
+                        _ => Binding::Other,
+                    }
+                }
+            }
+        };
+        let zones = self.leaf.zones_from(0)?;
+        let (zone_rows, statistics, keep) = match &zones {
+            None => (base, Statistics::None, None),
+            Some(z) => match z.untrusted(&self.leaf) {
+                Some(why) => (base, Statistics::Ignored(why), None),
+                None => {
+                    let pred = Pred::of(ast, z, &bind);
+                    if pred.useful() {
+                        let mut cols = Vec::new();
+                        pred.columns(&mut cols);
+                        let names = cols.iter().map(|&c| z.columns[c].path.clone()).collect();
+                        (z.zone_rows, Statistics::Used(names), Some(pred))
+                    } else {
+                        (z.zone_rows, Statistics::Unused, None)
+                    }
+                }
+            },
+        };
+        let zr = zone_rows.max(1);
+        let (jobs, zones_read) = match (&keep, &zones) {
+            (Some(pred), Some(z)) => {
+                let may = |zone: usize| pred.may_match(z, zone);
+                let jobs = slabs(first, step, n, size, Some((&may, zr)));
+                let read = if n == 0 {
+                    0
+                } else {
+                    let last = first + (n - 1) * step;
+                    (first / zr..=last / zr).filter(|&zone| may(zone)).count() as u64
+                };
+                (jobs, read)
+            }
+            _ => {
+                let jobs = slabs(first, step, n, size, None);
+                let read = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
+                (jobs, read)
+            }
+        };
+        let zones_total = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
+        let explain = Explain {
+            table: format!("{}:{}", self.leaf.file_path().display(), self.leaf.path()),
+            rows: n as u64,
+            zones: zones_total,
+            zone_rows: zr as u64,
+            zones_read,
+            rows_read: jobs.iter().map(|j| j.n as u64).sum(),
+            statistics,
+        };
+        Ok((jobs, explain))
+    }
+
+    /// What a query of `cond` would read: the rows and chunks of the range, whether chunk
+    /// statistics rule some out, and how many are left (`outcore query --explain`).
+    pub fn explain(
+        &self,
+        cond: &str,
+        vars: &[(String, Operand<'_>)],
+        range: impl Into<RowRange>,
+    ) -> Result<crate::zones::Explain> {
+        Ok(self.compile(cond, vars, range.into())?.explain)
+    }
+
+    /// Writes chunk statistics (zone maps) of `columns` (all numeric and boolean ones when
+    /// empty): each chunk's smallest and largest value and whether it holds a NaN, stored in
+    /// the hidden node `_p_outcore_zones_<table>` beside the table, which PyTables and h5py
+    /// leave alone. Queries then skip every chunk whose statistics rule the condition out;
+    /// outcore's appends and modifications keep them current. Returns the zones written.
+    pub fn index_stats(&self, columns: &[&str]) -> Result<u64> {
+        crate::zones::build(self, columns)
     }
 
     /// The rows matching `cond` (table columns by name, no variables), in row order.
@@ -794,23 +891,12 @@ impl AsRef<Leaf> for Table {
 }
 
 impl Query {
-    fn slab(&self, j: usize) -> std::ops::Range<usize> {
-        let lo = (j * self.size).saturating_sub(self.phase).min(self.n);
-        let hi = ((j + 1) * self.size).saturating_sub(self.phase).min(self.n);
-        lo..hi
-    }
-
     fn jobs(&self) -> usize {
-        if self.n == 0 {
-            0
-        } else {
-            (self.n + self.phase).div_ceil(self.size)
-        }
+        self.jobs.len()
     }
 
     fn rows(&self, j: usize) -> Slab {
-        let s = self.slab(j);
-        Slab { first: self.first + s.start * self.step, step: self.step, n: s.len() }
+        self.jobs[j]
     }
 
     /// Streams the table's slabs through the workers; `sink` gets each slab's hits in order.
@@ -947,6 +1033,7 @@ impl<'d> Appender<'d> {
             at = take;
         }
         let chunk_bytes = c0 * self.size;
+        let (raw_from, raw_at) = (self.rows, at);
         let mut wrote = false;
         while self.rows % c0 == 0 && self.pending.len() - at >= chunk_bytes {
             let mask = enc
@@ -960,6 +1047,8 @@ impl<'d> Appender<'d> {
         }
         if wrote {
             self.dest.set_nrows(self.rows as u64)?;
+            // Statistics follow the rows (those that cannot follow are left stale: ignored).
+            let _ = self.dest.widen_zones(raw_from, &self.pending[raw_at..at], raw_from);
             // Now and then, the file's metadata to disk: a crash leaves a readable prefix.
             if self.flushed.elapsed() > std::time::Duration::from_millis(200) {
                 self.dest.flush_file()?;

@@ -36,9 +36,9 @@ impl FromStr for Mode {
 
 /// An open HDF5 file.
 pub struct File {
-    h5: hdf5::File,
-    path: PathBuf,
-    mode: Mode,
+    pub(crate) h5: hdf5::File,
+    pub(crate) path: PathBuf,
+    pub(crate) mode: Mode,
 }
 
 /// What a node is, by PyTables' `CLASS` attribute (or its HDF5 shape when it has none).
@@ -344,7 +344,7 @@ fn read_attrs(loc: &hdf5::Location, file: &Path, node: &str) -> Result<Vec<(Stri
 }
 
 /// One attribute, or `None` when it is missing, unreadable or its object's header is damaged.
-fn read_attr(loc: &hdf5::Location, file: &Path, name: &str) -> Option<AttrValue> {
+pub(crate) fn read_attr(loc: &hdf5::Location, file: &Path, name: &str) -> Option<AttrValue> {
     if !crate::header::attributes_sound(loc.id(), file) {
         return None;
     }

@@ -35,6 +35,7 @@ mod header;
 mod index;
 mod layout;
 mod rows;
+mod stats;
 mod table;
 mod write;
 
@@ -46,5 +47,6 @@ pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, N
 pub use hdf5::types::FixedAscii;
 pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout};
+pub use stats::{column_stat, zone_kind, Stat, ZoneColumn, Zones, ZONES_PREFIX};
 pub use table::Column;
 pub use write::{filter_label, filter_name, Complib, Filters};

@@ -217,7 +217,18 @@ impl Leaf {
     }
 
     /// Appends packed records to a table (or rows to any extendable 1-D leaf).
+    /// A table's statistics (see [`crate::Zones`]) grow with the rows.
     pub fn append_records(&self, records: &[u8]) -> Result<()> {
+        let old = self.shape().first().copied().unwrap_or(0);
+        self.append_plain(records)?;
+        // The rows are in: statistics that cannot follow them stay covering fewer rows than
+        // the table has, and so are ignored (never trusted), which is all a failure here means.
+        let _ = self.widen_zones(old, records, old);
+        Ok(())
+    }
+
+    /// Appends records with no other bookkeeping than `NROWS`.
+    pub(crate) fn append_plain(&self, records: &[u8]) -> Result<()> {
         self.writable()?;
         let n = self.whole_records(records)?;
         let old = self.shape().first().copied().unwrap_or(0);
@@ -239,8 +250,21 @@ impl Leaf {
         Ok(())
     }
 
-    /// Overwrites records from row `start` on.
+    /// Overwrites records from row `start` on. A table's statistics are widened first, so
+    /// that they never describe less than what is stored.
     pub fn modify_records(&self, start: usize, records: &[u8]) -> Result<()> {
+        self.writable()?;
+        let n = self.whole_records(records)?;
+        let rows = self.shape().first().copied().unwrap_or(0);
+        if start + n > rows {
+            return Err(self.node_err(format!("rows {start}..{} are past the end ({rows} rows)", start + n)));
+        }
+        self.widen_zones(start, records, rows)?;
+        self.modify_plain(start, records)
+    }
+
+    /// Overwrites records from row `start` on, with no other bookkeeping.
+    pub(crate) fn modify_plain(&self, start: usize, records: &[u8]) -> Result<()> {
         self.writable()?;
         let n = self.whole_records(records)?;
         let rows = self.shape().first().copied().unwrap_or(0);
