@@ -705,7 +705,8 @@ impl Table {
                 }
             }
         };
-        let zones = self.leaf.zones_from(0)?;
+        let end = if n == 0 { first } else { first + (n - 1) * step + 1 };
+        let zones = self.leaf.zones_for(first..end)?;
         let (zone_rows, statistics, keep) = match &zones {
             None => (base, Statistics::None, None),
             Some(z) => match z.untrusted(&self.leaf) {

@@ -201,11 +201,18 @@ fn compare(op: BinOp, a: Stat, b: Stat, single: bool) -> Can {
             _ => Can { t: false, f: any },
         };
     }
-    // The engine compares in its own types (float32, or float64 from int64): a margin wider
-    // than their rounding keeps every doubtful zone.
-    let eps = if single { 1.0 / (1u64 << 20) as f64 } else { 1.0 / (1u64 << 50) as f64 };
-    let scale = [a.min, a.max, b.min, b.max].iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
-    let d = 2.0 * eps * scale + f64::MIN_POSITIVE;
+    // The engine compares in its own types. In float64 or int64 (every comparison without a
+    // float32 column) the bounds need no margin: integer bounds are stored rounded outward,
+    // and rounding to float64 keeps order, so a value the engine finds past a constant has a
+    // bound past the constant's float64 too. In float32 a constant is rounded to float32
+    // first: a margin wider than that rounding keeps every doubtful zone.
+    let d = if single {
+        let eps = 1.0 / (1u64 << 20) as f64;
+        let scale = [a.min, a.max, b.min, b.max].iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+        2.0 * eps * scale + f64::MIN_POSITIVE
+    } else {
+        0.0
+    };
     let lt = Can { t: a.min < b.max + d, f: a.max + d >= b.min };
     let le = Can { t: a.min <= b.max + d, f: a.max + d > b.min };
     let gt = Can { t: b.min < a.max + d, f: b.max + d >= a.min };
@@ -303,32 +310,36 @@ pub(crate) fn slabs(
         return out;
     }
     let end = first + (n - 1) * step + 1;
-    if step == 1 {
-        let (may, zr) = match keep {
-            Some(k) => k,
-            None => (&(|_| true) as &dyn Fn(usize) -> bool, end.max(1)),
-        };
-        let mut z = first / zr;
-        while z * zr < end {
-            if !may(z) {
-                z += 1;
-                continue;
-            }
-            // A run of zones that may match, cut into slabs on multiples of `size`.
-            let lo = (z * zr).max(first);
-            while (z + 1) * zr < end && may(z + 1) {
-                z += 1;
-            }
-            let hi = ((z + 1) * zr).min(end);
-            let mut at = lo;
-            while at < hi {
-                let stop = ((at / size + 1) * size).min(hi);
-                out.push(Slab { first: at, step: 1, n: stop - at });
-                at = stop;
-            }
-            z += 1;
+    // Rows `lo..hi` cut into slabs on multiples of `size`.
+    let mut cut = |lo: usize, hi: usize| {
+        let mut at = lo;
+        while at < hi {
+            let stop = ((at / size + 1) * size).min(hi);
+            out.push(Slab { first: at, step: 1, n: stop - at });
+            at = stop;
         }
-        return out;
+    };
+    match (step, keep) {
+        (1, None) => {
+            cut(first, end);
+            return out;
+        }
+        (1, Some((may, zr))) => {
+            let mut z = first / zr;
+            while z * zr < end {
+                if may(z) {
+                    // A run of zones that may match.
+                    let lo = (z * zr).max(first);
+                    while (z + 1) * zr < end && may(z + 1) {
+                        z += 1;
+                    }
+                    cut(lo, ((z + 1) * zr).min(end));
+                }
+                z += 1;
+            }
+            return out;
+        }
+        _ => {}
     }
     // With a step, slabs of `size` positions; each kept if a zone it touches may match.
     let mut pos = 0;
@@ -456,8 +467,8 @@ mod tests {
             (f64::INFINITY, f64::NEG_INFINITY, true),
         ]);
         assert_eq!(matches("x < 4.99", &z), [true, false, false, false]);
-        // At the very edge the margin keeps the zone (it never drops one the engine matches).
-        assert_eq!(matches("x < 5", &z), [true, true, false, false]);
+        // Float64 bounds are exact: the edge is where the values are.
+        assert_eq!(matches("x < 5", &z), [true, false, false, false]);
         assert_eq!(matches("x <= 5", &z), [true, true, false, false]);
         assert_eq!(matches("lim < x", &z), [false, true, true, false]);
         assert_eq!(matches("(x >= 6) & (x < 11)", &z), [false, true, true, false]);
@@ -471,6 +482,34 @@ mod tests {
         assert_eq!(matches("(sin(x) > 2) & (x > 15)", &z), [false, false, true, false]);
         assert_eq!(matches("(sin(x) > 2) | (x > 15)", &z), [true; 4]);
         assert_eq!(matches("False & (x > 0)", &z), [false; 4]);
+    }
+
+    #[test]
+    fn int64_bounds_past_2_to_the_53_are_exact_in_the_engines_terms() {
+        // 2^53 + 1 has no float64: its bounds are stored as 2^53 and 2^53 + 2.
+        let v = (1i64 << 53) + 1;
+        let col = ZoneColumn { path: "x".into(), offset: 0, kind: Kind::Int { size: 8, signed: true } };
+        let mut z = Zones::new(1, vec![col]);
+        z.merge_records(0, &v.to_le_bytes(), 8);
+        let may = |cond: &str| {
+            let ast = outcore_expr::parse::parse(cond).unwrap();
+            let p = Pred::of(&ast, &z, &|_| Binding::Column(0, Kind::Int { size: 8, signed: true }));
+            p.may_match(&z, 0)
+        };
+        for (cond, engine) in [
+            ("x == 9007199254740993", true),
+            ("x > 9007199254740992", true),
+            ("x >= 9007199254740993", true),
+            ("x <= 9007199254740993", true),
+            ("x < 9007199254740994", true),
+            ("x > 9007199254740994", false),
+            ("x < 9007199254740992", false),
+            ("x == 9007199254740995", false),
+        ] {
+            // Never a zone dropped that the engine matches; at most one kept that it does not.
+            assert!(may(cond) || !engine, "{cond}");
+        }
+        assert!(!may("x > 9007199254740996") && !may("x < 9007199254740990"));
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Zones {
     first: usize,
     /// The held zones' records, `COL_BYTES` per column each.
     data: Vec<u8>,
+    /// How many zones the stored node holds (0 for statistics not read from a file).
+    stored: usize,
 }
 
 /// The largest float64 not above `v`.
@@ -172,7 +174,7 @@ pub fn column_stat(kind: &Kind, offset: usize, size: usize, records: &[u8]) -> S
 impl Zones {
     /// No zones yet, for `columns` of a table with `zone_rows` rows per zone.
     pub fn new(zone_rows: usize, columns: Vec<ZoneColumn>) -> Zones {
-        Zones { zone_rows: zone_rows.max(1), rows: 0, columns, first: 0, data: Vec::new() }
+        Zones { zone_rows: zone_rows.max(1), rows: 0, columns, first: 0, data: Vec::new(), stored: 0 }
     }
 
     fn zone_bytes(&self) -> usize {
@@ -187,6 +189,11 @@ impl Zones {
     /// How many zones are held (from [`Zones::first`] on).
     pub fn held(&self) -> usize {
         self.data.len() / self.zone_bytes().max(1)
+    }
+
+    /// How many zones there are: those stored and those held past them.
+    pub fn zones(&self) -> usize {
+        self.stored.max(self.first + self.held())
     }
 
     /// The statistics of column `col` (an index into `columns`) in zone `zone`, if held.
@@ -271,8 +278,8 @@ impl Zones {
             ));
         }
         let zones = (self.rows as usize).div_ceil(self.zone_rows);
-        if self.first + self.held() != zones {
-            return Some(format!("they hold {} zones where {zones} are needed", self.first + self.held()));
+        if self.zones() != zones {
+            return Some(format!("they hold {} zones where {zones} are needed", self.zones()));
         }
         let layout = match table.layout() {
             Ok(l) => l,
@@ -330,9 +337,20 @@ impl Leaf {
         parent_and_name(self.path()).1.starts_with(ZONES_PREFIX)
     }
 
-    /// The table's statistics from zone `from_zone` on (all with 0), or `None` if it has none
-    /// (or this leaf is no table). Damaged statistics are an error naming their node.
-    pub fn zones_from(&self, from_zone: usize) -> Result<Option<Zones>> {
+    /// The table's statistics of the zones that hold `rows` (those stored), or `None` if it
+    /// has none (or this leaf is no table). Damaged statistics are an error naming their node.
+    pub fn zones_for(&self, rows: std::ops::Range<usize>) -> Result<Option<Zones>> {
+        let Some((z, mut zones)) = self.zones_node()? else { return Ok(None) };
+        let zr = zones.zone_rows;
+        let from = (rows.start / zr).min(zones.stored);
+        let to = rows.end.div_ceil(zr).clamp(from, zones.stored);
+        zones.first = from;
+        zones.data = z.read_records(from, to, 1)?;
+        Ok(Some(zones))
+    }
+
+    /// The statistics node and what it says (no zones held yet), checked.
+    fn zones_node(&self) -> Result<Option<(Leaf, Zones)>> {
         if self.is_zones() || self.class() != crate::file::LeafClass::Table {
             return Ok(None);
         }
@@ -370,26 +388,24 @@ impl Leaf {
         if z.layout()? != zones.layout() {
             return Err(bad(format!("records are not {} columns' statistics", zones.columns.len())));
         }
-        let held = z.shape().first().copied().unwrap_or(0);
-        let from = from_zone.min(held);
-        zones.first = from;
-        zones.data = z.read_records(from, held, 1)?;
-        Ok(Some(zones))
+        zones.stored = z.shape().first().copied().unwrap_or(0);
+        Ok(Some((z, zones)))
     }
 
     /// Writes statistics for this table: the held zones over the stored ones (which must
-    /// reach them), and what they cover. With `first() == 0`, replaces any stored ones.
+    /// reach them), and what they cover. Statistics not read from the file (built anew)
+    /// replace any stored ones.
     pub fn store_zones(&self, zones: &Zones) -> Result<()> {
         self.writable()?;
         let f = self.file_handle()?;
         let path = self.zones_path();
         let exists = f.node_exists(&path);
-        if zones.first == 0 && exists {
-            f.remove_node(&path)?;
-        }
-        let z = if zones.first == 0 || !exists {
+        let z = if zones.stored == 0 || !exists {
             if zones.first != 0 {
                 return Err(self.node_err("internal: statistics stored from a zone past the first"));
+            }
+            if exists {
+                f.remove_node(&path)?;
             }
             let (parent, _) = parent_and_name(&path);
             let name = &path[path.rfind('/').map_or(0, |i| i + 1)..];
@@ -426,12 +442,16 @@ impl Leaf {
         if records.is_empty() {
             return Ok(());
         }
-        // Only the zones the write touches are read and written back.
-        let Some(zr) = self.zones_from(usize::MAX)?.map(|z| z.zone_rows) else { return Ok(()) };
-        let Some(mut zones) = self.zones_from(start / zr)? else { return Ok(()) };
-        if zones.rows as usize != rows_before || zones.first + zones.held() != rows_before.div_ceil(zr) {
+        let Some((z, mut zones)) = self.zones_node()? else { return Ok(()) };
+        let zr = zones.zone_rows;
+        if zones.rows as usize != rows_before || zones.stored != rows_before.div_ceil(zr) {
             return Ok(());
         }
+        // Only the zones the write touches are read and written back.
+        let from = (start / zr).min(zones.stored);
+        let to = (start + records.len() / self.layout()?.size.max(1)).div_ceil(zr).clamp(from, zones.stored);
+        zones.first = from;
+        zones.data = z.read_records(from, to, 1)?;
         let size = self.layout()?.size;
         zones.merge_records(start, records, size);
         self.store_zones(&zones)
