@@ -1,9 +1,7 @@
 //! The `outcore` command, run as a child process: output formats and exit codes.
 
-use std::process::Command;
-
 fn outcore(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -135,7 +133,7 @@ pub(crate) fn peers_python() -> Option<std::path::PathBuf> {
     candidates
         .into_iter()
         .flatten()
-        .find(|p| Command::new(p).args(["-c", "import tables"]).output().is_ok_and(|o| o.status.success()))
+        .find(|p| crate::command(p).args(["-c", "import tables"]).output().is_ok_and(|o| o.status.success()))
 }
 
 /// PyTables opens what `outcore gen` writes, finds peers.py's layout, and its query gives
@@ -167,7 +165,7 @@ fn pytables_reads_what_the_command_writes() {
              \x20   assert np.array_equal(f.root.r[:], f.root.a[:] * f.root.b[:] + f.root.c[:])\n\
              \x20   print(len(hits))\n"
         );
-        let out = Command::new(&py).args(["-c", &script]).output().expect("python runs");
+        let out = crate::command(&py).args(["-c", &script]).output().expect("python runs");
         assert!(out.status.success(), "{filters}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ours.trim(), "{filters}");
     }
@@ -190,7 +188,7 @@ fn a_closed_pipe_ends_the_command_quietly() {
         if args[0] == "query" {
             t[1] = Box::leak(format!("{file}:/t").into_boxed_str());
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_outcore"))
+        let mut child = crate::command(env!("CARGO_BIN_EXE_outcore"))
             .args(&t)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -256,7 +254,7 @@ fn ls_hides_pytables_hidden_nodes_unless_asked() {
 fn files_that_are_not_files_and_bad_variables_are_refused_by_name() {
     let fifo = scratch("a.fifo");
     let _ = std::fs::remove_file(&fifo);
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(crate::command("mkfifo").arg(&fifo).status().unwrap().success());
     let (code, _, err) = outcore(&["ls", &fifo]);
     assert_eq!(
         (code, err.trim()),
@@ -351,7 +349,7 @@ fn appends_create_missing_groups_and_name_a_leaf_in_the_way() {
 fn filters_are_named_truthfully() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables/filters.h5");
     let file = file.to_string_lossy().into_owned();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let filters: Vec<(String, String)> = text
@@ -372,17 +370,14 @@ fn filters_are_named_truthfully() {
     ];
     let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(filters, want, "{text}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore"))
-        .args(["eval", &file, "sum(blosc2_zstd)"])
-        .output()
-        .unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["eval", &file, "sum(blosc2_zstd)"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
         format!("{file}:/blosc2_zstd: unsupported filter 32026 (blosc2)")
     );
     // The leaves outcore decodes give PyTables' values.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore"))
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore"))
         .args(["eval", &file, "sum(zlib) + sum(blosc_lz4) + sum(fletcher) + sum(plain)"])
         .output()
         .unwrap();
@@ -395,7 +390,7 @@ fn a_missing_node_suggests_the_closest() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables/filters.h5");
     let file = file.to_string_lossy().into_owned();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
+        let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stderr).trim().to_string())
     };
     assert_eq!(
@@ -417,8 +412,7 @@ fn a_missing_node_suggests_the_closest() {
 #[test]
 fn completions_for_bash_zsh_and_fish() {
     for shell in ["bash", "zsh", "fish"] {
-        let out =
-            std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["completions", shell]).output().unwrap();
+        let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["completions", shell]).output().unwrap();
         assert!(out.status.success(), "{shell}");
         let script = String::from_utf8_lossy(&out.stdout);
         for word in ["query", "eval", "--append-to", "--coords", "completions"] {
@@ -427,12 +421,12 @@ fn completions_for_bash_zsh_and_fish() {
         if shell == "bash" {
             let path = std::env::temp_dir().join(format!("outcore-completion-{}.bash", std::process::id()));
             std::fs::write(&path, script.as_bytes()).unwrap();
-            let check = std::process::Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            let check = crate::command("bash").arg("-n").arg(&path).output().unwrap();
             let _ = std::fs::remove_file(&path);
             assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
         }
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["completions", "tcsh"]).output().unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -447,7 +441,7 @@ fn a_locked_file_says_it_is_locked() {
     writer.create_carray("/", "a", ndarray::Array1::<f64>::zeros(10).view(), None, None, "").unwrap();
     writer.flush().unwrap();
     let file = path.to_string_lossy().into_owned();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
@@ -458,7 +452,7 @@ fn a_locked_file_says_it_is_locked() {
         )
     );
     drop(writer);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["ls", &file]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -471,7 +465,7 @@ fn outputs_into_the_input_through_another_path() {
     let dir = std::env::temp_dir().join(format!("outcore-alias-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("data.h5");
-    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
+    let run = |args: &[&str]| crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().unwrap();
     let file = path.to_string_lossy().into_owned();
     assert!(run(&["gen", &file, "--rows", "1000"]).status.success());
     let link = dir.join("link.h5");

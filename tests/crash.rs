@@ -6,7 +6,7 @@
 //! and values (when a Python with PyTables is there). `OUTCORE_CRASH_RUNS` sets the number of kills per case
 //! (default 10; the note's figures come from 50).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use outcore::h5::{File, Mode};
@@ -31,7 +31,7 @@ fn digest(path: &std::path::Path) -> u64 {
 
 /// Starts the command and kills it after `delay`; returns whether it had finished first.
 fn run_and_kill(args: &[&str], delay: Duration) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_outcore"))
+    let mut child = crate::command(env!("CARGO_BIN_EXE_outcore"))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -65,7 +65,7 @@ fn pytables_agrees(seen: &[(String, usize, f64)]) {
         return;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_killed_outputs.py");
-    let out = Command::new(py).arg(script).args(seen.iter().map(|s| &s.0)).output().expect("runs");
+    let out = crate::command(py).arg(script).args(seen.iter().map(|s| &s.0)).output().expect("runs");
     assert!(out.status.success(), "PyTables: {}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();

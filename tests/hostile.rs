@@ -343,7 +343,7 @@ fn member_offsets_outside_the_record_are_errors_naming_the_member() {
         let target = if args[0] == "query" { format!("{file}:/t") } else { file.clone() };
         let mut argv = vec![args[0], target.as_str()];
         argv.extend_from_slice(&args[1..]);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
+        let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert_eq!(
@@ -366,7 +366,7 @@ fn a_damaged_attribute_version_is_an_error_not_a_crash() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
     let file = dir.join("attr-version-v2725.h5").to_string_lossy().into_owned();
     let target = format!("{file}:/t");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["info", &target]).output().unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["info", &target]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
@@ -391,8 +391,7 @@ fn a_dataspace_beyond_its_maximum_is_an_error_not_an_abort_or_a_hang() {
     ];
     for (name, expr, node, what) in cases {
         let file = dir.join(format!("dataspace-beyond-max-{name}.h5")).to_string_lossy().into_owned();
-        let out =
-            std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(["eval", &file, expr]).output().unwrap();
+        let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(["eval", &file, expr]).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert!(err.contains(&format!("{file}:{node}: damaged dataspace: {what}")), "{name}: {err}");
@@ -420,7 +419,7 @@ fn a_damaged_chunk_btree_is_an_error_not_a_wrong_answer() {
         let target = format!("{file}{}", args[1]);
         let mut argv = vec![args[0], target.as_str()];
         argv.extend_from_slice(&args[2..]);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
+        let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(&argv).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert!(out.stdout.is_empty(), "{name}: printed an answer: {}", String::from_utf8_lossy(&out.stdout));

@@ -11,4 +11,24 @@ mod numexpr_fixtures;
 mod ooc;
 mod query;
 mod reads;
+mod stats;
 mod tutorial;
+
+/// A child process that inherits none of this process's files but its standard streams.
+/// The tests run in parallel threads; without this, a child forked while another test has an
+/// HDF5 file open (the library opens without close-on-exec, and sets it a moment later) would
+/// hold that file, and its lock, for as long as it runs.
+pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(program);
+    // Safety: between fork and exec only the close_range system call runs (async-signal-safe).
+    // CLOSE_RANGE_CLOEXEC (4) marks the files close-on-exec rather than closing them, so the
+    // standard library's own exec-error pipe still works.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 4u32);
+            Ok(())
+        });
+    }
+    cmd
+}
