@@ -99,7 +99,9 @@ fn a_read_only_handle_refuses_every_write() {
         let t = Table::open(&f, "/s").unwrap();
         let mut row = t.where_("energy > 0").unwrap().next().unwrap().unwrap();
         row.set("energy", 9.0f32).unwrap();
-        let e = row.update().unwrap_err().to_string();
+        let e = row.update().unwrap_err();
+        assert_eq!(e.kind(), outcore::ErrorKind::ReadOnly);
+        let e = e.to_string();
         assert!(e.ends_with("/s: the file is open read-only (mode r)"), "{e}");
         let leaf = f.leaf("/s").unwrap();
         for e in [
@@ -108,6 +110,7 @@ fn a_read_only_handle_refuses_every_write() {
             leaf.resize_rows(1).unwrap_err(),
             leaf.set_nrows(1).unwrap_err(),
         ] {
+            assert!(matches!(e, outcore::h5::Error::ReadOnly { .. }), "{e:?}");
             assert!(e.to_string().ends_with("the file is open read-only (mode r)"), "{e}");
         }
         let dest = File::open(scratch("readonly-dest.h5"), Mode::Write).unwrap();

@@ -47,8 +47,10 @@ pub enum ErrorKind {
     NotFound,
     /// No such node in a file.
     NoNode,
-    /// A file, node or chunk that cannot be read or written (damaged, not HDF5, read-only).
+    /// A file, node or chunk that cannot be read or written (damaged, not HDF5).
     Storage,
+    /// A write through a file opened read-only.
+    ReadOnly,
     /// A bug in outcore: the message says where.
     Internal,
 }
@@ -105,6 +107,7 @@ impl Error {
                 outcore_h5::Error::NotFound { .. } => ErrorKind::NotFound,
                 outcore_h5::Error::NoNode { .. } => ErrorKind::NoNode,
                 outcore_h5::Error::Mode { .. } => ErrorKind::Range,
+                outcore_h5::Error::ReadOnly { .. } => ErrorKind::ReadOnly,
                 _ => ErrorKind::Storage,
             },
         }

@@ -550,11 +550,11 @@ impl std::fmt::Debug for ExprInto<'_> {
 impl<'a> ExprInto<'a> {
     fn new(expr: Expr<'a>, out: &outcore_h5::Leaf, append: bool) -> Result<ExprInto<'a>> {
         if out.read_only() {
-            return Err(crate::source::h5err(
-                out,
-                "",
-                "the file is open read-only (mode r); open it with mode \"a\" or \"r+\" to write the result",
-            ));
+            return Err(crate::Error::from(outcore_h5::Error::ReadOnly {
+                file: out.file_path().to_path_buf(),
+                node: out.path().to_string(),
+                hint: "; open it with mode \"a\" or \"r+\" to write the result",
+            }));
         }
         if append && out.class() != outcore_h5::LeafClass::EArray {
             return Err(crate::source::h5err(out, "", "is not an EArray; only EArrays can be appended to"));

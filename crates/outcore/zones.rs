@@ -364,10 +364,10 @@ pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64
     let leaf = table.leaf();
     let layout = table.layout();
     if leaf.read_only() {
-        return Err(Error::from(outcore_h5::Error::Node {
+        return Err(Error::from(outcore_h5::Error::ReadOnly {
             file: leaf.file_path().to_path_buf(),
             node: leaf.path().to_string(),
-            msg: "the file is open read-only (mode r)".into(),
+            hint: "",
         }));
     }
     let mut cols = Vec::new();

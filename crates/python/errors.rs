@@ -8,7 +8,7 @@ use pyo3::types::PyType;
 /// The Python exception for an outcore error: SyntaxError (with the caret message), KeyError
 /// (unknown names and columns), TypeError, ValueError (shapes, ranges, unsupported
 /// constructs), FileNotFoundError, and the classes of `outcore.exceptions`: NoSuchNodeError
-/// and HDF5ExtError (PyTables' names and bases), OperandTypeError (TypeError and
+/// HDF5ExtError and FileModeError (PyTables' names and bases), OperandTypeError (TypeError and
 /// NotImplementedError) and UnsupportedSyntaxError (ValueError).
 pub fn to_py(e: outcore::Error) -> PyErr {
     let msg = e.to_string();
@@ -26,6 +26,7 @@ pub fn to_py(e: outcore::Error) -> PyErr {
         K::NotFound => PyFileNotFoundError::new_err(msg),
         K::NoNode => custom("NoSuchNodeError", msg),
         K::Storage => custom("HDF5ExtError", msg),
+        K::ReadOnly => custom("FileModeError", msg),
         K::Internal => PyRuntimeError::new_err(msg),
     }
 }

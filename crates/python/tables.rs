@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use numpy::PyArrayDescrMethods;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use outcore::h5::{self, AttrValue, Complib, Filters, Kind, Layout};
-use outcore::{Operand, RowRange, Table};
+use outcore::{Operand, RowRange, Statistics, Table};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -630,6 +630,47 @@ impl Leaf {
         step: Option<i64>,
     ) -> PyResult<u64> {
         self.scan(py, &names, &values, |t, vars| t.count_where(cond, vars, range(start, stop, step)))
+    }
+
+    /// What a query of `cond` would read: a dict of the plan (`outcore query --explain`).
+    #[pyo3(signature = (cond, names, values, start=None, stop=None, step=None))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        cond: &str,
+        names: Vec<String>,
+        values: Vec<Bound<'py, PyAny>>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let e = self.scan(py, &names, &values, |t, vars| t.explain(cond, vars, range(start, stop, step)))?;
+        let d = PyDict::new(py);
+        d.set_item("text", e.to_string())?;
+        d.set_item("table", &e.table)?;
+        d.set_item("rows", e.rows)?;
+        d.set_item("chunks", e.zones)?;
+        d.set_item("chunk_rows", e.zone_rows)?;
+        d.set_item("chunks_read", e.zones_read)?;
+        d.set_item("rows_read", e.rows_read)?;
+        let (kind, columns, reason): (&str, Vec<String>, Option<String>) = match e.statistics {
+            Statistics::None => ("none", vec![], None),
+            Statistics::Ignored(why) => ("ignored", vec![], Some(why)),
+            Statistics::Unused => ("unused", vec![], None),
+            Statistics::Used(cols) => ("used", cols, None),
+        };
+        d.set_item("statistics", kind)?;
+        d.set_item("columns", columns)?;
+        d.set_item("reason", reason)?;
+        Ok(d)
+    }
+
+    /// Writes chunk statistics of `columns` (every numeric and boolean one when empty);
+    /// returns how many chunks they describe.
+    fn index_stats(&self, py: Python<'_>, columns: Vec<String>) -> PyResult<u64> {
+        let t = self.table()?;
+        let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+        py.detach(|| in_pool(|| t.index_stats(&cols))).py_err()
     }
 
     /// Appends the matching rows to the table `dest`; returns how many.

@@ -33,6 +33,7 @@ from ._tables import (
     Column,
     Cols,
     EArray,
+    Explain,
     File,
     Filters,
     Group,

@@ -1,7 +1,7 @@
 """Type stubs for outcore's public API: numexpr's face and PyTables' face."""
 
 import os
-from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -216,6 +216,20 @@ class Table(Leaf):
     def count_where(self, condition: str, condvars: Optional[Mapping[str, Any]] = ..., start: Optional[int] = ..., stop: Optional[int] = ..., step: Optional[int] = ...) -> int: ...
     def append_where(self, dstTable: Table, condition: Optional[str] = ..., condvars: Optional[Mapping[str, Any]] = ..., start: Optional[int] = ..., stop: Optional[int] = ..., step: Optional[int] = ...) -> int: ...
     def will_query_use_indexing(self, condition: str, condvars: Optional[Mapping[str, Any]] = ...) -> frozenset: ...
+    def explain(self, condition: str, condvars: Optional[Mapping[str, Any]] = ..., start: Optional[int] = ..., stop: Optional[int] = ..., step: Optional[int] = ...) -> Explain: ...
+    def index_stats(self, columns: Optional[Union[str, Sequence[str]]] = ...) -> int: ...
+
+class Explain:
+    """What a query will read; ``str()`` gives the printout."""
+    table: str
+    rows: int
+    chunks: int
+    chunk_rows: int
+    chunks_read: int
+    rows_read: int
+    statistics: str
+    columns: Tuple[str, ...]
+    reason: Optional[str]
 
 class Expr:
     expression: str

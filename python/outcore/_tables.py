@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core
 from ._numexpr import _arg
-from .exceptions import NoSuchNodeError
+from .exceptions import FileModeError, NoSuchNodeError
 
 __all__ = [
     "open_file",
@@ -28,6 +28,7 @@ __all__ = [
     "CArray",
     "EArray",
     "Filters",
+    "Explain",
 ]
 
 
@@ -922,9 +923,57 @@ class Table(Leaf):
             raise TypeError("the destination must be a Table")
         return self._raw.append_where(dstTable._raw, condition, names, values, start, stop, step)
 
+    def explain(self, condition, condvars=None, start=None, stop=None, step=None):
+        """What a query of ``condition`` would read (outcore's; ``outcore query --explain``):
+        an :class:`Explain` saying whether chunk statistics are used and how many chunks and
+        rows of the range will be read."""
+        names, values = self._condvars(condition, condvars, 2)
+        return Explain(self._raw.explain(condition, names, values, start, stop, step))
+
     def will_query_use_indexing(self, condition, condvars=None):
-        """The indexed columns a query would use: none yet (outcore scans)."""
-        return frozenset()
+        """The columns whose chunk statistics a query of ``condition`` would use to skip
+        chunks (PyTables: the indexed columns it would use), as a frozenset of column
+        pathnames; empty when the query reads every row of its range."""
+        names, values = self._condvars(condition, condvars, 2)
+        return frozenset(self._raw.explain(condition, names, values, None, None, None)["columns"])
+
+    def index_stats(self, columns=None):
+        """Writes chunk statistics (zone maps) of ``columns`` (every numeric and boolean
+        column when None): each chunk's smallest and largest value and whether it holds a
+        NaN, in the hidden node ``_p_outcore_zones_<table>`` that PyTables and h5py leave
+        alone (``outcore index`` from the command line). Queries then skip every chunk the
+        statistics rule out; outcore's appends and updates keep them current, and rows added
+        or removed by another program leave them ignored until they are written again.
+        Returns how many chunks they describe."""
+        self._write_pending()
+        if isinstance(columns, str):
+            columns = [columns]
+        return self._raw.index_stats(list(columns or []))
+
+
+class Explain:
+    """What a query will read (:meth:`Table.explain`); ``str()`` gives the printout.
+
+    Attributes: ``table`` (``FILE:/node``), ``rows`` (in the range), ``chunks`` and
+    ``chunk_rows`` (the chunks the range lies in), ``chunks_read`` and ``rows_read`` (what
+    will be read and evaluated), ``statistics`` (``"none"``, ``"ignored"``, ``"unused"`` or
+    ``"used"``), ``columns`` (those whose statistics are used) and ``reason`` (why ignored)."""
+
+    __slots__ = ("table", "rows", "chunks", "chunk_rows", "chunks_read", "rows_read", "statistics",
+                 "columns", "reason", "_text")
+
+    def __init__(self, d):
+        for k in self.__slots__[:-1]:
+            setattr(self, k, d[k])
+        self.columns = tuple(self.columns)
+        self._text = d["text"]
+
+    def __str__(self):
+        return self._text
+
+    def __repr__(self):
+        return "<outcore.Explain %s: %d of %d chunks, statistics %s>" % (
+            self.table, self.chunks_read, self.chunks, self.statistics)
 
 
 class _Description:
@@ -956,6 +1005,9 @@ class _Appender:
 
     def append(self):
         t = self._table
+        if t._v_file.mode == "r":
+            # Refused now, not when the buffered rows are written.
+            raise FileModeError("%s:%s: the file is open read-only (mode r)" % (t._v_file.filename, t._v_pathname))
         buf = t._pending
         if buf is None:
             buf = t._pending = np.zeros(max(1, (1 << 20) // max(1, t.dtype.itemsize)), dtype=t.dtype)

@@ -19,6 +19,9 @@ pub enum Error {
     Chunk { file: PathBuf, node: String, chunk: String, msg: String },
     #[error("{file}: {msg}")]
     File { file: PathBuf, msg: String },
+    /// A write through a handle opened read-only.
+    #[error("{file}:{node}: the file is open read-only (mode r){hint}")]
+    ReadOnly { file: PathBuf, node: String, hint: &'static str },
     #[error("corrupt chunk: {0}")]
     Decode(String),
 }

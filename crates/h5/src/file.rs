@@ -454,7 +454,7 @@ impl Leaf {
     /// Refuses a write through a read-only handle, before the library is asked.
     pub(crate) fn writable(&self) -> Result<()> {
         if self.read_only {
-            return Err(self.err("the file is open read-only (mode r)"));
+            return Err(Error::ReadOnly { file: self.file.clone(), node: self.path.clone(), hint: "" });
         }
         Ok(())
     }

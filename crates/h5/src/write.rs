@@ -252,7 +252,7 @@ impl File {
 
     fn writable(&self, node: &str) -> Result<()> {
         if self.mode() == crate::file::Mode::Read {
-            return Err(self.werr(node, "the file is open read-only (mode r)"));
+            return Err(Error::ReadOnly { file: self.path().to_path_buf(), node: node.to_string(), hint: "" });
         }
         if self.node_exists(node) {
             return Err(self.werr(node, "node exists"));
@@ -302,7 +302,7 @@ impl File {
     /// Sets an attribute of a node (a group or a leaf) to a number or a string.
     pub fn set_attr(&self, node: &str, name: &str, value: &AttrValue) -> Result<()> {
         if self.mode() == crate::file::Mode::Read {
-            return Err(self.werr(node, "the file is open read-only (mode r)"));
+            return Err(Error::ReadOnly { file: self.path().to_path_buf(), node: node.to_string(), hint: "" });
         }
         if !self.node_exists(node) {
             return Err(self.missing(node));
@@ -504,7 +504,7 @@ impl File {
     /// Removes a node (a group with everything under it, or a leaf).
     pub fn remove_node(&self, path: &str) -> Result<()> {
         if self.mode() == crate::file::Mode::Read {
-            return Err(self.werr(path, "the file is open read-only (mode r)"));
+            return Err(Error::ReadOnly { file: self.path().to_path_buf(), node: path.to_string(), hint: "" });
         }
         if path == "/" || !self.node_exists(path) {
             return Err(self.missing(path));
@@ -515,7 +515,7 @@ impl File {
     /// Renames a node within its group.
     pub fn rename_node(&self, path: &str, new_name: &str) -> Result<()> {
         if self.mode() == crate::file::Mode::Read {
-            return Err(self.werr(path, "the file is open read-only (mode r)"));
+            return Err(Error::ReadOnly { file: self.path().to_path_buf(), node: path.to_string(), hint: "" });
         }
         if path == "/" || !self.node_exists(path) {
             return Err(self.missing(path));
