@@ -4,6 +4,7 @@
 //! ```text
 //! outcore ls data.h5
 //! outcore info data.h5:/t
+//! outcore read data.h5:/t --start 10 --stop 20 --field col2
 //! outcore eval data.h5 'a*b+c' --out data.h5:/out --overwrite
 //! outcore query data.h5:/t '(col1 < lim) & (col2 > 0.5)' --var lim=42 --count
 //! outcore gen bench.h5 --rows 1000000 --filters zlib
@@ -17,6 +18,8 @@
 mod out;
 mod bench;
 mod format;
+mod npy;
+mod read;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -66,6 +69,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Prints a leaf's rows (FILE:/path): a table's records or one column, an array's rows.
+    ///
+    /// As PyTables' `ptdump -d`: text, one row per line (a table's records as JSON objects, an
+    /// array's values separated by spaces, one line per index of its first dimension), JSON
+    /// Lines or CSV; or a .npy file NumPy loads with `--npy`. Rows are read a slab at a time,
+    /// so memory stays flat however large the leaf.
+    #[command(
+        after_help = "Examples:\n  outcore read data.h5:/t --start 0 --stop 10\n  outcore read data.h5:/t --field location/lat --step 100 --csv\n  outcore read data.h5:/grp/carray --json | head\n  outcore read data.h5:/t --npy t.npy && python -c 'import numpy; print(numpy.load(\"t.npy\")[:3])'"
+    )]
+    Read(read::ReadArgs),
     /// Evaluates an expression over a file's arrays and columns.
     ///
     /// Bare names are nodes under `/`; `--bind` names other arrays and table columns, `--var`
@@ -262,6 +275,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Ls { file, json, all } => ls(&file, json, all),
         Cmd::Info { target, json } => info(&target, json),
+        Cmd::Read(a) => read::run(a),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
         Cmd::Index { target, columns, kind: _ } => index(&target, &columns),
