@@ -13,6 +13,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use outcore::h5::{Field, Kind};
+use outcore::DType;
 
 /// This machine's byte order in NumPy's notation: the values are written as they are in
 /// memory.
@@ -99,6 +100,19 @@ pub fn descr_sized(kind: &Kind, size: Option<usize>) -> Result<(String, Vec<usiz
 /// [`descr_sized`] of a kind whose size is its fields' extent.
 pub fn descr(kind: &Kind) -> Result<(String, Vec<usize>), String> {
     descr_sized(kind, None)
+}
+
+/// NumPy's descr of an expression result's type.
+pub fn dtype_descr(d: DType) -> String {
+    py_str(&match d {
+        DType::Bool => "|b1".to_string(),
+        DType::Int32 => format!("{ORDER}i4"),
+        DType::Int64 => format!("{ORDER}i8"),
+        DType::Float32 => format!("{ORDER}f4"),
+        DType::Float64 => format!("{ORDER}f8"),
+        DType::Complex128 => format!("{ORDER}c16"),
+        DType::Bytes(n) => format!("|S{n}"),
+    })
 }
 
 /// A whole header: preamble and padded dict, at least `min_len` bytes long (so a patched
