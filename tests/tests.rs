@@ -10,5 +10,6 @@ mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;
 mod query;
+mod read_cmd;
 mod reads;
 mod tutorial;
