@@ -10,6 +10,7 @@ mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;
 mod query;
+mod read_cmd;
 mod reads;
 mod stats;
 mod tutorial;

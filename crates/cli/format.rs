@@ -140,46 +140,101 @@ pub fn print_array(a: &Array) {
     match &j {
         J::Array(rows) => {
             for r in rows {
-                match r {
-                    J::Array(vals) => outln!("{}", vals.iter().map(J::to_string).collect::<Vec<_>>().join(" ")),
-                    v => outln!("{}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
-                }
+                outln!("{}", row_text(r));
             }
         }
         v => outln!("{v}"),
     }
 }
 
-/// Records read by a query: JSON (objects, or values with `--field`), CSV (a header of
-/// column paths, then rows), or text (one record per line, as JSON).
-pub fn print_records(recs: &Records, layout: &Layout, field: Option<&str>, json: bool, csv: bool) {
-    let items: Vec<J> = (0..recs.len()).map(|i| value_json(&recs.kind, recs.bytes(i).unwrap_or(&[]))).collect();
-    if json {
-        outln!("{}", J::from(items));
-        return;
-    }
-    if csv {
-        let cols: Vec<String> = match field {
-            Some(f) => vec![f.to_string()],
-            None => layout.columns(),
-        };
-        outln!("{}", cols.join(","));
-        for it in &items {
-            let cells: Vec<String> = if field.is_some() {
-                vec![cell(it)]
-            } else {
-                cols.iter().map(|c| cell(c.split('/').fold(it, |v, k| v.get(k).unwrap_or(&J::Null)))).collect()
-            };
-            outln!("{}", cells.join(","));
-        }
-        return;
-    }
-    for it in items {
-        outln!("{it}");
+/// One row of an array as text: its values separated by spaces (a string as it is, without
+/// quotes).
+pub fn row_text(r: &J) -> String {
+    match r {
+        J::Array(vals) => vals.iter().map(J::to_string).collect::<Vec<_>>().join(" "),
+        v => v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
     }
 }
 
-fn cell(v: &J) -> String {
+/// Records read by a query: JSON (objects, or values with `--field`), CSV (a header of
+/// column paths, then rows), or text (one record per line, as JSON).
+pub fn print_records(recs: &Records, layout: &Layout, field: Option<&str>, json: bool, csv: bool) {
+    let style = if json {
+        Style::Json
+    } else if csv {
+        Style::Csv
+    } else {
+        Style::Text
+    };
+    let mut p = RecordPrinter::new(layout, field, style);
+    for i in 0..recs.len() {
+        p.item(&value_json(&recs.kind, recs.bytes(i).unwrap_or(&[])));
+    }
+    p.finish();
+}
+
+/// How records are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// One record per line, as JSON.
+    Text,
+    /// One JSON array of them all.
+    Json,
+    /// One JSON value per line (JSON Lines).
+    JsonLines,
+    /// A header of column paths, then one line per record.
+    Csv,
+}
+
+/// Prints records one at a time (so that a stream of them never sits in memory whole).
+pub struct RecordPrinter {
+    style: Style,
+    /// The CSV columns: every column path, or the one field asked for.
+    cols: Vec<String>,
+    field: bool,
+    n: usize,
+}
+
+impl RecordPrinter {
+    /// A printer of records of `layout` (or of its column `field`).
+    pub fn new(layout: &Layout, field: Option<&str>, style: Style) -> RecordPrinter {
+        let cols = match field {
+            Some(f) => vec![f.to_string()],
+            None => layout.columns(),
+        };
+        if style == Style::Csv {
+            outln!("{}", cols.join(","));
+        }
+        RecordPrinter { style, cols, field: field.is_some(), n: 0 }
+    }
+
+    /// Prints one record (or field value), given as JSON.
+    pub fn item(&mut self, it: &J) {
+        match self.style {
+            Style::Text | Style::JsonLines => outln!("{it}"),
+            Style::Json => out!("{}{it}", if self.n == 0 { "[" } else { "," }),
+            Style::Csv => {
+                let cells: Vec<String> = if self.field {
+                    vec![cell(it)]
+                } else {
+                    self.cols.iter().map(|c| cell(c.split('/').fold(it, |v, k| v.get(k).unwrap_or(&J::Null)))).collect()
+                };
+                outln!("{}", cells.join(","));
+            }
+        }
+        self.n += 1;
+    }
+
+    /// Ends the output (closes the JSON array).
+    pub fn finish(self) {
+        if self.style == Style::Json {
+            outln!("{}", if self.n == 0 { "[]" } else { "]" });
+        }
+    }
+}
+
+/// One CSV cell: a string quoted when it must be, arrays and objects as quoted JSON.
+pub fn cell(v: &J) -> String {
     match v {
         J::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
         J::String(s) => s.clone(),

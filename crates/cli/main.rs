@@ -4,6 +4,7 @@
 //! ```text
 //! outcore ls data.h5
 //! outcore info data.h5:/t
+//! outcore read data.h5:/t --start 10 --stop 20 --field col2
 //! outcore eval data.h5 'a*b+c' --out data.h5:/out --overwrite
 //! outcore query data.h5:/t '(col1 < lim) & (col2 > 0.5)' --var lim=42 --count
 //! outcore gen bench.h5 --rows 1000000 --filters zlib
@@ -17,6 +18,8 @@
 mod out;
 mod bench;
 mod format;
+mod npy;
+mod read;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use outcore::expr_lang::{compile, DType, VarInfo};
 use outcore::h5::{Complib, File, Filters, Mode, Node, NodeClass};
-use outcore::{Error, Expr, IntoOperand, Operand, RowRange, Table, Value};
+use outcore::{Array, Error, Expr, IntoOperand, Operand, RowRange, Table, Value};
 
 #[derive(Parser)]
 #[command(name = "outcore", version, about = "Compiled expressions and in-kernel queries over HDF5 files")]
@@ -66,13 +69,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Prints a leaf's rows (FILE:/path): a table's records or one column, an array's rows.
+    ///
+    /// As PyTables' `ptdump -d`: text, one row per line (a table's records as JSON objects, an
+    /// array's values separated by spaces, one line per index of its first dimension), JSON
+    /// Lines or CSV; or a .npy file NumPy loads with `--npy`. Rows are read a slab at a time,
+    /// so memory stays flat however large the leaf.
+    #[command(
+        after_help = "Examples:\n  outcore read data.h5:/t --start 0 --stop 10\n  outcore read data.h5:/t --field location/lat --step 100 --csv\n  outcore read data.h5:/grp/carray --json | head\n  outcore read data.h5:/t --npy t.npy && python -c 'import numpy; print(numpy.load(\"t.npy\")[:3])'"
+    )]
+    Read(read::ReadArgs),
     /// Evaluates an expression over a file's arrays and columns.
     ///
     /// Bare names are nodes under `/`; `--bind` names other arrays and table columns, `--var`
     /// gives scalars. The result is printed one value per line, or written chunk by chunk to
     /// a node of a file with `--out`. Expressions may start with `-`.
     #[command(
-        after_help = "Examples:\n  outcore eval data.h5 'sum(a*b+c)'\n  outcore eval data.h5 'a*b+c' --out data.h5:/r --overwrite\n  outcore eval data.h5 'lat*k' --bind lat=/t.location/lat --var k=3 --range 0:1000:2"
+        after_help = "Examples:\n  outcore eval data.h5 'sum(a*b+c)'\n  outcore eval data.h5 'a*b+c' --out data.h5:/r --overwrite\n  outcore eval data.h5 'a*b+c' --npy r.npy\n  outcore eval data.h5 'lat*k' --bind lat=/t.location/lat --var k=3 --range 0:1000:2"
     )]
     Eval(EvalArgs),
     /// Runs a query on a table (FILE:/table): counts, row numbers, rows, or an append.
@@ -80,7 +93,7 @@ enum Cmd {
     /// The condition is PyTables' (`(col1 < lim) & (col2 > 0.5)`): the table's columns by name
     /// and `--var` scalars.
     #[command(
-        after_help = "Examples:\n  outcore query data.h5:/t '(col4 >= lo) & (col4 < hi)' --var lo=20 --var hi=30 --count\n  outcore query data.h5:/t 'col1 < 42' --read --field col2 --csv\n  outcore query data.h5:/t 'col1 < 42' --append-to out.h5:/hits"
+        after_help = "Examples:\n  outcore query data.h5:/t '(col4 >= lo) & (col4 < hi)' --var lo=20 --var hi=30 --count\n  outcore query data.h5:/t 'col1 < 42' --read --field col2 --csv\n  outcore query data.h5:/t 'col1 < 42' --coords --npy hits.npy\n  outcore query data.h5:/t 'col1 < 42' --read --npy rows.npy\n  outcore query data.h5:/t 'col1 < 42' --append-to out.h5:/hits"
     )]
     Query(QueryArgs),
     /// Writes chunk statistics of a table's columns, so that queries skip chunks (FILE:/table).
@@ -173,6 +186,10 @@ struct EvalArgs {
     /// Print the result as JSON (one array, nested by dimension).
     #[arg(long)]
     json: bool,
+    /// Write the result to a .npy file NumPy loads (`np.load`) instead of printing it: the
+    /// result's dtype and shape, streamed (default: print).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["json", "out"])]
+    npy: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -219,6 +236,11 @@ struct QueryArgs {
     /// Print CSV with a header line (with --read).
     #[arg(long)]
     csv: bool,
+    /// With --coords or --read: write the result to a .npy file NumPy loads (`np.load`)
+    /// instead of printing it: the row numbers as int64, or the records (the column with
+    /// --field) as PyTables' `read_where` returns them (default: print).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["json", "csv"])]
+    npy: Option<PathBuf>,
 }
 
 /// A progress bar on stderr when it is a terminal (nothing when piped), and the callback
@@ -262,6 +284,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Ls { file, json, all } => ls(&file, json, all),
         Cmd::Info { target, json } => info(&target, json),
+        Cmd::Read(a) => read::run(a),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
         Cmd::Index { target, columns, kind: _ } => index(&target, &columns),
@@ -477,6 +500,9 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
         let r = parse_range(r)?;
         e = e.set_inputs_range(r.start, r.stop, r.step)?;
     }
+    if let Some(p) = &a.npy {
+        return eval_npy(&e, p);
+    }
     let Some((out_file, out_path)) = same_file else {
         let r = e.eval()?;
         if a.json {
@@ -527,9 +553,91 @@ fn eval(a: EvalArgs) -> Result<(), Fail> {
     Ok(())
 }
 
+/// `eval --npy`: the result's blocks streamed into a .npy file of its dtype and shape.
+fn eval_npy(e: &Expr<'_>, path: &Path) -> Result<(), Fail> {
+    let dtype = e.dtype()?;
+    let shape = e.shape()?;
+    let itemsize = match dtype {
+        DType::Bool => 1,
+        DType::Int32 | DType::Float32 => 4,
+        DType::Int64 | DType::Float64 => 8,
+        DType::Complex128 => 16,
+        DType::Bytes(n) => n,
+    };
+    let mut w = npy::Npy::create(path, npy::dtype_descr(dtype), itemsize, npy::Shape::Known(shape))
+        .map_err(|err| read::npy_err(path, err))?;
+    let mut buf = Vec::new();
+    for block in e.iter()? {
+        let block = block?;
+        buf.clear();
+        fn put<T: Copy, const N: usize>(buf: &mut Vec<u8>, a: &ndarray::ArrayD<T>, bytes: impl Fn(T) -> [u8; N]) {
+            buf.extend(a.iter().flat_map(|&x| bytes(x)));
+        }
+        match &block {
+            Array::Bool(a) => put(&mut buf, a, |x| [x as u8]),
+            Array::Int32(a) => put(&mut buf, a, i32::to_ne_bytes),
+            Array::Int64(a) => put(&mut buf, a, i64::to_ne_bytes),
+            Array::Float32(a) => put(&mut buf, a, f32::to_ne_bytes),
+            Array::Float64(a) => put(&mut buf, a, f64::to_ne_bytes),
+            Array::Complex128(a) => {
+                buf.extend(a.iter().flat_map(|c| [c.re.to_ne_bytes(), c.im.to_ne_bytes()]).flatten())
+            }
+            Array::Bytes(b) => buf.extend_from_slice(&b.data),
+        }
+        w.write(&buf, block.len() as u64).map_err(|err| read::npy_err(path, err))?;
+    }
+    let shape = w.finish().map_err(|err| read::npy_err(path, err))?;
+    outln!("wrote {} {}", path.display(), npy::py_tuple(&shape));
+    Ok(())
+}
+
+/// `query --coords --npy` and `query --read --npy`: the matches a slab at a time into a .npy
+/// file whose shape is patched in at the end.
+fn query_npy(
+    t: &Table,
+    a: &QueryArgs,
+    vars: &[(String, Operand<'_>)],
+    range: RowRange,
+    path: &Path,
+) -> Result<(), Fail> {
+    let layout = t.layout();
+    let (kind, offset, width) = match (&a.field, a.coords) {
+        (_, true) => (outcore::h5::Kind::Int { size: 8, signed: true }, 0, 8),
+        (None, false) => (layout.kind.clone(), 0, layout.size),
+        (Some(name), false) => {
+            let (offset, k) = layout.field(name).ok_or_else(|| {
+                Fail(1, format!("{}: no column `{name}` (columns: {})", a.target, layout.columns().join(", ")))
+            })?;
+            (k.clone(), offset, k.size())
+        }
+    };
+    let mut w = read::npy_for(path, &kind, width, None, &[])?;
+    let mut buf = Vec::new();
+    for batch in t.where_batches(&a.cond, vars, range)? {
+        let b = batch?;
+        let bytes: &[u8] = if a.coords {
+            buf.clear();
+            buf.extend(b.coords.iter().flat_map(|&c| (c as i64).to_ne_bytes()));
+            &buf
+        } else if a.field.is_some() {
+            layout.extract(&b.data, offset, width, &mut buf);
+            &buf
+        } else {
+            &b.data
+        };
+        w.write(bytes, b.len() as u64).map_err(|err| read::npy_err(path, err))?;
+    }
+    let shape = w.finish().map_err(|err| read::npy_err(path, err))?;
+    outln!("wrote {} {}", path.display(), npy::py_tuple(&shape));
+    Ok(())
+}
+
 fn query(a: QueryArgs) -> Result<(), Fail> {
     if !(a.count || a.coords || a.read || a.explain || a.append_to.is_some()) {
         return Err(usage("say what to do: --count, --coords, --read, --explain or --append-to FILE:/dest"));
+    }
+    if a.npy.is_some() && !(a.coords || a.read) {
+        return Err(usage("--npy goes with --coords or --read"));
     }
     let (file, path) = split_target(&a.target)?;
     let dest = a.append_to.as_ref().map(|d| split_target(d)).transpose()?;
@@ -561,6 +669,8 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
     } else if a.count {
         let n = t.count_where(&a.cond, &vars, range)?;
         outln!("{n}");
+    } else if let Some(p) = &a.npy {
+        query_npy(&t, &a, &vars, range, p)?;
     } else if a.coords {
         let c = t.get_where_list(&a.cond, &vars, range)?;
         if a.json {
