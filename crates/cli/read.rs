@@ -30,7 +30,7 @@ pub struct ReadArgs {
     /// One column of a table, nested ones as `a/b` (default: whole records).
     #[arg(long)]
     field: Option<String>,
-    /// Print one JSON value per row, one per line (JSON Lines; default: text).
+    /// Print one JSON array of the rows, as `query --read --json` (default: text).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
     /// Print CSV with a header line (default: text).
@@ -102,9 +102,11 @@ fn row_json(kind: &Kind, width: usize, inner: &[usize], row: &[u8]) -> J {
 enum Sink {
     /// A table's records or one of its columns, as `query --read` prints them.
     Records(RecordPrinter),
-    /// An array's rows: text, JSON Lines or CSV.
+    /// An array's rows: text, one JSON array (or its one value, for a scalar) or CSV.
     Rows {
         style: Style,
+        /// Rows printed so far.
+        n: usize,
     },
     Npy(Npy),
 }
@@ -126,7 +128,7 @@ impl Sink {
                     p.item(&format::value_json(r.kind, data.get(i * row_bytes..(i + 1) * row_bytes).unwrap_or(&[])));
                 }
             }
-            Sink::Rows { style } => {
+            Sink::Rows { style, n: done } => {
                 for i in 0..n {
                     let row = data.get(i * row_bytes..(i + 1) * row_bytes).unwrap_or(&[]);
                     match style {
@@ -141,9 +143,13 @@ impl Sink {
                                 .collect();
                             outln!("{}", cells.join(","));
                         }
-                        Style::JsonLines | Style::Json => outln!("{}", row_json(r.kind, r.width, r.inner, row)),
+                        Style::JsonLines => outln!("{}", row_json(r.kind, r.width, r.inner, row)),
+                        Style::Json => {
+                            out!("{}{}", if *done == 0 { "[" } else { "," }, row_json(r.kind, r.width, r.inner, row))
+                        }
                         Style::Text => outln!("{}", format::row_text(&row_json(r.kind, r.width, r.inner, row))),
                     }
+                    *done += 1;
                 }
             }
         }
@@ -153,6 +159,7 @@ impl Sink {
     fn finish(self) -> Result<(), Fail> {
         match self {
             Sink::Records(p) => p.finish(),
+            Sink::Rows { style: Style::Json, n } => outln!("{}", if n == 0 { "[]" } else { "]" }),
             Sink::Rows { .. } => {}
             Sink::Npy(w) => {
                 let path = w.path().to_path_buf();
@@ -219,7 +226,7 @@ pub fn run(a: ReadArgs) -> Result<(), Fail> {
     let swapped = !matches!(layout.kind, Kind::Record(_)) && leaf.swapped();
     let base = leaf.path().rsplit('/').next().unwrap_or("").to_string();
     let style = if a.json {
-        Style::JsonLines
+        Style::Json
     } else if a.csv {
         Style::Csv
     } else {
@@ -250,7 +257,8 @@ pub fn run(a: ReadArgs) -> Result<(), Fail> {
                 if style == Style::Csv {
                     outln!("{base}");
                 }
-                Sink::Rows { style }
+                // A scalar's one value, not an array of it.
+                Sink::Rows { style: if style == Style::Json { Style::JsonLines } else { style }, n: 0 }
             }
         };
         sink.rows(&Rows { kind: &kind, width, inner: &[] }, &data, 1)?;
@@ -268,7 +276,7 @@ pub fn run(a: ReadArgs) -> Result<(), Fail> {
             if style == Style::Csv {
                 outln!("{}", csv_header(&base, inner).join(","));
             }
-            Sink::Rows { style }
+            Sink::Rows { style, n: 0 }
         }
     };
     let rows = Rows { kind: &kind, width, inner };

@@ -179,13 +179,26 @@ impl File {
         if exists && mode != Mode::Write && !is_hdf5(&path) {
             return Err(Error::NotHdf5 { file: path, msg: "no HDF5 signature at its start".into() });
         }
-        let opened = match mode {
+        let open = || match mode {
             Mode::Read => hdf5::File::open(&path),
             Mode::ReadWrite => hdf5::File::open_rw(&path),
             Mode::Write => hdf5::File::create(&path),
             Mode::Append if exists => hdf5::File::open_rw(&path),
             Mode::Append => hdf5::File::create(&path),
         };
+        // A lock can be held for a moment by a child process that another thread is starting
+        // (forked with this process's files, which close when it execs): a few short retries
+        // before "is locked".
+        let mut opened = open();
+        for wait in [5, 10, 20, 40, 80] {
+            match &opened {
+                Err(e) if e.to_string().contains("unable to lock file") => {
+                    std::thread::sleep(std::time::Duration::from_millis(wait));
+                    opened = open();
+                }
+                _ => break,
+            }
+        }
         let h5 = opened.map_err(|e| open_error(&path, exists, e.to_string()))?;
         close_on_exec(&h5);
         Ok(File { h5, path, mode })
