@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod crash;
+mod full_disk;
 mod fuzz_replay;
 mod hostile;
 mod limits;

@@ -684,20 +684,54 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
         let recs = t.read_where(&a.cond, &vars, a.field.as_deref(), range)?;
         format::print_records(&recs, t.layout(), a.field.as_deref(), a.json, a.csv);
     } else if let Some((dfile, dpath)) = dest {
-        let df = if writes_here { None } else { Some(File::open(&dfile, Mode::Append)?) };
-        let df = df.as_ref().unwrap_or(&f);
-        let leaf = if df.node_exists(&dpath) {
-            df.leaf(&dpath)?
+        let mut before = None;
+        let appended = append_to(&f, &t, writes_here, &dfile, &dpath, &a, &vars, range, &mut before);
+        if let (Err(Fail(code, msg)), Some(before)) = (&appended, before) {
+            // Every handle closed, the destination is cut back to the rows written in full
+            // (a full disk can leave the extent or chunk index ahead of them).
+            drop((vars, t, f));
+            let msg = match outcore::h5::keep_written_prefix(&dfile, &dpath) {
+                Ok(kept) if kept == before => msg.clone(),
+                Ok(kept) => format!("{msg}\n{}:{dpath} keeps the {kept} rows written in full", dfile.display()),
+                Err(e) => format!("{msg}\nand {}:{dpath} could not be checked afterwards: {e}", dfile.display()),
+            };
+            return Err(Fail(*code, msg));
+        }
+        appended?;
+    }
+    Ok(())
+}
+
+/// `query --append-to`: the matching rows appended to `dfile:dpath` (created like the table).
+#[allow(clippy::too_many_arguments)]
+fn append_to(
+    f: &File,
+    t: &Table,
+    writes_here: bool,
+    dfile: &Path,
+    dpath: &str,
+    a: &QueryArgs,
+    vars: &[(String, Operand<'_>)],
+    range: RowRange,
+    before: &mut Option<usize>,
+) -> Result<(), Fail> {
+    {
+        let df = if writes_here { None } else { Some(File::open(dfile, Mode::Append)?) };
+        let df = df.as_ref().unwrap_or(f);
+        let leaf = if df.node_exists(dpath) {
+            df.leaf(dpath)?
         } else {
             let (parent, name) = match dpath.rsplit_once('/') {
                 Some(("", n)) => ("/", n),
                 Some((p, n)) => (p, n),
-                None => ("/", dpath.as_str()),
+                None => ("/", dpath),
             };
             t.create_like(df, parent, name, t.leaf().filters().as_ref())?.leaf().clone()
         };
+        // From here on a failure may have written part of the rows.
+        *before = leaf.shape().first().copied();
         let (bar, p) = progress_bar("query");
-        let n = t.clone().on_progress(p).where_append(&leaf, &a.cond, &vars, range);
+        let n = t.clone().on_progress(p).where_append(&leaf, &a.cond, vars, range);
         bar.finish_and_clear();
         let n = n?;
         if a.json {

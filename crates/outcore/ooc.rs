@@ -571,7 +571,13 @@ impl<'s> Plan<'s> {
                         if *grow {
                             writer.leaf.resize_rows(at + self.slab(j).len())?;
                         }
-                        writer.write(&w, at, *step)?;
+                        if let Err(e) = writer.write(&w, at, *step) {
+                            // An append's extent never runs ahead of the rows written.
+                            if *grow {
+                                let _ = writer.leaf.resize_rows(at);
+                            }
+                            return Err(e);
+                        }
                         // Now and then, the file's metadata to disk: a crash leaves the chunks
                         // written so far readable.
                         if flushed.elapsed() > std::time::Duration::from_millis(200) {
@@ -644,7 +650,12 @@ fn deliver(values: Owned, sink: Sink<'_>) -> Result<()> {
                 writer.leaf.resize_rows(first + rows * step)?;
             }
             let w = writer.encode(&values, first, step, end.max(first + rows))?;
-            writer.write(&w, first, step)
+            let wrote = writer.write(&w, first, step);
+            if wrote.is_err() && grow {
+                // An append's extent never runs ahead of the rows written.
+                let _ = writer.leaf.resize_rows(first);
+            }
+            wrote
         }
     }
 }

@@ -1041,7 +1041,12 @@ impl<'d> Appender<'d> {
                 .encode(&self.pending[at..at + chunk_bytes], &mut self.encoded)
                 .map_err(|e| crate::source::h5err(self.dest, &format!("[{}]", self.rows), e))?;
             self.dest.resize_rows(self.rows + c0)?;
-            self.dest.write_raw_chunk(&[self.rows as u64], mask, &self.encoded)?;
+            if let Err(e) = self.dest.write_raw_chunk(&[self.rows as u64], mask, &self.encoded) {
+                // The extent and NROWS never run ahead of the rows written (a full disk).
+                let _ = self.dest.resize_rows(self.rows);
+                let _ = self.dest.set_nrows(self.rows as u64);
+                return Err(e.into());
+            }
             self.rows += c0;
             at += chunk_bytes;
             wrote = true;

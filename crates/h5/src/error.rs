@@ -27,3 +27,37 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Clears the thread's `errno`, before a library call whose failure [`failed`] explains.
+pub(crate) fn clear_errno() {
+    // Safety: the thread's own errno.
+    unsafe { *libc::__errno_location() = 0 };
+}
+
+/// `what` failed, with what the operating system said, when it said something a user can act
+/// on: a full disk, a quota, the file size limit, an I/O error. `errno` is read as the failed
+/// call left it (see [`clear_errno`]).
+pub(crate) fn failed(what: impl std::fmt::Display) -> String {
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    let why = match errno {
+        libc::ENOSPC => "no space left on device",
+        libc::EDQUOT => "disk quota exceeded",
+        libc::EFBIG => "the file size limit is reached (ulimit -f)",
+        libc::EIO => "input/output error",
+        libc::EROFS => "read-only file system",
+        _ => return what.to_string(),
+    };
+    format!("{what}: {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn failures_say_what_the_system_said() {
+        super::clear_errno();
+        assert_eq!(super::failed("H5Dwrite failed"), "H5Dwrite failed");
+        // Safety: the thread's own errno.
+        unsafe { *libc::__errno_location() = libc::ENOSPC };
+        assert_eq!(super::failed("H5Dwrite failed"), "H5Dwrite failed: no space left on device");
+    }
+}

@@ -256,7 +256,8 @@ impl File {
 
     /// Writes buffered data to the file.
     pub fn flush(&self) -> Result<()> {
-        self.h5.flush().map_err(|e| self.err("/", e))
+        crate::error::clear_errno();
+        self.h5.flush().map_err(|e| self.err("/", crate::error::failed(e)))
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -690,6 +691,7 @@ impl Leaf {
             );
         }
         let rc = hdf5::sync::sync(|| {
+            crate::error::clear_errno();
             // Safety: `offset` has one entry per dimension; `encoded` is valid for its length.
             unsafe {
                 hdf5_sys::h5d::H5Dwrite_chunk(
@@ -703,7 +705,7 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            return Err(self.err(format!("H5Dwrite_chunk failed at {offset:?}")));
+            return Err(self.err(crate::error::failed(format!("H5Dwrite_chunk failed at {offset:?}"))));
         }
         Ok(())
     }

@@ -47,6 +47,7 @@ pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, N
 pub use hdf5::types::FixedAscii;
 pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout};
+pub use rows::keep_written_prefix;
 pub use stats::{column_stat, zone_kind, Stat, ZoneColumn, Zones, ZONES_PREFIX};
 pub use table::Column;
 pub use write::{filter_label, filter_name, Complib, Filters};

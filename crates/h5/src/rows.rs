@@ -9,7 +9,7 @@ use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 use hdf5_sys::h5t::{H5T_order_t, H5Tclose, H5Tget_order};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file::{ChunkInfo, Leaf};
 
 impl Leaf {
@@ -146,6 +146,7 @@ impl Leaf {
                     std::ptr::null(),
                 );
                 if rc >= 0 {
+                    crate::error::clear_errno();
                     rc = if write {
                         H5Dwrite(id, ty, mspace, fspace, H5P_DEFAULT, buf.cast_const().cast())
                     } else {
@@ -160,7 +161,7 @@ impl Leaf {
         });
         if rc < 0 {
             let what = if write { "H5Dwrite" } else { "H5Dread" };
-            return Err(self.node_err(format!("{what} of {n} rows at row {start} failed")));
+            return Err(self.node_err(crate::error::failed(format!("{what} of {n} rows at row {start} failed"))));
         }
         Ok(())
     }
@@ -184,7 +185,8 @@ impl Leaf {
             return Ok(());
         }
         let f = self.dataset().file().map_err(|e| self.node_err(e))?;
-        f.flush().map_err(|e| self.node_err(e))
+        crate::error::clear_errno();
+        f.flush().map_err(|e| self.node_err(crate::error::failed(e)))
     }
 
     /// Whether two handles name the same dataset of the same file.
@@ -193,4 +195,94 @@ impl Leaf {
             && (self.file_path() == other.file_path()
                 || std::fs::canonicalize(self.file_path()).ok() == std::fs::canonicalize(other.file_path()).ok())
     }
+}
+
+impl Leaf {
+    /// Cuts an extendable leaf back to the rows its chunk index holds: from the first block
+    /// of rows inside the extent with a chunk missing from the index, every row is dropped
+    /// (and a table's `NROWS` set to match). After a write that failed part way (a full
+    /// disk), the library may have recorded the extent but not every chunk; without this,
+    /// the missing chunks would read as rows of fill values. Returns the rows kept.
+    pub fn keep_stored_prefix(&self) -> Result<usize> {
+        self.writable()?;
+        let shape = self.shape();
+        let Some(chunk) = self.chunk_shape() else { return Ok(shape.first().copied().unwrap_or(0)) };
+        let rows = shape.first().copied().unwrap_or(0);
+        let c0 = chunk[0].max(1);
+        let index = self.checked_chunk_index()?;
+        // Every chunk offset of one block of rows (the inner dimensions' chunk grid).
+        let inner: Vec<Vec<u64>> = shape[1..].iter().zip(&chunk[1..]).fold(vec![Vec::new()], |acc, (&d, &c)| {
+            let steps = d.div_ceil(c.max(1)).max(1);
+            acc.into_iter()
+                .flat_map(|p| {
+                    (0..steps).map(move |k| {
+                        let mut p = p.clone();
+                        p.push((k * c) as u64);
+                        p
+                    })
+                })
+                .collect()
+        });
+        let mut kept = rows;
+        'blocks: for b in 0..rows.div_ceil(c0) {
+            for rest in &inner {
+                let mut offset = vec![(b * c0) as u64];
+                offset.extend_from_slice(rest);
+                let stored = match &index {
+                    Some(ix) => ix.get(&offset).is_some(),
+                    None => self.chunk_at(&offset)?.is_some(),
+                };
+                if !stored {
+                    kept = b * c0;
+                    break 'blocks;
+                }
+            }
+        }
+        if kept < rows {
+            self.resize_rows(kept)?;
+        }
+        if self.class() == crate::file::LeafClass::Table {
+            self.set_nrows(kept as u64)?;
+        }
+        Ok(kept)
+    }
+}
+
+/// After an append to `FILE:node` failed part way: makes the file open again and its leaf
+/// hold only rows that were written. A file shorter than its superblock says (space the
+/// library reserved but could not write) is extended to that length with a hole, which needs
+/// no room on the disk; then [`Leaf::keep_stored_prefix`]. Returns the rows kept.
+pub fn keep_written_prefix(file: &std::path::Path, node: &str) -> Result<usize> {
+    extend_to_stored_eof(file)?;
+    let f = crate::file::File::open(file, crate::file::Mode::Append)?;
+    let kept = f.leaf(node)?.keep_stored_prefix()?;
+    f.flush()?;
+    Ok(kept)
+}
+
+/// Extends an HDF5 file shorter than the end of file its superblock records (versions 0 to
+/// 3, 8-byte addresses) to that length. Returns whether it did.
+fn extend_to_stored_eof(path: &std::path::Path) -> Result<bool> {
+    use std::io::Read;
+    let err = |msg: String| Error::File { file: path.to_path_buf(), msg };
+    let mut fh = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| err(e.to_string()))?;
+    let mut sb = [0u8; 64];
+    let n = fh.read(&mut sb).map_err(|e| err(e.to_string()))?;
+    if n < 52 || &sb[..8] != b"\x89HDF\r\n\x1a\n" {
+        return Ok(false);
+    }
+    let at = match sb[8] {
+        0 if sb[13] == 8 => 40,
+        1 if sb[13] == 8 => 44,
+        2 | 3 if sb[9] == 8 => 28,
+        _ => return Ok(false),
+    };
+    let eof = u64::from_le_bytes(sb[at..at + 8].try_into().expect("8 bytes"));
+    let len = fh.metadata().map_err(|e| err(e.to_string()))?.len();
+    // Only what a failed write leaves: a little short, never a file of another size.
+    if eof <= len || eof - len > 1 << 32 {
+        return Ok(false);
+    }
+    fh.set_len(eof).map_err(|e| err(format!("cannot be extended to its recorded length {eof}: {e}")))?;
+    Ok(true)
 }

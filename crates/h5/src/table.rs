@@ -190,6 +190,7 @@ impl Leaf {
                 let mspace = H5Screate_simple(1, dims.as_ptr(), std::ptr::null());
                 let mut rc = select(fspace);
                 if rc >= 0 {
+                    crate::error::clear_errno();
                     rc = if write {
                         H5Dwrite(ds, ty, mspace, fspace, H5P_DEFAULT, buf.cast_const().cast())
                     } else {
@@ -203,7 +204,7 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            return Err(self.node_err(if write { "H5Dwrite failed" } else { "H5Dread failed" }));
+            return Err(self.node_err(crate::error::failed(if write { "H5Dwrite failed" } else { "H5Dread failed" })));
         }
         Ok(())
     }
@@ -241,9 +242,16 @@ impl Leaf {
         let start = [old as hsize_t];
         let count = [n as hsize_t];
         // Safety: the selection lies inside the extended dataspace.
-        self.transfer(n, records.as_ptr().cast_mut(), true, |fs| unsafe {
+        let wrote = self.transfer(n, records.as_ptr().cast_mut(), true, |fs| unsafe {
             H5Sselect_hyperslab(fs, H5S_SELECT_SET, start.as_ptr(), std::ptr::null(), count.as_ptr(), std::ptr::null())
-        })?;
+        });
+        if let Err(e) = wrote {
+            // The extent never runs ahead of the rows written: back to where it was.
+            let old = [old as hsize_t];
+            // Safety: as above.
+            hdf5::sync::sync(|| unsafe { H5Dset_extent(ds, old.as_ptr()) });
+            return Err(e);
+        }
         if self.class() == crate::file::LeafClass::Table {
             self.set_nrows((old + n) as u64)?;
         }
