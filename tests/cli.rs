@@ -481,3 +481,45 @@ fn outputs_into_the_input_through_another_path() {
     drop(f);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The child's write system calls, read from `/proc/PID/io` while it is a zombie (exited, not
+/// yet reaped), and its exit status.
+fn writes_of(mut cmd: std::process::Command) -> (u64, i32) {
+    let child = cmd.spawn().expect("spawns");
+    let pid = child.id();
+    // Safety: waits for this child without reaping it (WNOWAIT); `info` is plain data.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT) };
+    assert_eq!(rc, 0, "waitid");
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).expect("/proc/PID/io");
+    let syscw = io.lines().find_map(|l| l.strip_prefix("syscw: ")).and_then(|v| v.trim().parse().ok()).expect("syscw");
+    let out = child.wait_with_output().expect("reaped");
+    (syscw, out.status.code().unwrap_or(-1))
+}
+
+/// Line-per-value outputs are buffered: hundreds of thousands of lines in a few dozen writes
+/// (one per 64 KiB or so), not one per line.
+#[test]
+fn large_outputs_are_written_in_few_system_calls() {
+    let file = scratch("syscalls.h5");
+    let (code, _, err) = outcore(&["gen", &file, "--rows", "200000", "--filters", "none"]);
+    assert_eq!(code, 0, "{err}");
+    let t = format!("{file}:/t");
+    for args in [
+        vec!["query", &t, "col1 >= 0", "--coords"],
+        vec!["query", &t, "col1 >= 0", "--read", "--csv"],
+        vec!["query", &t, "col1 >= 0", "--read", "--json"],
+        vec!["eval", &file, "a*2"],
+        vec!["read", &t, "--field", "col2"],
+    ] {
+        let out = std::fs::File::create(scratch("syscalls.out")).unwrap();
+        let mut cmd = crate::command(env!("CARGO_BIN_EXE_outcore"));
+        cmd.args(&args).stdout(out);
+        let (writes, code) = writes_of(cmd);
+        assert_eq!(code, 0, "{args:?}");
+        let bytes = std::fs::metadata(scratch("syscalls.out")).unwrap().len();
+        assert!(bytes > 1_000_000, "{args:?}: {bytes} bytes");
+        // 200,000 lines; a write per 16 KiB at worst, and a few for anything else.
+        assert!(writes < bytes / 16_384 + 20, "{args:?}: {writes} writes for {bytes} bytes");
+    }
+}
