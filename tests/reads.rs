@@ -233,3 +233,67 @@ fn iterrows_gives_every_row_of_a_range_and_updates_them() {
     }
     assert_eq!(n, (300_000 - 7 + 2) / 3);
 }
+
+/// `row.update()` is batched: tens of thousands of updated rows (several batches), rows
+/// updated out of order by two iterations, an iteration left early, and updates another
+/// handle sees once the table is flushed; every value read back is the one written.
+#[test]
+fn row_updates_are_batched_and_all_land() {
+    let path = scratch("updates.h5");
+    let f = File::open(&path, Mode::Write).unwrap();
+    let fields = vec![
+        Field { name: "i".into(), offset: 0, kind: Kind::Int { size: 8, signed: true } },
+        Field { name: "x".into(), offset: 8, kind: Kind::Float { size: 8 } },
+    ];
+    let n = 100_000i64;
+    let leaf =
+        f.create_table("/", "u", &Layout { kind: Kind::Record(fields), size: 16 }, n as u64, None, None, "").unwrap();
+    let rows: Vec<u8> = (0..n).flat_map(|v| [v.to_ne_bytes(), 0f64.to_ne_bytes()].concat()).collect();
+    leaf.append_records(&rows).unwrap();
+    let t = Table::new(&leaf).unwrap();
+    t.index_stats(&[]).unwrap();
+    // Every third row: 33,334 updates, five batches.
+    for row in t.where_("i % 3 == 0").unwrap() {
+        let mut row = row.unwrap();
+        let i: i64 = row.get("i").unwrap();
+        row.set("x", i as f64 * 0.5).unwrap();
+        row.update().unwrap();
+    }
+    // The same table sees them at once; statistics were widened (x was 0 everywhere).
+    assert_eq!(t.count_where("x > 0", &[], ..).unwrap(), 33_333);
+    assert_eq!(
+        t.count_where("x > 49000", &[], ..).unwrap(),
+        t.count_where("(i % 3 == 0) & (i > 98000)", &[], ..).unwrap()
+    );
+    // Two iterations updating rows out of order, one left after a few rows.
+    let mut a = t.iterrows(50_000..).unwrap();
+    let mut b = t.iterrows(..10).unwrap();
+    for _ in 0..5 {
+        let mut ra = a.next().unwrap().unwrap();
+        ra.set("x", -1.0).unwrap();
+        ra.update().unwrap();
+        let mut rb = b.next().unwrap().unwrap();
+        rb.set("x", -2.0).unwrap();
+        rb.update().unwrap();
+    }
+    drop((a, b));
+    let x = t.column::<f64>("x", ..).unwrap();
+    assert_eq!(&x.as_slice().unwrap()[..6], &[-2.0, -2.0, -2.0, -2.0, -2.0, 0.0]);
+    for (i, &v) in x.iter().enumerate() {
+        let want = match i {
+            0..=4 => -2.0,
+            50_000..=50_004 => -1.0,
+            _ if i % 3 == 0 => i as f64 * 0.5,
+            _ => 0.0,
+        };
+        assert_eq!(v, want, "row {i}");
+    }
+    // Another handle reads them after a flush.
+    t.flush().unwrap();
+    let g = File::open(&path, Mode::Read).unwrap();
+    let other = Table::open(&g, "/u").unwrap();
+    assert_eq!(other.column::<f64>("x", ..).unwrap(), x);
+    // A row past the end is refused when it is updated, not later.
+    let e = t.update_row(n as u64, &[0u8; 16]).unwrap_err();
+    assert!(e.to_string().contains("past the end"), "{e}");
+}

@@ -25,7 +25,21 @@ pub struct Table {
     layout: Layout,
     threads: Option<usize>,
     progress: Option<crate::stream::Progress>,
+    /// Rows updated (`row.update()`) and not yet written, shared by the table's clones.
+    updates: Arc<std::sync::Mutex<Updates>>,
 }
+
+/// Row updates waiting to be written together (PyTables' `row.update()` buffers too): rows
+/// ascending, their records packed; the first failure to write them, until it is reported.
+#[derive(Debug, Default)]
+struct Updates {
+    rows: Vec<u64>,
+    data: Vec<u8>,
+    failed: Option<Error>,
+}
+
+/// Updates written together: one library call decodes and encodes each chunk touched once.
+const UPDATE_BATCH: usize = 8192;
 
 /// Where a condition variable's values come from.
 #[derive(Clone, Debug)]
@@ -241,9 +255,12 @@ impl Row<'_> {
 
     /// Writes the row's changes to the table (PyTables' `row.update()`); `Table::flush`
     /// makes them durable.
+    ///
+    /// Updates are written in batches, a few thousand rows at a time, at the end of the
+    /// iteration, and before the table is read, queried or flushed again.
     pub fn update(&mut self) -> Result<()> {
         if self.changed {
-            self.table.leaf.modify_records(self.nrow as usize, self.record.bytes())?;
+            self.table.queue_update(self.nrow, self.record.bytes())?;
             self.changed = false;
         }
         Ok(())
@@ -344,14 +361,22 @@ impl<'t> Iterator for RowIter<'t> {
                     table: self.table,
                 }));
             }
-            match self.scan.next_hits()? {
-                Ok(h) => {
+            match self.scan.next_hits() {
+                Some(Ok(h)) => {
                     self.cur = h;
                     self.pos = 0;
                 }
-                Err(e) => return Some(Err(e)),
+                Some(Err(e)) => return Some(Err(e)),
+                // The end: the rows updated are written (a failure is the last item).
+                None => return self.table.settle().err().map(Err),
             }
         }
+    }
+}
+
+impl Drop for RowIter<'_> {
+    fn drop(&mut self) {
+        self.table.settle_later();
     }
 }
 
@@ -423,6 +448,14 @@ pub struct Rows<'t> {
     pos: usize,
     /// The slab at hand: its first position (in `0..n`) and its packed records.
     slab: (usize, Vec<u8>),
+    /// Whether the rows updated were written at the end.
+    settled: bool,
+}
+
+impl Drop for Rows<'_> {
+    fn drop(&mut self) {
+        self.table.settle_later();
+    }
 }
 
 impl<'t> Rows<'t> {
@@ -437,6 +470,10 @@ impl<'t> Iterator for Rows<'t> {
 
     fn next(&mut self) -> Option<Result<Row<'t>>> {
         if self.pos >= self.n {
+            if !self.settled {
+                self.settled = true;
+                return self.table.settle().err().map(Err);
+            }
             return None;
         }
         let size = self.table.layout.size;
@@ -493,7 +530,7 @@ impl Table {
         if !matches!(layout.kind, Kind::Record(_)) {
             return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
         }
-        Ok(Table { leaf: leaf.clone(), layout, threads: None, progress: None })
+        Ok(Table { leaf: leaf.clone(), layout, threads: None, progress: None, updates: Default::default() })
     }
 
     /// The table at `path` of `file`.
@@ -542,7 +579,8 @@ impl Table {
     /// typed field access and `row.update()`, as for the rows of [`Table::where_`].
     pub fn iterrows(&self, range: impl Into<RowRange>) -> Result<Rows<'_>> {
         let (first, step, n) = range.into().resolve(self.nrows())?;
-        Ok(Rows { table: self, first, step, n, pos: 0, slab: (0, Vec::new()) })
+        self.settle()?;
+        Ok(Rows { table: self, first, step, n, pos: 0, slab: (0, Vec::new()), settled: false })
     }
 
     /// The rows matching `cond` among rows `range`, with condition variables: PyTables'
@@ -560,6 +598,7 @@ impl Table {
     /// Rows `range` (`..` for all, `10..20`, `RowRange::from(0..).step(3)`), as PyTables'
     /// `Table.read(start, stop, step)`: whole records with their row numbers.
     pub fn read(&self, range: impl Into<RowRange>) -> Result<Records> {
+        self.settle()?;
         let (first, step, n) = range.into().resolve(self.nrows())?;
         let data = if n == 0 { Vec::new() } else { self.leaf.read_records(first, first + (n - 1) * step + 1, step)? };
         let coords = (0..n).map(|i| (first + i * step) as u64).collect();
@@ -577,13 +616,99 @@ impl Table {
         self.read(range)?.column(path)
     }
 
-    /// Makes the table's changes durable.
+    /// Makes the table's changes durable (row updates waiting to be written first).
     pub fn flush(&self) -> Result<()> {
+        self.settle()?;
         Ok(self.leaf.flush_file()?)
+    }
+
+    /// Overwrites row `nrow` with `record` (packed in the table's layout), batched as
+    /// [`Row::update`] is: written with the other rows waiting when a few thousand are, when
+    /// the table is next read, queried or flushed, or by [`Table::flush_updates`].
+    pub fn update_row(&self, nrow: u64, record: &[u8]) -> Result<()> {
+        if record.len() != self.layout.size {
+            return Err(Error::shape(format!(
+                "a record of {} bytes; the table's are {}",
+                record.len(),
+                self.layout.size
+            )));
+        }
+        self.queue_update(nrow, record)
+    }
+
+    /// Writes the row updates waiting ([`Row::update`], [`Table::update_row`]), and reports
+    /// a failure to write earlier ones.
+    pub fn flush_updates(&self) -> Result<()> {
+        self.settle()
+    }
+
+    /// Queues a row's update; writes the batch when it is full, or first when `nrow` does not
+    /// follow the batch's rows.
+    fn queue_update(&self, nrow: u64, record: &[u8]) -> Result<()> {
+        // Refused now, not when the batch is written.
+        if self.leaf.read_only() {
+            return Err(outcore_h5::Error::ReadOnly {
+                file: self.leaf.file_path().to_path_buf(),
+                node: self.leaf.path().to_string(),
+                hint: "",
+            }
+            .into());
+        }
+        if nrow as usize >= self.nrows() {
+            return Err(Error::new(
+                crate::ErrorKind::Range,
+                format!("row {nrow} is past the end of {} ({} rows)", self.leaf.path(), self.nrows()),
+            ));
+        }
+        let mut u = self.updates.lock().map_err(|_| Error::internal("row updates poisoned"))?;
+        if let Some(e) = u.failed.take() {
+            return Err(e);
+        }
+        if u.rows.last().is_some_and(|&last| last >= nrow) {
+            self.write_updates(&mut u)?;
+        }
+        u.rows.push(nrow);
+        u.data.extend_from_slice(record);
+        if u.rows.len() >= UPDATE_BATCH {
+            self.write_updates(&mut u)?;
+        }
+        Ok(())
+    }
+
+    fn write_updates(&self, u: &mut Updates) -> Result<()> {
+        if u.rows.is_empty() {
+            return Ok(());
+        }
+        let r = self.leaf.modify_rows_at(&u.rows, &u.data);
+        u.rows.clear();
+        u.data.clear();
+        Ok(r?)
+    }
+
+    /// Writes the row updates waiting, and reports a failure to write earlier ones.
+    fn settle(&self) -> Result<()> {
+        let mut u = self.updates.lock().map_err(|_| Error::internal("row updates poisoned"))?;
+        if let Some(e) = u.failed.take() {
+            u.rows.clear();
+            u.data.clear();
+            return Err(e);
+        }
+        self.write_updates(&mut u)
+    }
+
+    /// [`Table::settle`] where no error can be returned (an iterator dropped): a failure is
+    /// kept for the table's next read, query, update or flush.
+    fn settle_later(&self) {
+        if let Err(e) = self.settle() {
+            if let Ok(mut u) = self.updates.lock() {
+                u.failed.get_or_insert(e);
+            }
+        }
     }
 
     /// Compiles a condition against this table's columns and the user's variables.
     fn compile(&self, cond: &str, vars: &[(String, Operand<'_>)], range: RowRange) -> Result<Query> {
+        self.settle()?;
         let ast = outcore_expr::parse::parse(cond)?;
         let whole = Span::new(0, cond.len());
         let mut infos: Vec<VarInfo> = Vec::new();
@@ -882,6 +1007,15 @@ impl Table {
     pub fn create_like(&self, file: &File, parent: &str, name: &str, filters: Option<&Filters>) -> Result<Table> {
         let leaf = file.create_table(parent, name, &self.layout, self.nrows().max(1) as u64, None, filters, "")?;
         Table::new(&leaf)
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // The last clone writes the row updates still waiting (`flush` reports failures).
+        if Arc::strong_count(&self.updates) == 1 {
+            self.settle_later();
+        }
     }
 }
 

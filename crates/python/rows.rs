@@ -24,12 +24,14 @@ pub struct Row {
     nrow: i64,
     /// The Python `Table` the rows belong to.
     table: Py<PyAny>,
-    leaf: outcore::h5::Leaf,
+    /// The table's node (its queries and the row updates waiting to be written); held as the
+    /// node, not its handle, so that closing the file closes it for real.
+    raw: Py<crate::tables::Leaf>,
 }
 
 impl Row {
-    pub fn for_leaf(py: Python<'_>, table: Py<PyAny>, leaf: outcore::h5::Leaf) -> Row {
-        Row { recs: None, cols: PyDict::new(py).unbind(), i: 0, nrow: -1, table, leaf }
+    pub fn for_table(py: Python<'_>, table: Py<PyAny>, raw: Py<crate::tables::Leaf>) -> Row {
+        Row { recs: None, cols: PyDict::new(py).unbind(), i: 0, nrow: -1, table, raw }
     }
 
     fn recs<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyAny>> {
@@ -64,7 +66,7 @@ impl Row {
 impl Row {
     #[new]
     fn new(py: Python<'_>, table: Py<PyAny>, leaf: PyRef<'_, crate::tables::Leaf>) -> PyResult<Row> {
-        Ok(Row { recs: None, cols: PyDict::new(py).unbind(), i: 0, nrow: -1, table, leaf: leaf.leaf()? })
+        Ok(Row { recs: None, cols: PyDict::new(py).unbind(), i: 0, nrow: -1, table, raw: leaf.into() })
     }
 
     /// The row's number in the table.
@@ -107,8 +109,8 @@ impl Row {
         let i = self.i as isize;
         let rec = self.recs(py)?.get_item(PySlice::new(py, i, i + 1, 1))?;
         let bytes: Vec<u8> = rec.call_method0("tobytes")?.extract()?;
-        let (leaf, nrow) = (&self.leaf, self.nrow as usize);
-        py.detach(|| leaf.modify_records(nrow, &bytes)).py_err()
+        let (rows, nrow) = (self.raw.get().table()?, self.nrow as u64);
+        py.detach(|| rows.update_row(nrow, &bytes)).py_err()
     }
 
     /// A copy of the whole record (a NumPy void scalar).
@@ -156,7 +158,12 @@ impl RowScan {
         while self.pos >= self.coords.len() {
             let b = &self.batches;
             let next = py.detach(|| b.lock().ok().and_then(|mut b| b.next()));
-            let Some(r) = next else { return Ok(None) };
+            let Some(r) = next else {
+                // The end: the rows updated are written (a failure is raised here).
+                let raw = self.row.borrow(py).raw.clone_ref(py);
+                raw.get().flush_updates(py)?;
+                return Ok(None);
+            };
             let r = r.py_err()?;
             let recs = PyArray1::from_vec(py, r.data).call_method1("view", (self.dtype.bind(py),))?;
             self.row.borrow_mut(py).set_batch(py, recs.unbind());

@@ -352,12 +352,15 @@ pub struct Leaf {
     /// The handle, until the file is closed (`close` drops it, so the file really closes).
     handle: RwLock<Option<h5::Leaf>>,
     layout: Option<Layout>,
+    /// A table's queries and row updates, made on first use: its clones share the updates
+    /// waiting to be written, so that every query and read sees them.
+    table: RwLock<Option<Table>>,
 }
 
 impl Leaf {
     fn new(leaf: h5::Leaf) -> Leaf {
         let layout = leaf.layout().ok();
-        Leaf { handle: RwLock::new(Some(leaf)), layout }
+        Leaf { handle: RwLock::new(Some(leaf)), layout, table: RwLock::new(None) }
     }
 
     /// The handle (a cheap clone), or an error once the file is closed.
@@ -381,8 +384,15 @@ impl Leaf {
         }
     }
 
-    fn table(&self) -> PyResult<Table> {
-        Table::new(&self.leaf()?).py_err()
+    pub fn table(&self) -> PyResult<Table> {
+        if let Some(t) = self.table.read().ok().and_then(|t| t.clone()) {
+            return Ok(t);
+        }
+        let t = Table::new(&self.leaf()?).py_err()?;
+        if let Ok(mut slot) = self.table.write() {
+            return Ok(slot.get_or_insert(t).clone());
+        }
+        Ok(t)
     }
 
     /// Runs a query over this table with the condition's variables, on the pool, with the
@@ -422,8 +432,23 @@ impl Leaf {
 
     /// Drops the handle (the file closes when its last handle goes).
     fn close(&self) {
+        if let Ok(mut t) = self.table.write() {
+            // Row updates still waiting are written (as PyTables writes its on close).
+            if let Some(t) = t.take() {
+                let _ = t.flush_updates();
+            }
+        }
         if let Ok(mut h) = self.handle.write() {
             *h = None;
+        }
+    }
+
+    /// Writes the row updates waiting (`row.update()` batches them).
+    pub fn flush_updates(&self, py: Python<'_>) -> PyResult<()> {
+        let t = self.table.read().ok().and_then(|t| t.clone());
+        match t {
+            Some(t) => py.detach(|| t.flush_updates()).py_err(),
+            None => Ok(()),
         }
     }
 
@@ -564,7 +589,7 @@ impl Leaf {
     /// the Python table, `dtype` its records' NumPy dtype.
     #[pyo3(signature = (table, dtype, cond, names, values, start=None, stop=None, step=None))]
     fn where_rows<'py>(
-        &self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         table: Py<PyAny>,
         dtype: Py<PyAny>,
@@ -575,11 +600,11 @@ impl Leaf {
         stop: Option<i64>,
         step: Option<i64>,
     ) -> PyResult<crate::rows::RowScan> {
-        let t = self.table()?;
+        let t = slf.get().table()?;
         let held = hold(&names, &values)?;
         let vars = vars(&names, &held);
         let b = py.detach(|| t.where_batches(cond, &vars, range(start, stop, step))).py_err()?;
-        let row = Py::new(py, crate::rows::Row::for_leaf(py, table, self.leaf()?))?;
+        let row = Py::new(py, crate::rows::Row::for_table(py, table, slf.clone().unbind()))?;
         Ok(crate::rows::RowScan::new(b, dtype, row))
     }
 

@@ -697,7 +697,9 @@ class Table(Leaf):
         self._npending = 0
 
     def _write_pending(self):
-        """Writes the rows `table.row.append()` gathered."""
+        """Writes the rows `table.row.append()` gathered, and the updates `row.update()`
+        batched."""
+        self._raw.flush_updates()
         if self._npending:
             n, self._npending = self._npending, 0
             self._raw.append_records(np.ascontiguousarray(self._pending[:n]).view(np.uint8).reshape(-1))
@@ -823,6 +825,7 @@ class Table(Leaf):
 
     def modify_rows(self, start=None, stop=None, step=None, rows=None):
         """Overwrites rows from ``start`` (step 1) with ``rows``."""
+        self._write_pending()
         a = np.ascontiguousarray(np.asarray(rows, dtype=self.dtype).reshape(-1))
         self._raw.modify_records(0 if start is None else int(start), a.view(np.uint8).reshape(-1))
         return len(a)

@@ -91,3 +91,27 @@ def test_statistics_need_a_writable_file(path):
         # As PyTables' create_index on a read-only file: FileModeError (a ValueError).
         with pytest.raises(outcore.FileModeError, match=r"readings.h5:/r: the file is open read-only \(mode r\)"):
             f.root.r.index_stats()
+
+
+def test_row_updates_are_batched_and_all_land(path):
+    """``row.update()`` is written in batches: thousands of rows, a loop left early, and a
+    query or read right after see every update, as PyTables does."""
+    with outcore.open_file(path, "a") as f:
+        t = f.root.r
+        t.index_stats()
+        for row in t.where("value > 0"):
+            row["value"] = 100.0 + row.nrow
+            row.update()
+        assert t.count_where("value >= 100") == len(t.get_where_list("value >= 100"))
+        for row in t.where("time < 1700000000100"):
+            row["ok"] = True
+            row.update()
+            if row.nrow == 3:
+                break
+        assert list(t.get_where_list("ok & (time < 1700000000100)")) == [0, 1, 2, 3]
+    with tables.open_file(path) as pt:
+        v = pt.root.r.col("value")
+        hit = v >= 100
+        np.testing.assert_array_equal(v[hit], 100.0 + np.flatnonzero(hit))
+        assert hit.sum() > 20_000
+        assert list(pt.root.r.col("ok")[:5]) == [True, True, True, True, False]

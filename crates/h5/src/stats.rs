@@ -435,6 +435,27 @@ impl Leaf {
         f.set_attr(&path, "ROWS", &AttrValue::Int(zones.rows as i64))
     }
 
+    /// Widens this table's statistics by `records` written at rows `rows` (ascending), as
+    /// [`Leaf::widen_zones`] does for contiguous rows: one read and one write of the zones
+    /// between the first row's and the last's.
+    pub fn widen_zones_at(&self, rows: &[u64], records: &[u8], rows_before: usize) -> Result<()> {
+        let (Some(&lo), Some(&hi)) = (rows.first(), rows.last()) else { return Ok(()) };
+        let Some((z, mut zones)) = self.zones_node()? else { return Ok(()) };
+        let zr = zones.zone_rows;
+        if zones.rows as usize != rows_before || zones.stored != rows_before.div_ceil(zr) {
+            return Ok(());
+        }
+        let size = self.layout()?.size.max(1);
+        let from = (lo as usize / zr).min(zones.stored);
+        let to = (hi as usize / zr + 1).clamp(from, zones.stored);
+        zones.first = from;
+        zones.data = z.read_records(from, to, 1)?;
+        for (&row, rec) in rows.iter().zip(records.chunks_exact(size)) {
+            zones.merge_records(row as usize, rec, size);
+        }
+        self.store_zones(&zones)
+    }
+
     /// Widens this table's statistics by `records` written at row `start`, if it has
     /// statistics that cover every row before `start` and are current (`rows_before`: the
     /// table's rows before the write). Statistics that are stale stay as they are (ignored).

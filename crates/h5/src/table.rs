@@ -271,6 +271,33 @@ impl Leaf {
         self.modify_plain(start, records)
     }
 
+    /// Overwrites the records at rows `rows` (ascending, no repeats) with `records` (one each,
+    /// in the same order), in one library call: each chunk touched is decoded and encoded
+    /// once. A table's statistics are widened first.
+    pub fn modify_rows_at(&self, rows: &[u64], records: &[u8]) -> Result<()> {
+        self.writable()?;
+        let n = self.whole_records(records)?;
+        if n != rows.len() {
+            return Err(self.node_err(format!("{n} records for {} rows", rows.len())));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let nrows = self.shape().first().copied().unwrap_or(0);
+        if !rows.windows(2).all(|w| w[0] < w[1]) {
+            return Err(self.node_err("rows to modify must ascend, each once"));
+        }
+        if rows[n - 1] as usize >= nrows {
+            return Err(self.node_err(format!("row {} is past the end ({nrows} rows)", rows[n - 1])));
+        }
+        self.widen_zones_at(rows, records, nrows)?;
+        let coords: Vec<hsize_t> = rows.to_vec();
+        // Safety: `coords` holds `n` points of the one-dimensional dataspace.
+        self.transfer(n, records.as_ptr().cast_mut(), true, |fs| unsafe {
+            H5Sselect_elements(fs, H5S_SELECT_SET, n, coords.as_ptr())
+        })
+    }
+
     /// Overwrites records from row `start` on, with no other bookkeeping.
     pub(crate) fn modify_plain(&self, start: usize, records: &[u8]) -> Result<()> {
         self.writable()?;
