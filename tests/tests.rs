@@ -12,6 +12,7 @@ mod ooc;
 mod query;
 mod read_cmd;
 mod reads;
+mod repack;
 mod stats;
 mod tutorial;
 
