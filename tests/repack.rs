@@ -30,7 +30,8 @@ fn python(py: &std::path::Path, script: &str) -> String {
 
 /// A file PyTables writes: a zlib table with nested columns and several dtypes (and user
 /// attributes), groups with titles and attributes, a 2-D blosc CArray, a zlib EArray, an
-/// Array, a VLArray, and a second table with a PyTables index.
+/// Array, a CArray with a fill value whose chunks are mostly never written, a VLArray, and a
+/// second table with a PyTables index.
 fn pytables_file(py: &std::path::Path, path: &str) {
     let script = format!(
         "import tables as tb, numpy as np\n\
@@ -66,6 +67,8 @@ fn pytables_file(py: &std::path::Path, path: &str) {
          \x20   e = f.create_earray(sub, 'e', tb.Int32Atom(), (0, 4), 'an earray', filters=zlib, chunkshape=(64, 4))\n\
          \x20   e.append(np.arange(2000, dtype=np.int32).reshape(500, 4))\n\
          \x20   f.create_array('/', 'a', obj=np.array([1.5, -2.5, 1e300, 4.0, 0.1]), title='an array')\n\
+         \x20   sp = f.create_carray('/', 'sparse', tb.Float32Atom(dflt=-1.5), (50, 20), chunkshape=(8, 8), filters=zlib)\n\
+         \x20   sp[3:9, 2:5] = 7; sp[40:, 19] = 2\n\
          \x20   vl = f.create_vlarray('/', 'vl', tb.Int32Atom())\n\
          \x20   vl.append([1, 2]); vl.append([3])\n\
          \x20   ti = f.create_table('/', 'ti', Row, 'indexed', filters=zlib)\n\
@@ -252,6 +255,34 @@ fn repack_copies_one_node_with_new_chunks() {
     assert_eq!(out.trim(), "True lzf True b'TABLE' b'm'");
     let (code, _, err) = outcore(&["repack", &format!("{src}:/t"), &format!("{dst}:/t"), "--chunkshape", "999"]);
     assert_eq!(code, 0, "{err}");
+    // Never-written chunks stay unwritten (their fill value) under other chunks and filters.
+    let (code, _, err) = outcore(&[
+        "repack",
+        &format!("{src}:/sparse"),
+        &format!("{dst}:/sparse"),
+        "--chunkshape",
+        "5,6",
+        "--complib",
+        "blosc",
+        "--complevel",
+        "4",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    check(&py, &src, &dst, &[("/sparse", "/sparse")], Some(("blosc:blosclz", 4, true)), &[("/sparse", "(5, 6)")]);
+    let out = python(
+        &py,
+        &format!(
+            "import h5py\nwith h5py.File({dst:?}) as d:\n    x = d['sparse']; print(x.id.get_num_chunks(), x.fillvalue)"
+        ),
+    );
+    assert_eq!(out.trim(), "12 -1.5", "{out}"); // of 40: those the 4 stored source chunks reach
+                                                // Within one file.
+    let (code, _, err) = outcore(&["repack", &format!("{src}:/g/c"), &format!("{src}:/copy/c"), "--complevel", "2"]);
+    assert_eq!(code, 0, "{err}");
+    check(&py, &src, &src, &[("/g/c", "/copy/c")], Some(("zlib", 2, true)), &[]);
+    let (code, _, err) = outcore(&["repack", &format!("{src}:/g"), &format!("{src}:/g/inner")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("into itself"), "{err}");
     check(
         &py,
         &src,
@@ -271,7 +302,7 @@ fn repack_copies_one_node_with_new_chunks() {
         &py,
         &format!("import tables as tb\nwith tb.open_file({dst:?}) as f:\n    print(sorted(f.root._v_children))"),
     );
-    assert_eq!(out.trim(), "['c2', 'e', 'h', 't', 'tl']");
+    assert_eq!(out.trim(), "['c2', 'e', 'h', 'sparse', 't', 'tl']");
 
     // Errors: a missing source node, an existing destination, blosc2, a chunk shape of
     // another rank.
@@ -342,7 +373,7 @@ fn chunk_statistics_follow_the_table() {
                 "import tables as tb\nwith tb.open_file({dst:?}) as f:\n    print(sorted(f.root._v_children), f.root.t.nrows)"
             ),
         );
-        let want = if args.is_empty() { "['a', 'g', 't', 'ti'] 3000" } else { "['t'] 3000" };
+        let want = if args.is_empty() { "['a', 'g', 'sparse', 't', 'ti'] 3000" } else { "['t'] 3000" };
         assert_eq!(out.trim(), want, "{out}");
     }
 }

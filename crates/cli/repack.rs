@@ -221,10 +221,9 @@ impl Copier<'_> {
                 // PyTables' index of a table: noted with the table.
                 continue;
             }
-            if name.starts_with(ZONES_PREFIX) {
+            if let Some(table) = name.strip_prefix(ZONES_PREFIX) {
                 // Copied or rebuilt with their table.
-                let table = join(src_path, &name[ZONES_PREFIX.len()..]);
-                if self.src.node_exists(&table) {
+                if self.src.node_exists(&join(src_path, table)) {
                     continue;
                 }
             }

@@ -63,8 +63,8 @@ pub enum Path {
     Contiguous,
 }
 
-/// About 32 MiB of values per slab.
-const SLAB_BYTES: usize = 32 << 20;
+/// About 16 MiB of values per slab (one slab is encoded while the one before is written).
+const SLAB_BYTES: usize = 16 << 20;
 
 fn node_err(file: &std::path::Path, node: &str, msg: impl std::fmt::Display) -> Error {
     Error::Node { file: file.to_path_buf(), node: node.to_string(), msg: msg.to_string() }
@@ -400,27 +400,67 @@ fn sorted(leaf: &Leaf, chunks: HashMap<Vec<u64>, ChunkInfo>) -> Vec<ChunkInfo> {
     v
 }
 
-/// Stored chunks copied as they are, in order (a slab read in parallel, then written).
+/// An encoded chunk to store: its offset, filter mask and bytes.
+type Encoded = (Vec<u64>, u32, Vec<u8>);
+
+/// Encoded chunks to store, and the bytes of values copied once they are.
+type Batch = (Vec<Encoded>, u64);
+
+/// Runs `produce`, which hands slabs of encoded chunks over as they are ready, while a
+/// writing thread stores the slab before (under the HDF5 lock), in order: encoding on the
+/// cores and the kernel's copying into the file overlap. At most one slab waits.
+fn pipelined(
+    dst: &Leaf,
+    progress: &(dyn Fn(u64) + Sync),
+    produce: impl FnOnce(&mut dyn FnMut(Batch) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<()> {
+            for (chunks, done) in rx {
+                for (offset, mask, bytes) in chunks {
+                    dst.write_raw_chunk(&offset, mask, &bytes)?;
+                }
+                progress(done);
+            }
+            Ok(())
+        });
+        let produced = {
+            let mut send = |b: Batch| tx.send(b).map_err(|_| dst.node_err("the chunk writer stopped"));
+            produce(&mut send)
+        };
+        drop(tx);
+        match writer.join() {
+            Ok(Ok(())) => produced,
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(dst.node_err("the chunk writer stopped")),
+        }
+    })
+}
+
+/// Stored chunks copied as they are, in order (a slab read in parallel while the one
+/// before is written).
 fn copy_raw(src: &Leaf, dst: &Leaf, progress: &(dyn Fn(u64) + Sync)) -> Result<()> {
     let chunks = sorted(src, stored_chunks(src)?);
     let reader = RawReader::new(src)?;
     let per = (SLAB_BYTES / reader.chunk_bytes.max(1)).max(1);
-    let mut done = 0u64;
-    let mut bufs: Vec<Vec<u8>> = Vec::new();
-    for group in chunks.chunks(per) {
-        bufs.resize_with(group.len(), Vec::new);
-        let masks = group
-            .par_iter()
-            .zip(bufs.par_iter_mut())
-            .map(|(c, buf)| reader.read(c, buf))
-            .collect::<Result<Vec<u32>>>()?;
-        for ((c, buf), mask) in group.iter().zip(&bufs).zip(masks) {
-            dst.write_raw_chunk(&c.offset, mask, buf)?;
+    let total = value_bytes(src);
+    pipelined(dst, progress, |send| {
+        let mut done = 0u64;
+        for group in chunks.chunks(per) {
+            let batch = group
+                .par_iter()
+                .map(|c| {
+                    let mut buf = Vec::new();
+                    let mask = reader.read(c, &mut buf)?;
+                    Ok((c.offset.clone(), mask, buf))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            done += (group.len() * reader.chunk_bytes) as u64;
+            send((batch, done.min(total)))?;
         }
-        done += (group.len() * reader.chunk_bytes) as u64;
-        progress(done.min(value_bytes(src)));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Chunks of one shape decoded and encoded again with the target's filters, a slab in
@@ -436,29 +476,28 @@ fn recode(
     let reader = RawReader::new(src)?;
     let per = (SLAB_BYTES / decoder.chunk_bytes.max(1)).max(rayon::current_num_threads()).max(1);
     let total = value_bytes(src);
-    let mut done = 0u64;
-    for group in chunks.chunks(per) {
-        let encoded = group
-            .par_iter()
-            .map_init(
-                || (Vec::new(), Vec::new(), Vec::new()),
-                |(raw, scratch, plain), c| -> Result<(u32, Vec<u8>)> {
-                    let mask = reader.read(c, raw)?;
-                    plain.resize(decoder.chunk_bytes, 0);
-                    decoder.decode_into(raw, mask, scratch, plain).map_err(|e| chunk_err(src, &c.offset, e))?;
-                    let mut out = Vec::new();
-                    let m = encoder.encode(plain, &mut out).map_err(|e| chunk_err(dst, &c.offset, e))?;
-                    Ok((m, out))
-                },
-            )
-            .collect::<Result<Vec<_>>>()?;
-        for (c, (mask, bytes)) in group.iter().zip(encoded) {
-            dst.write_raw_chunk(&c.offset, mask, &bytes)?;
+    pipelined(dst, progress, |send| {
+        let mut done = 0u64;
+        for group in chunks.chunks(per) {
+            let batch = group
+                .par_iter()
+                .map_init(
+                    || (Vec::new(), Vec::new(), Vec::new()),
+                    |(raw, scratch, plain), c| -> Result<Encoded> {
+                        let mask = reader.read(c, raw)?;
+                        plain.resize(decoder.chunk_bytes, 0);
+                        decoder.decode_into(raw, mask, scratch, plain).map_err(|e| chunk_err(src, &c.offset, e))?;
+                        let mut out = Vec::new();
+                        let m = encoder.encode(plain, &mut out).map_err(|e| chunk_err(dst, &c.offset, e))?;
+                        Ok((c.offset.clone(), m, out))
+                    },
+                )
+                .collect::<Result<Vec<_>>>()?;
+            done += (group.len() * decoder.chunk_bytes) as u64;
+            send((batch, done.min(total)))?;
         }
-        done += (group.len() * decoder.chunk_bytes) as u64;
-        progress(done.min(total));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn chunk_err(leaf: &Leaf, offset: &[u64], e: impl std::fmt::Display) -> Error {
@@ -598,92 +637,92 @@ fn rechunk(
     let slab: Vec<usize> = (0..n).map(|k| dc[k] * m[k]).collect();
     let slabs_hi: Vec<usize> = (0..n).map(|k| shape[k].div_ceil(slab[k])).collect();
     let total = value_bytes(src);
-    let mut done = 0u64;
-    let mut buf: Vec<u8> = Vec::new();
-    for s in grid(&vec![0; n], &slabs_hi) {
-        let origin: Vec<usize> = (0..n).map(|k| s[k] * slab[k]).collect();
-        // The slab's extent: whole target chunks, up to the last one the shape reaches.
-        let dims: Vec<usize> = (0..n).map(|k| slab[k].min((shape[k] - origin[k]).div_ceil(dc[k]) * dc[k])).collect();
-        let valid: Vec<usize> = (0..n).map(|k| dims[k].min(shape[k] - origin[k])).collect();
-        let elems: usize = dims.iter().product();
-        buf.clear();
-        if fill.iter().all(|&b| b == 0) {
-            buf.resize(elems * e, 0);
-        } else {
-            buf.reserve(elems * e);
-            for _ in 0..elems {
-                buf.extend_from_slice(&fill);
+    pipelined(dst, progress, |send| {
+        let mut done = 0u64;
+        let mut buf: Vec<u8> = Vec::new();
+        for s in grid(&vec![0; n], &slabs_hi) {
+            let origin: Vec<usize> = (0..n).map(|k| s[k] * slab[k]).collect();
+            // The slab's extent: whole target chunks, up to the last one the shape reaches.
+            let dims: Vec<usize> =
+                (0..n).map(|k| slab[k].min((shape[k] - origin[k]).div_ceil(dc[k]) * dc[k])).collect();
+            let valid: Vec<usize> = (0..n).map(|k| dims[k].min(shape[k] - origin[k])).collect();
+            let elems: usize = dims.iter().product();
+            buf.clear();
+            if fill.iter().all(|&b| b == 0) {
+                buf.resize(elems * e, 0);
+            } else {
+                buf.reserve(elems * e);
+                for _ in 0..elems {
+                    buf.extend_from_slice(&fill);
+                }
             }
-        }
-        // The source chunks the slab meets.
-        let lo: Vec<usize> = (0..n).map(|k| origin[k] / sc[k]).collect();
-        let hi: Vec<usize> = (0..n).map(|k| (origin[k] + valid[k]).div_ceil(sc[k])).collect();
-        let sources: Vec<&ChunkInfo> = grid(&lo, &hi)
-            .into_iter()
-            .filter_map(|g| {
-                let off: Vec<u64> = (0..n).map(|k| (g[k] * sc[k]) as u64).collect();
-                stored.get(&off)
-            })
-            .collect();
-        let ptr = SlabPtr(buf.as_mut_ptr(), buf.len());
-        sources.par_iter().try_for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(raw, scratch, plain), c| -> Result<()> {
-                let mask = reader.read(c, raw)?;
-                plain.resize(decoder.chunk_bytes, 0);
-                decoder.decode_into(raw, mask, scratch, plain).map_err(|err| chunk_err(src, &c.offset, err))?;
-                let co: Vec<usize> = c.offset.iter().map(|&o| o as usize).collect();
-                // The part of the chunk inside the slab (and the shape).
-                let a: Vec<usize> = (0..n).map(|k| co[k].max(origin[k])).collect();
-                let b: Vec<usize> = (0..n).map(|k| (co[k] + sc[k]).min(origin[k] + valid[k])).collect();
-                if (0..n).any(|k| a[k] >= b[k]) {
-                    return Ok(());
-                }
-                let ext: Vec<usize> = (0..n).map(|k| b[k] - a[k]).collect();
-                let from: Vec<usize> = (0..n).map(|k| a[k] - co[k]).collect();
-                let to: Vec<usize> = (0..n).map(|k| a[k] - origin[k]).collect();
-                let p = ptr;
-                debug_assert_eq!(p.1, elems * e);
-                // Safety: `plain` holds a whole source chunk, the slab its whole extent, the
-                // boxes lie inside both, and no two source chunks share a box of the slab.
-                unsafe { copy_box(plain.as_ptr(), sc, &from, p.0, &dims, &to, &ext, e) };
-                Ok(())
-            },
-        )?;
-        // The target chunks of the slab, skipping those no stored source chunk reaches.
-        let targets = grid(&vec![0; n], &(0..n).map(|k| dims[k] / dc[k]).collect::<Vec<_>>());
-        let buf_ref = &buf;
-        let encoded = targets
-            .par_iter()
-            .map_init(Vec::new, |plain, t| -> Result<Option<(Vec<u64>, u32, Vec<u8>)>> {
-                let start: Vec<usize> = (0..n).map(|k| origin[k] + t[k] * dc[k]).collect();
-                let slo: Vec<usize> = (0..n).map(|k| start[k] / sc[k]).collect();
-                let shi: Vec<usize> = (0..n).map(|k| (start[k] + dc[k]).min(shape[k]).div_ceil(sc[k])).collect();
-                let reached = grid(&slo, &shi).into_iter().any(|g| {
+            // The source chunks the slab meets.
+            let lo: Vec<usize> = (0..n).map(|k| origin[k] / sc[k]).collect();
+            let hi: Vec<usize> = (0..n).map(|k| (origin[k] + valid[k]).div_ceil(sc[k])).collect();
+            let sources: Vec<&ChunkInfo> = grid(&lo, &hi)
+                .into_iter()
+                .filter_map(|g| {
                     let off: Vec<u64> = (0..n).map(|k| (g[k] * sc[k]) as u64).collect();
-                    stored.contains_key(&off)
-                });
-                if !reached {
-                    return Ok(None);
-                }
-                plain.resize(encoder.chunk_bytes, 0);
-                let from: Vec<usize> = (0..n).map(|k| t[k] * dc[k]).collect();
-                // Safety: the target chunk lies inside the slab (whole target chunks) and
-                // `plain` holds one whole target chunk.
-                unsafe { copy_box(buf_ref.as_ptr(), &dims, &from, plain.as_mut_ptr(), dc, &vec![0; n], dc, e) };
-                let mut out = Vec::new();
-                let offset: Vec<u64> = start.iter().map(|&x| x as u64).collect();
-                let mask = encoder.encode(plain, &mut out).map_err(|err| chunk_err(dst, &offset, err))?;
-                Ok(Some((offset, mask, out)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for (offset, mask, bytes) in encoded.into_iter().flatten() {
-            dst.write_raw_chunk(&offset, mask, &bytes)?;
+                    stored.get(&off)
+                })
+                .collect();
+            let ptr = SlabPtr(buf.as_mut_ptr(), buf.len());
+            sources.par_iter().try_for_each_init(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(raw, scratch, plain), c| -> Result<()> {
+                    let mask = reader.read(c, raw)?;
+                    plain.resize(decoder.chunk_bytes, 0);
+                    decoder.decode_into(raw, mask, scratch, plain).map_err(|err| chunk_err(src, &c.offset, err))?;
+                    let co: Vec<usize> = c.offset.iter().map(|&o| o as usize).collect();
+                    // The part of the chunk inside the slab (and the shape).
+                    let a: Vec<usize> = (0..n).map(|k| co[k].max(origin[k])).collect();
+                    let b: Vec<usize> = (0..n).map(|k| (co[k] + sc[k]).min(origin[k] + valid[k])).collect();
+                    if (0..n).any(|k| a[k] >= b[k]) {
+                        return Ok(());
+                    }
+                    let ext: Vec<usize> = (0..n).map(|k| b[k] - a[k]).collect();
+                    let from: Vec<usize> = (0..n).map(|k| a[k] - co[k]).collect();
+                    let to: Vec<usize> = (0..n).map(|k| a[k] - origin[k]).collect();
+                    let p = ptr;
+                    debug_assert_eq!(p.1, elems * e);
+                    // Safety: `plain` holds a whole source chunk, the slab its whole extent, the
+                    // boxes lie inside both, and no two source chunks share a box of the slab.
+                    unsafe { copy_box(plain.as_ptr(), sc, &from, p.0, &dims, &to, &ext, e) };
+                    Ok(())
+                },
+            )?;
+            // The target chunks of the slab, skipping those no stored source chunk reaches.
+            let targets = grid(&vec![0; n], &(0..n).map(|k| dims[k] / dc[k]).collect::<Vec<_>>());
+            let buf_ref = &buf;
+            let encoded = targets
+                .par_iter()
+                .map_init(Vec::new, |plain, t| -> Result<Option<Encoded>> {
+                    let start: Vec<usize> = (0..n).map(|k| origin[k] + t[k] * dc[k]).collect();
+                    let slo: Vec<usize> = (0..n).map(|k| start[k] / sc[k]).collect();
+                    let shi: Vec<usize> = (0..n).map(|k| (start[k] + dc[k]).min(shape[k]).div_ceil(sc[k])).collect();
+                    let reached = grid(&slo, &shi).into_iter().any(|g| {
+                        let off: Vec<u64> = (0..n).map(|k| (g[k] * sc[k]) as u64).collect();
+                        stored.contains_key(&off)
+                    });
+                    if !reached {
+                        return Ok(None);
+                    }
+                    plain.resize(encoder.chunk_bytes, 0);
+                    let from: Vec<usize> = (0..n).map(|k| t[k] * dc[k]).collect();
+                    // Safety: the target chunk lies inside the slab (whole target chunks) and
+                    // `plain` holds one whole target chunk.
+                    unsafe { copy_box(buf_ref.as_ptr(), &dims, &from, plain.as_mut_ptr(), dc, &vec![0; n], dc, e) };
+                    let mut out = Vec::new();
+                    let offset: Vec<u64> = start.iter().map(|&x| x as u64).collect();
+                    let mask = encoder.encode(plain, &mut out).map_err(|err| chunk_err(dst, &offset, err))?;
+                    Ok(Some((offset, mask, out)))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            done += (valid.iter().product::<usize>() * e) as u64;
+            send((encoded.into_iter().flatten().collect(), done.min(total)))?;
         }
-        done += (valid.iter().product::<usize>() * e) as u64;
-        progress(done.min(total));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Contiguous (or compact) storage: through the library, about 32 MiB of rows at a time.
