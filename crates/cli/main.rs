@@ -87,7 +87,7 @@ enum Cmd {
     /// stay extendable) and every group is copied with its title and all its attributes, as
     /// stored. Chunks are copied as they are when a leaf keeps its chunk shape and filters,
     /// otherwise decoded and encoded again on all cores a slab at a time, so memory stays flat.
-    /// With no filter option every leaf keeps its filters, as ptrepack. A table's chunk
+    /// With no filter option every leaf keeps its filters (ptrepack's documented default). A table's chunk
     /// statistics (`outcore index`) are copied, or built again for new chunks; PyTables'
     /// indexes are not copied (run create_index again); VLArrays are skipped with a warning.
     #[command(

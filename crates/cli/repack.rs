@@ -23,7 +23,7 @@ pub struct RepackArgs {
     dst: String,
     /// Compression level, 0 (none) to 9. Giving any of --complevel, --complib, --shuffle,
     /// --no-shuffle or --bitshuffle sets new filters, whose level is 0 unless given
-    /// (default: every leaf keeps its own filters, as ptrepack).
+    /// (default: every leaf keeps its own filters, ptrepack's documented default).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     complevel: Option<u8>,
     /// Compression library: zlib, blosc (blosc:blosclz), blosc:lz4, blosc:zstd, blosc:zlib or
