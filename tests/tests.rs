@@ -13,6 +13,7 @@ mod ooc;
 mod query;
 mod read_cmd;
 mod reads;
+mod repack;
 mod stats;
 mod tutorial;
 

@@ -5,6 +5,7 @@
 //! outcore ls data.h5
 //! outcore info data.h5:/t
 //! outcore read data.h5:/t --start 10 --stop 20 --field col2
+//! outcore repack data.h5 small.h5 --complevel 5 --complib zlib
 //! outcore eval data.h5 'a*b+c' --out data.h5:/out --overwrite
 //! outcore query data.h5:/t '(col1 < lim) & (col2 > 0.5)' --var lim=42 --count
 //! outcore gen bench.h5 --rows 1000000 --filters zlib
@@ -20,6 +21,7 @@ mod bench;
 mod format;
 mod npy;
 mod read;
+mod repack;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,6 +81,19 @@ enum Cmd {
         after_help = "Examples:\n  outcore read data.h5:/t --start 0 --stop 10\n  outcore read data.h5:/t --field location/lat --step 100 --csv\n  outcore read data.h5:/grp/carray --json | head\n  outcore read data.h5:/t --npy t.npy && python -c 'import numpy; print(numpy.load(\"t.npy\")[:3])'"
     )]
     Read(read::ReadArgs),
+    /// Copies a file, or some of its nodes, with new filters and chunk shapes (PyTables' ptrepack).
+    ///
+    /// Every leaf outcore reads (Tables with nested columns, Arrays, CArrays, EArrays, which
+    /// stay extendable) and every group is copied with its title and all its attributes, as
+    /// stored. Chunks are copied as they are when a leaf keeps its chunk shape and filters,
+    /// otherwise decoded and encoded again on all cores a slab at a time, so memory stays flat.
+    /// With no filter option every leaf keeps its filters (ptrepack's documented default). A table's chunk
+    /// statistics (`outcore index`) are copied, or built again for new chunks; PyTables'
+    /// indexes are not copied (run create_index again); VLArrays are skipped with a warning.
+    #[command(
+        after_help = "Examples:\n  outcore repack data.h5 small.h5 --complevel 5 --complib zlib --shuffle\n  outcore repack data.h5:/grp out.h5:/grp --complevel 1 --complib blosc:lz4 --chunkshape auto\n  outcore repack data.h5:/t out.h5:/t --chunkshape 65536 --overwrite"
+    )]
+    Repack(repack::RepackArgs),
     /// Evaluates an expression over a file's arrays and columns.
     ///
     /// Bare names are nodes under `/`; `--bind` names other arrays and table columns, `--var`
@@ -285,6 +300,7 @@ fn main() -> ExitCode {
         Cmd::Ls { file, json, all } => ls(&file, json, all),
         Cmd::Info { target, json } => info(&target, json),
         Cmd::Read(a) => read::run(a),
+        Cmd::Repack(a) => repack::run(a),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
         Cmd::Index { target, columns, kind: _ } => index(&target, &columns),

@@ -29,6 +29,7 @@ mod attrs;
 mod blosc_filter;
 pub mod chunks;
 mod codec;
+pub mod copy;
 mod error;
 mod file;
 mod header;
