@@ -1,13 +1,6 @@
 //! The `outcore` command, run as a child process: output formats and exit codes.
 
-fn outcore(args: &[&str]) -> (i32, String, String) {
-    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::run_outcore as outcore;
 
 fn scratch(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("outcore-cli-{}", std::process::id()));

@@ -3,14 +3,7 @@
 
 use serde_json::Value as J;
 
-fn outcore(args: &[&str]) -> (i32, String, String) {
-    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::run_outcore as outcore;
 
 fn scratch(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("outcore-read-{}", std::process::id()));
@@ -18,11 +11,7 @@ fn scratch(name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }
 
-fn python(py: &std::path::Path, script: &str) -> String {
-    let out = crate::command(py).args(["-c", script]).output().expect("python runs");
-    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::run_python as python;
 
 /// A file PyTables writes: a table with a string, a bool, an array-shaped and a nested column,
 /// a 2-D CArray, an EArray in a group and a 1-D Array.

@@ -2,14 +2,7 @@
 //! copies with the same values, titles and attributes, the filters and chunk shapes asked for,
 //! and appends to their EArrays.
 
-fn outcore(args: &[&str]) -> (i32, String, String) {
-    let out = crate::command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::run_outcore as outcore;
 
 fn scratch(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("outcore-repack-{}", std::process::id()));
@@ -17,16 +10,7 @@ fn scratch(name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }
 
-fn python(py: &std::path::Path, script: &str) -> String {
-    let out = crate::command(py).args(["-c", script]).output().expect("python runs");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::run_python as python;
 
 /// A file PyTables writes: a zlib table with nested columns and several dtypes (and user
 /// attributes), groups with titles and attributes, a 2-D blosc CArray, a zlib EArray, an

@@ -35,3 +35,25 @@ pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Com
     }
     cmd
 }
+
+/// Runs the `outcore` binary: its exit status, standard output and standard error.
+pub(crate) fn run_outcore(args: &[&str]) -> (i32, String, String) {
+    let out = command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs a Python script with `py`; its standard output (a failure shows both streams).
+pub(crate) fn run_python(py: &std::path::Path, script: &str) -> String {
+    let out = command(py).args(["-c", script]).output().expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
