@@ -393,3 +393,68 @@ fn explain_says_what_a_query_reads() {
     File::open(&path, Mode::Append).unwrap().set_attr("/_p_outcore_zones_z", "ROWS", &AttrValue::Int(25_000)).unwrap();
     insta::assert_snapshot!("explain_ignored", run("/z", &sorted));
 }
+
+/// PyTables' own indexes on a table outcore appends to or updates are marked dirty, as
+/// PyTables marks them for rows they do not cover: PyTables then answers from the table (right)
+/// instead of from the stale index (which missed outcore's rows), until it reindexes.
+#[test]
+fn outcore_changes_mark_pytables_indexes_dirty() {
+    let Some(py) = peers() else { return };
+    let path = scratch("pt-index.h5");
+    let make = r#"
+import sys, numpy as np, tables
+with tables.open_file(sys.argv[1], "w") as f:
+    for name in ("t", "src"):
+        t = f.create_table("/", name, {"x": tables.Float64Col(pos=0), "i": tables.Int64Col(pos=1)})
+        r = np.zeros(50_000, dtype=t.dtype); r["x"] = np.arange(50_000.0); r["i"] = np.arange(50_000)
+        t.append(r)
+    f.root.t.cols.x.create_index()
+    f.root.t.cols.i.create_csindex()
+"#;
+    python(&py, make, &[path.to_str().unwrap()]);
+    let check = r#"
+import sys, tables
+with tables.open_file(sys.argv[1], "a") as f:
+    t = f.root.t
+    cond = sys.argv[2]
+    print(bool(t.cols.x.index.dirty), bool(t.cols.i.index.dirty), sorted(t.will_query_use_indexing(cond)),
+          len(t.get_where_list(cond)) == int(eval(cond, {}, {"x": t.col("x"), "i": t.col("i")}).sum()))
+    if len(sys.argv) > 3:
+        t.reindex_dirty()
+        print(sorted(t.will_query_use_indexing(cond)), len(t.get_where_list(cond)))
+"#;
+    let run = |cond: &str, reindex: bool| {
+        let mut args = vec![path.to_str().unwrap(), cond];
+        if reindex {
+            args.push("reindex");
+        }
+        python(&py, check, &args)
+    };
+    assert_eq!(run("x < 0", false), "False False ['x'] True\n");
+    let f = File::open(&path, Mode::Append).unwrap();
+    let (t, src) = (Table::open(&f, "/t").unwrap(), Table::open(&f, "/src").unwrap());
+    // Nothing appended: the indexes stay clean.
+    assert_eq!(src.where_append(&t, "x < 0", &[], RowRange::default()).unwrap(), 0);
+    drop((t, src, f));
+    assert_eq!(run("x < 0", false), "False False ['x'] True\n");
+    // Rows appended (x = -1 for 10 of them), by where_append and append_records.
+    let f = File::open(&path, Mode::Append).unwrap();
+    let (t, src) = (Table::open(&f, "/t").unwrap(), Table::open(&f, "/src").unwrap());
+    assert_eq!(src.where_append(&t, "i < 7", &[], RowRange::default()).unwrap(), 7);
+    let mut recs = src.read(0..3).unwrap();
+    for r in recs.data.chunks_exact_mut(16) {
+        r[..8].copy_from_slice(&(-1.0f64).to_le_bytes());
+    }
+    t.leaf().append_records(&recs.data).unwrap();
+    for row in t.where_("(i >= 0) & (i < 7) & (x >= 0)").unwrap() {
+        let mut row = row.unwrap();
+        row.set("x", -1.0).unwrap();
+        row.update().unwrap();
+    }
+    drop((t, src, f));
+    // PyTables: dirty, not used, the right count (17 rows below 0 where its index knew none).
+    assert_eq!(run("x < 0", false), "True True [] True\n");
+    // Having had the file open for appending, PyTables rebuilt them (autoindex), as after its
+    // own appends: clean, used, and right.
+    assert_eq!(run("x < 0", true), "False False ['x'] True\n['x'] 17\n");
+}

@@ -1155,6 +1155,10 @@ impl<'d> Appender<'d> {
     }
 
     fn push(&mut self, data: &[u8]) -> Result<()> {
+        if self.appended == 0 && !data.is_empty() {
+            // PyTables' indexes of the destination do not cover the rows to come.
+            self.dest.mark_pytables_indexes_dirty()?;
+        }
         self.appended += (data.len() / self.size.max(1)) as u64;
         let Some(enc) = &self.encoder else { return Ok(self.dest.append_records(data)?) };
         self.pending.extend_from_slice(data);

@@ -478,3 +478,42 @@ impl Leaf {
         self.store_zones(&zones)
     }
 }
+
+impl Leaf {
+    /// Marks every PyTables index of this table (the `INDEX` groups under `_i_<table>` beside
+    /// it) dirty, as PyTables does for rows an index does not cover: PyTables then answers
+    /// from the table instead (`will_query_use_indexing` drops the column) until it reindexes
+    /// (`Table.reindex_dirty()`, or its next flush with `autoindex`). Without this, PyTables'
+    /// indexed queries would miss rows outcore appended or changed. Returns how many indexes
+    /// there are.
+    pub fn mark_pytables_indexes_dirty(&self) -> Result<usize> {
+        if self.is_zones() || self.class() != crate::file::LeafClass::Table {
+            return Ok(0);
+        }
+        let (parent, name) = parent_and_name(self.path());
+        let top = crate::write::join(parent, &format!("_i_{name}"));
+        let f = self.file_handle()?;
+        if !f.node_exists(&top) {
+            return Ok(0);
+        }
+        self.writable()?;
+        let (mut n, mut groups) = (0, vec![f.group(&top)?]);
+        while let Some(g) = groups.pop() {
+            for child in g.children()? {
+                let crate::file::Node::Group(c) = g.child(&child)? else { continue };
+                let attrs = c.attrs()?;
+                let class = attrs.iter().find(|(k, _)| k == "CLASS").and_then(|(_, v)| v.as_str().map(String::from));
+                if class.as_deref() != Some("INDEX") {
+                    groups.push(c);
+                    continue;
+                }
+                n += 1;
+                let dirty = attrs.iter().find(|(k, _)| k == "DIRTY").and_then(|(_, v)| v.as_i64());
+                if dirty != Some(1) {
+                    f.set_attr(c.path(), "DIRTY", &AttrValue::Int(1))?;
+                }
+            }
+        }
+        Ok(n)
+    }
+}

@@ -221,6 +221,10 @@ impl Leaf {
     /// A table's statistics (see [`crate::Zones`]) grow with the rows.
     pub fn append_records(&self, records: &[u8]) -> Result<()> {
         let old = self.shape().first().copied().unwrap_or(0);
+        // PyTables' indexes do not cover the new rows: dirty before they are written.
+        if !records.is_empty() {
+            self.mark_pytables_indexes_dirty()?;
+        }
         self.append_plain(records)?;
         // The rows are in: statistics that cannot follow them stay covering fewer rows than
         // the table has, and so are ignored (never trusted), which is all a failure here means.
@@ -268,6 +272,7 @@ impl Leaf {
             return Err(self.node_err(format!("rows {start}..{} are past the end ({rows} rows)", start + n)));
         }
         self.widen_zones(start, records, rows)?;
+        self.mark_pytables_indexes_dirty()?;
         self.modify_plain(start, records)
     }
 
@@ -291,6 +296,7 @@ impl Leaf {
             return Err(self.node_err(format!("row {} is past the end ({nrows} rows)", rows[n - 1])));
         }
         self.widen_zones_at(rows, records, nrows)?;
+        self.mark_pytables_indexes_dirty()?;
         let coords: Vec<hsize_t> = rows.to_vec();
         // Safety: `coords` holds `n` points of the one-dimensional dataspace.
         self.transfer(n, records.as_ptr().cast_mut(), true, |fs| unsafe {
