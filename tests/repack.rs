@@ -3,14 +3,13 @@
 //! and appends to their EArrays.
 
 use crate::run_outcore as outcore;
+use crate::run_python as python;
 
 fn scratch(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("outcore-repack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name).to_string_lossy().into_owned()
 }
-
-use crate::run_python as python;
 
 /// A file PyTables writes: a zlib table with nested columns and several dtypes (and user
 /// attributes), groups with titles and attributes, a 2-D blosc CArray, a zlib EArray, an

@@ -57,3 +57,21 @@ pub(crate) fn run_python(py: &std::path::Path, script: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Runs the `outcore` binary with its output to a pipe that is closed after the first line (as
+/// `| head -1` does): the command must end quietly, with status 0 and nothing on stderr.
+pub(crate) fn ends_quietly_when_the_pipe_closes(args: &[&str]) {
+    use std::io::{BufRead, BufReader};
+    let mut child = command(env!("CARGO_BIN_EXE_outcore"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "{args:?}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+}
