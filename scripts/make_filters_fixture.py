@@ -1,6 +1,6 @@
 """Writes tests/fixtures/pytables/filters.h5 with PyTables: small CArrays under each filter
-pipeline whose naming `outcore ls` is tested on (blosc2 ones too, which outcore cannot decode
-yet). Run with .venv-peers/bin/python."""
+pipeline whose naming `outcore ls` is tested on (blosc2 ones too), and one under bzip2, a
+filter outcore does not decode. Run with .venv-peers/bin/python."""
 
 import os
 
@@ -17,3 +17,4 @@ with tables.open_file(path, "w") as f:
     f.create_carray("/", "blosc2_zstd", obj=x, chunkshape=(500,), filters=tables.Filters(5, "blosc2:zstd", shuffle=False, bitshuffle=True))
     f.create_carray("/", "blosc2", obj=x, chunkshape=(500,), filters=tables.Filters(3, "blosc2", shuffle=True, fletcher32=True))
     f.create_carray("/", "plain", obj=x)
+    f.create_carray("/", "bzip2", obj=x, chunkshape=(500,), filters=tables.Filters(5, "bzip2"))

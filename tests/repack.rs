@@ -287,7 +287,7 @@ fn repack_copies_one_node_with_new_chunks() {
     );
     assert_eq!(out.trim(), "['c2', 'e', 'h', 'sparse', 't', 'tl']");
 
-    // Errors: a missing source node, an existing destination, blosc2, a chunk shape of
+    // Errors: a missing source node, an existing destination, blosc:lz4hc, a chunk shape of
     // another rank.
     let (code, _, err) = outcore(&["repack", &format!("{src}:/nope"), &format!("{dst}:/x")]);
     assert_eq!(code, 1);
@@ -300,10 +300,15 @@ fn repack_copies_one_node_with_new_chunks() {
     assert!(err.contains("--overwrite"), "{err}");
     let (code, _, err) = outcore(&["repack", &format!("{src}:/t"), &format!("{dst}:/t"), "--overwrite"]);
     assert_eq!(code, 0, "{err}");
+    // blosc2 is written; a library outcore does not write is a usage error, and no file.
     let (code, _, err) = outcore(&["repack", &src, &scratch("b2.h5"), "--complevel", "5", "--complib", "blosc2:zstd"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = outcore(&["ls", &scratch("b2.h5")]);
+    assert!(out.lines().filter(|l| l.contains("Table")).all(|l| l.contains(" blosc2:zstd(5)+shuffle ")), "{out}");
+    let (code, _, err) = outcore(&["repack", &src, &scratch("hc.h5"), "--complevel", "5", "--complib", "blosc:lz4hc"]);
     assert_eq!(code, 2);
-    assert!(err.contains("blosc2 is not supported yet"), "{err}");
-    assert!(!std::path::Path::new(&scratch("b2.h5")).exists());
+    assert!(err.contains("--complib blosc:lz4hc: not supported yet"), "{err}");
+    assert!(!std::path::Path::new(&scratch("hc.h5")).exists());
     let bad = scratch("rank.h5");
     let (code, _, err) = outcore(&["repack", &format!("{src}:/g/c"), &format!("{bad}:/c"), "--chunkshape", "10"]);
     assert_eq!(code, 1);

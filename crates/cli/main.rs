@@ -135,7 +135,7 @@ enum Cmd {
     },
     /// Writes a benchmark file: the layout of ../shared/bench/peers.py gen.
     #[command(
-        after_help = "Examples:\n  outcore gen bench.h5 --rows 10000000 --filters zlib\n  outcore gen small.h5 --rows 1000"
+        after_help = "Examples:\n  outcore gen bench.h5 --rows 10000000 --filters zlib\n  outcore gen fast.h5 --rows 10000000 --filters blosc2:lz4\n  outcore gen small.h5 --rows 1000"
     )]
     Gen {
         /// The file to write (replaced if it exists).
@@ -143,7 +143,8 @@ enum Cmd {
         /// Rows of the table and elements of each array.
         #[arg(long, default_value_t = 10_000_000)]
         rows: usize,
-        /// none, zlib or blosc.
+        /// none, or a compression library at level 5 with shuffling: zlib, blosc, blosc2, lzf,
+        /// blosc:lz4, blosc2:zstd, ... (PyTables' names).
         #[arg(long, default_value = "none")]
         filters: String,
     },
@@ -776,9 +777,15 @@ fn index(target: &str, columns: &[String]) -> Result<(), Fail> {
 fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
     let fl = match filters {
         "none" => None,
-        "zlib" => Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false }),
-        "blosc" => Some(Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false }),
-        other => return Err(usage(format!("--filters {other}: use none, zlib or blosc"))),
+        // Level 5 with byte shuffling, of any library outcore writes.
+        other => match other.parse::<Complib>() {
+            Ok(complib) => Some(Filters { complevel: 5, complib, shuffle: true, bitshuffle: false }),
+            Err(e) => {
+                return Err(usage(format!(
+                    "--filters {other}: {e} (use none, zlib, blosc, blosc2, lzf or a library such as blosc2:zstd)"
+                )))
+            }
+        },
     };
     let t0 = std::time::Instant::now();
     let (bar, p) = progress_bar("gen");

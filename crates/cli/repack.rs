@@ -26,8 +26,9 @@ pub struct RepackArgs {
     /// (default: every leaf keeps its own filters, ptrepack's documented default).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     complevel: Option<u8>,
-    /// Compression library: zlib, blosc (blosc:blosclz), blosc:lz4, blosc:zstd, blosc:zlib or
-    /// lzf (default with new filters: zlib).
+    /// Compression library: zlib, blosc (blosc:blosclz), blosc:lz4, blosc:zstd, blosc:zlib,
+    /// blosc2 (blosc2:blosclz), blosc2:lz4, blosc2:lz4hc, blosc2:zlib, blosc2:zstd or lzf
+    /// (default with new filters: zlib).
     #[arg(long)]
     complib: Option<String>,
     /// Shuffle bytes before compressing (default with new filters: on when --complevel > 0).
@@ -57,6 +58,10 @@ pub struct RepackArgs {
     overwrite_nodes: bool,
 }
 
+/// The compression libraries outcore writes, for messages.
+const COMPLIBS: &str =
+    "zlib, blosc, blosc:lz4, blosc:zstd, blosc:zlib, blosc2, blosc2:lz4, blosc2:lz4hc, blosc2:zlib, blosc2:zstd or lzf";
+
 /// `FILE` or `FILE:/path`.
 fn split(t: &str) -> (PathBuf, Option<String>) {
     match t.rfind(":/") {
@@ -72,24 +77,22 @@ fn split(t: &str) -> (PathBuf, Option<String>) {
 fn plan_filters(a: &RepackArgs) -> Result<Option<Filters>, Fail> {
     let given = a.complevel.is_some() || a.complib.is_some() || a.shuffle || a.no_shuffle || a.bitshuffle;
     let complib = match a.complib.as_deref() {
-        Some(c) if c.starts_with("blosc2") => return Err(usage(format!("--complib {c}: blosc2 is not supported yet"))),
         Some(c @ ("lzo" | "bzip2" | "blosc:lz4hc")) => {
-            return Err(usage(format!(
-                "--complib {c}: not supported yet (use zlib, blosc, blosc:lz4, blosc:zstd, blosc:zlib or lzf)"
-            )))
+            return Err(usage(format!("--complib {c}: not supported yet (use {COMPLIBS})")))
         }
-        Some(c) => c.parse::<Complib>().map_err(|e| {
-            usage(format!("--complib {c}: {e} (use zlib, blosc, blosc:lz4, blosc:zstd, blosc:zlib or lzf)"))
-        })?,
+        Some(c) => c.parse::<Complib>().map_err(|e| usage(format!("--complib {c}: {e} (use {COMPLIBS})")))?,
         None => Complib::Zlib,
     };
     if a.keep_source_filters || !given {
         return Ok(None);
     }
     let complevel = a.complevel.unwrap_or(0);
-    let blosc = matches!(complib, Complib::Blosc | Complib::BloscLz4 | Complib::BloscZstd | Complib::BloscZlib);
+    let blosc = complib.name().starts_with("blosc");
     if a.bitshuffle && !blosc {
-        return Err(usage(format!("--bitshuffle is blosc's: use it with --complib blosc..., not {}", complib.name())));
+        return Err(usage(format!(
+            "--bitshuffle is blosc's: use it with --complib blosc... or blosc2..., not {}",
+            complib.name()
+        )));
     }
     let shuffle = if a.bitshuffle {
         false

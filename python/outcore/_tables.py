@@ -34,7 +34,8 @@ __all__ = [
 
 class Filters:
     """Compression for new leaves, as PyTables' ``Filters``: ``complib`` is ``zlib``,
-    ``blosc``, ``blosc:lz4``, ``blosc:zstd``, ``blosc:zlib`` or ``lzf``."""
+    ``blosc``, ``blosc:lz4``, ``blosc:zstd``, ``blosc:zlib``, ``blosc2``, ``blosc2:lz4``,
+    ``blosc2:lz4hc``, ``blosc2:zlib``, ``blosc2:zstd`` or ``lzf``."""
 
     def __init__(self, complevel=0, complib="zlib", shuffle=True, bitshuffle=False, fletcher32=False):
         self.complevel = int(complevel)

@@ -330,9 +330,37 @@ def test_filters_are_pytables(tmp_path):
                 a.bitshuffle,
                 a.fletcher32,
             ), name
-        # A leaf outcore cannot decode yet: an error naming the filter, not "corrupt".
-        with pytest.raises(ValueError, match="unsupported filter 32026 \\(blosc2\\)"):
-            outcore.Expr("sum(a)", uservars={"a": oc.root.a}).eval()
+        # PyTables' blosc2 leaf reads and computes as PyTables'.
+        assert np.array_equal(oc.root.a.read(), x)
+        assert outcore.Expr("sum(a)", uservars={"a": oc.root.a}).eval() == x.sum()
+
+
+def test_blosc2_written_by_outcore_reads_in_pytables(tmp_path):
+    p = tmp_path / "b2.h5"
+    x = np.linspace(0, 1, 5000)
+    rows = np.zeros(3000, dtype=[("a", "i4"), ("b", "f8")])
+    rows["a"] = np.arange(3000)
+    rows["b"] = np.sqrt(rows["a"])
+    libs = ["blosc2", "blosc2:lz4", "blosc2:lz4hc", "blosc2:zlib", "blosc2:zstd"]
+    with outcore.open_file(p, "w") as f:
+        for i, lib in enumerate(libs):
+            fl = outcore.Filters(5, lib, shuffle=i % 2 == 0, bitshuffle=i % 2 == 1)
+            f.create_carray("/", "c%d" % i, obj=x, filters=fl)
+        f.create_table("/", "t", obj=rows, filters=outcore.Filters(9, "blosc2:zstd"))
+    with outcore.open_file(p) as oc:
+        oc_filters = [oc.get_node("/c%d" % i).filters for i in range(len(libs))]
+    with tables.open_file(p) as pt:
+        for i, lib in enumerate(libs):
+            node = pt.get_node("/c%d" % i)
+            # PyTables names blosc2's default codec when the file says it.
+            assert node.filters.complib == {"blosc2": "blosc2:blosclz"}.get(lib, lib)
+            assert node.filters.bitshuffle == (i % 2 == 1)
+            assert oc_filters[i] == node.filters
+            assert np.array_equal(node.read(), x)
+        assert np.array_equal(pt.root.t.read(), rows)
+        assert np.array_equal(pt.root.t.get_where_list("b > 50"), np.nonzero(rows["b"] > 50)[0])
+    with outcore.open_file(p) as oc:
+        assert np.array_equal(oc.root.t.get_where_list("b > 50"), np.nonzero(rows["b"] > 50)[0])
 
 
 def test_outcore_imported_before_tables_and_h5py(path):

@@ -39,10 +39,15 @@ const CLASS: &H5Z_class2_t = &H5Z_class2_t {
 /// hdf5-metno's): registering an id again replaces the filter.
 pub(crate) fn register() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
+    register_class(&ONCE, CLASS);
+}
+
+/// Registers a filter class with the HDF5 library, once (`once` is the filter's own).
+pub(crate) fn register_class(once: &Once, class: &'static H5Z_class2_t) {
+    once.call_once(|| {
         hdf5::sync::sync(|| {
-            // Safety: CLASS is a valid, 'static filter class.
-            unsafe { H5Zregister((CLASS as *const H5Z_class2_t).cast()) };
+            // Safety: `class` is a valid filter class the library may keep: it is 'static.
+            unsafe { H5Zregister((class as *const H5Z_class2_t).cast()) };
         });
     });
 }

@@ -12,6 +12,8 @@ pub enum Codec {
     Deflate,
     /// Blosc (any of its codecs; the chunk's header says which).
     Blosc,
+    /// Blosc2 (a frame per chunk, b2nd for rank > 1; the frame says how it was encoded).
+    Blosc2,
     /// LZF.
     Lzf,
     /// A 4-byte checksum at the end of the chunk.
@@ -39,6 +41,7 @@ impl Decoder {
                 Filter::Blosc(..) => Codec::Blosc,
                 Filter::LZF => Codec::Lzf,
                 Filter::Fletcher32 => Codec::Fletcher32,
+                Filter::User(crate::blosc2::ID, _) => Codec::Blosc2,
                 Filter::User(id, _) => Codec::Unsupported(*id),
                 other => Codec::Unsupported(filter_id(other)),
             })
@@ -142,6 +145,7 @@ fn apply(codec: &Codec, input: &[u8], chunk_bytes: usize, next: &mut Vec<u8>) ->
     match codec {
         Codec::Deflate => inflate(input, chunk_bytes, next),
         Codec::Blosc => unblosc(input, next),
+        Codec::Blosc2 => crate::blosc2::decode(input, chunk_bytes, next),
         Codec::Lzf => unlzf(input, chunk_bytes, next),
         Codec::Shuffle(size) => {
             unshuffle(input, *size, next);
@@ -173,6 +177,7 @@ fn apply_into(codec: &Codec, input: &[u8], out: &mut [u8]) -> Result<()> {
             exact(blosc_size(input)?)?;
             unblosc_into(input, out)
         }
+        Codec::Blosc2 => crate::blosc2::decode_into(input, out),
         Codec::Shuffle(size) => {
             exact(input.len())?;
             unshuffle_into(input, *size, out);
@@ -549,6 +554,7 @@ enum Stage {
     Shuffle(usize),
     Deflate(u32),
     Blosc { compressor: &'static std::ffi::CStr, level: i32, shuffle: i32, typesize: usize },
+    Blosc2(crate::blosc2::Params),
     Lzf,
     Unsupported(String),
 }
@@ -588,6 +594,7 @@ impl Encoder {
                     },
                     typesize: elem_size,
                 },
+                Filter::User(crate::blosc2::ID, cd) => Stage::Blosc2(crate::blosc2::Params::from_cd_values(cd)),
                 other => Stage::Unsupported(format!("{other:?}")),
             })
             .collect();
@@ -627,6 +634,7 @@ impl Encoder {
                     }
                     next.truncate(n);
                 }
+                Stage::Blosc2(params) => crate::blosc2::encode(params, &cur, &mut next)?,
                 Stage::Lzf => {
                     next.resize(cur.len(), 0);
                     let len = u32::try_from(cur.len()).map_err(|_| Error::Decode("lzf: chunk too large".into()))?;

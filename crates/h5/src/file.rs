@@ -157,6 +157,7 @@ impl File {
     /// Opens a file in one of PyTables' modes (`"r"`, `"w"`, `"a"`, `"r+"` parse into [`Mode`]).
     pub fn open(path: impl AsRef<Path>, mode: Mode) -> Result<File> {
         crate::blosc_filter::register();
+        crate::blosc2_filter::register();
         let path = path.as_ref().to_path_buf();
         let exists = path.exists();
         if !exists && matches!(mode, Mode::Read | Mode::ReadWrite) {

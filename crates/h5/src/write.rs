@@ -10,7 +10,8 @@ use crate::attrs::AttrValue;
 use crate::error::{Error, Result};
 use crate::file::{File, Group, Leaf};
 
-/// A compression library, as PyTables names them (`zlib`, `blosc:lz4`, ... , `lzf`).
+/// A compression library, as PyTables names them (`zlib`, `blosc:lz4`, ... , `lzf`,
+/// `blosc2`, `blosc2:zstd`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Complib {
     Zlib,
@@ -19,6 +20,12 @@ pub enum Complib {
     BloscZstd,
     BloscZlib,
     Lzf,
+    /// blosc2 with its blosclz codec (PyTables' `blosc2`).
+    Blosc2,
+    Blosc2Lz4,
+    Blosc2Lz4hc,
+    Blosc2Zlib,
+    Blosc2Zstd,
 }
 
 impl std::str::FromStr for Complib {
@@ -31,6 +38,11 @@ impl std::str::FromStr for Complib {
             "blosc:zstd" => Complib::BloscZstd,
             "blosc:zlib" => Complib::BloscZlib,
             "lzf" => Complib::Lzf,
+            "blosc2" | "blosc2:blosclz" => Complib::Blosc2,
+            "blosc2:lz4" => Complib::Blosc2Lz4,
+            "blosc2:lz4hc" => Complib::Blosc2Lz4hc,
+            "blosc2:zlib" => Complib::Blosc2Zlib,
+            "blosc2:zstd" => Complib::Blosc2Zstd,
             other => return Err(format!("unknown compression library `{other}`")),
         })
     }
@@ -48,7 +60,7 @@ pub struct Filters {
 
 /// PyTables' list of compression libraries: a library's number in its packed `FILTERS`
 /// attribute is its position here plus one.
-const ALL_COMPLIBS: [&str; 10] = [
+const ALL_COMPLIBS: [&str; 15] = [
     "zlib",
     "lzo",
     "bzip2",
@@ -59,6 +71,11 @@ const ALL_COMPLIBS: [&str; 10] = [
     "blosc:lz4hc",
     "blosc:zlib",
     "blosc:zstd",
+    "blosc2:blosclz",
+    "blosc2:lz4",
+    "blosc2:lz4hc",
+    "blosc2:zlib",
+    "blosc2:zstd",
 ];
 
 impl Complib {
@@ -71,6 +88,11 @@ impl Complib {
             Complib::BloscZstd => "blosc:zstd",
             Complib::BloscZlib => "blosc:zlib",
             Complib::Lzf => "lzf",
+            Complib::Blosc2 => "blosc2",
+            Complib::Blosc2Lz4 => "blosc2:lz4",
+            Complib::Blosc2Lz4hc => "blosc2:lz4hc",
+            Complib::Blosc2Zlib => "blosc2:zlib",
+            Complib::Blosc2Zstd => "blosc2:zstd",
         }
     }
 }
@@ -136,6 +158,7 @@ impl Filters {
         } else {
             match ALL_COMPLIBS.get(lib - 1).copied()? {
                 "blosc:blosclz" => Complib::Blosc,
+                "blosc2:blosclz" => Complib::Blosc2,
                 name => name.parse().ok()?,
             }
         };
@@ -147,16 +170,24 @@ impl Filters {
             return Vec::new();
         }
         let level = self.complevel.min(9);
-        let blosc = |codec| {
-            // Blosc shuffles inside its own frames, as PyTables' blosc filter does.
-            let shuffle = if self.bitshuffle {
-                BloscShuffle::Bit
-            } else if self.shuffle {
-                BloscShuffle::Byte
-            } else {
-                BloscShuffle::None
+        // Blosc and blosc2 shuffle inside their own frames, as PyTables' filters do.
+        let shuffle = if self.bitshuffle {
+            BloscShuffle::Bit
+        } else if self.shuffle {
+            BloscShuffle::Byte
+        } else {
+            BloscShuffle::None
+        };
+        let blosc = |codec| vec![Filter::Blosc(codec, level, shuffle)];
+        // hdf5-blosc2's parameters with c-blosc2's compressor code; the block size (0:
+        // c-blosc2's choice), item size and chunk bytes are set when the dataset is made.
+        let blosc2 = |code: u32| {
+            let shuffle = match shuffle {
+                BloscShuffle::None => 0,
+                BloscShuffle::Byte => 1,
+                BloscShuffle::Bit => 2,
             };
-            vec![Filter::Blosc(codec, level, shuffle)]
+            vec![Filter::User(crate::blosc2::ID, vec![crate::blosc2::REVISION, 0, 0, 0, level.into(), shuffle, code])]
         };
         match self.complib {
             Complib::Zlib | Complib::Lzf => {
@@ -171,6 +202,11 @@ impl Filters {
             Complib::BloscLz4 => blosc(Blosc::LZ4),
             Complib::BloscZstd => blosc(Blosc::ZStd),
             Complib::BloscZlib => blosc(Blosc::ZLib),
+            Complib::Blosc2 => blosc2(0),
+            Complib::Blosc2Lz4 => blosc2(1),
+            Complib::Blosc2Lz4hc => blosc2(2),
+            Complib::Blosc2Zlib => blosc2(4),
+            Complib::Blosc2Zstd => blosc2(5),
         }
     }
 }
@@ -572,13 +608,12 @@ impl Leaf {
                 Filter::User(32026, cd) => {
                     // hdf5-blosc2's parameters: revision, block size, type size, chunk bytes,
                     // level, shuffle (0 none, 1 byte, 2 bit), compressor.
-                    let lib = match cd.get(6).copied().unwrap_or(0) {
-                        0 => "blosc2",
-                        1 => "blosc2:lz4",
-                        2 => "blosc2:lz4hc",
-                        4 => "blosc2:zlib",
-                        5 => "blosc2:zstd",
-                        _ => "blosc2:?",
+                    // PyTables names the codec when the parameters hold it (`blosc2:blosclz`),
+                    // else the library's default (`blosc2`).
+                    let lib = match cd.get(6) {
+                        Some(0) => "blosc2:blosclz",
+                        Some(&code) => crate::blosc2::compcode_name(code.min(255) as u8),
+                        None => "blosc2",
                     };
                     main.push(format!("{lib}({})", cd.get(4).copied().unwrap_or(0)));
                     match cd.get(5) {
@@ -587,6 +622,8 @@ impl Leaf {
                         _ => {}
                     }
                 }
+                // PyTables' bzip2 (outcore does not decode it): its level comes first.
+                Filter::User(307, cd) => main.push(format!("bzip2({})", cd.first().copied().unwrap_or(0))),
                 other => extra.push(filter_label(other.id())),
             }
         }
@@ -618,6 +655,15 @@ impl Leaf {
                 shuffle: matches!(sh, BloscShuffle::Byte),
                 bitshuffle: matches!(sh, BloscShuffle::Bit),
             }),
+            Filter::User(crate::blosc2::ID, cd) => {
+                let p = crate::blosc2::Params::from_cd_values(cd);
+                Some(Filters {
+                    complevel: p.level,
+                    complib: p.complib_name().parse().ok()?,
+                    shuffle: p.shuffle == 1,
+                    bitshuffle: p.shuffle == 2,
+                })
+            }
             _ => None,
         })
     }

@@ -223,6 +223,19 @@ fn peers_python() -> Option<PathBuf> {
     })
 }
 
+/// What PyTables sees in a file (scripts/check_pytables_reads.py's JSON), or `None` (said on
+/// stderr) when no Python with PyTables is at hand.
+fn pytables_sees(path: &std::path::Path) -> Option<serde_json::Value> {
+    let Some(python) = peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
+        return None;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_pytables_reads.py");
+    let out = std::process::Command::new(python).args([script, path.to_str().expect("path")]).output().expect("runs");
+    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_slice(&out.stdout).expect("json"))
+}
+
 #[test]
 fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
     use ndarray::{Array1, Array2};
@@ -432,14 +445,7 @@ fn chunks_encoded_on_workers_and_written_raw_read_back_everywhere() {
     }
     f.flush().expect("flush");
     drop(f);
-    let Some(python) = peers_python() else {
-        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
-        return;
-    };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_pytables_reads.py");
-    let out = std::process::Command::new(python).args([script, path.to_str().expect("path")]).output().expect("runs");
-    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let Some(seen) = pytables_sees(&path) else { return };
     let sum: f64 = values.iter().sum();
     for name in ["none", "zlib", "lz4", "zstd"] {
         let got = seen[format!("/{name}")]["sum"].as_f64().expect("sum");
@@ -668,4 +674,137 @@ fn blosc_through_the_library_checks_chunk_headers() {
     assert!(leaf.read_bytes().is_err(), "a damaged header reads as an error through the library");
     let err = leaf.read_parallel().expect_err("and on the raw path").to_string();
     assert!(err.contains("/lz") && err.contains("header claims"), "{err}");
+}
+
+/// Decodes every chunk on the raw path and places each element where it belongs, for any
+/// rank and chunk shape (edge chunks are partial in every dimension).
+fn read_via_raw_chunks_nd(leaf: &Leaf) -> Vec<u8> {
+    let size = leaf.layout().expect("layout").size;
+    let shape = leaf.shape();
+    let chunk = leaf.chunk_shape().expect("chunked");
+    let decoder = leaf.decoder().expect("decoder");
+    let n: usize = shape.iter().product();
+    let mut out = vec![0u8; n * size];
+    let (mut raw, mut dec) = (Vec::new(), Vec::new());
+    let per_chunk: usize = chunk.iter().product();
+    for info in leaf.chunks().expect("chunks") {
+        let mask = leaf.read_raw_chunk(&info, &mut raw).expect("raw chunk");
+        decoder.decode(&raw, mask, &mut dec).expect("decodes");
+        assert_eq!(dec.len(), per_chunk * size);
+        for k in 0..per_chunk {
+            // The element's index inside the chunk, then in the leaf.
+            let (mut rest, mut at, mut inside) = (k, 0usize, true);
+            let mut idx = vec![0usize; chunk.len()];
+            for d in (0..chunk.len()).rev() {
+                idx[d] = rest % chunk[d] + info.offset[d] as usize;
+                rest /= chunk[d];
+                inside &= idx[d] < shape[d];
+            }
+            if !inside {
+                continue;
+            }
+            for d in 0..shape.len() {
+                at = at * shape[d] + idx[d];
+            }
+            out[at * size..(at + 1) * size].copy_from_slice(&dec[k * size..(k + 1) * size]);
+        }
+    }
+    out
+}
+
+/// PyTables' blosc2 files (tests/fixtures/pytables/blosc2.h5, from
+/// scripts/make_blosc2_fixtures.py): every codec and shuffle kind, ranks 1 to 3 with b2nd
+/// chunks and edge chunks, tables, a chunk stored as it is. The library's read (through
+/// outcore's blosc2 filter), the raw path and the parallel raw reader all give the bytes of
+/// the leaf's unfiltered twin.
+#[test]
+fn blosc2_leaves_read_as_their_unfiltered_twins() {
+    use outcore_h5::Codec;
+    let f = File::open(fixture("blosc2.h5"), Mode::Read).expect("opens");
+    let mut seen = 0;
+    for node in f.walk().expect("walk") {
+        if !matches!(node.class, NodeClass::Leaf(_)) || node.path.starts_with("/plain") {
+            continue;
+        }
+        let leaf = f.leaf(&node.path).expect("leaf");
+        let name = node.path.trim_start_matches('/');
+        let twin = match name {
+            "t_zstd" | "t_lz4" => "t",
+            n if n.starts_with("c_") => "c",
+            n => n,
+        };
+        let want = f.leaf(&format!("/plain/{twin}")).expect("twin").read_bytes().expect("twin reads");
+        assert_eq!(leaf.decoder().expect("decoder").codecs, vec![Codec::Blosc2], "{name}");
+        assert_eq!(leaf.read_bytes().expect("H5Dread"), want, "{name}: library");
+        assert_eq!(read_via_raw_chunks_nd(&leaf), want, "{name}: raw chunks");
+        if leaf.chunk_shape().expect("chunked")[1..] == leaf.shape()[1..] {
+            assert_eq!(leaf.read_parallel().expect("parallel"), want, "{name}: parallel");
+        }
+        assert!(leaf.filters_text().starts_with("blosc2"), "{name}: {}", leaf.filters_text());
+        seen += 1;
+    }
+    assert_eq!(seen, 15 + 7, "every blosc2 leaf");
+    // The chunk stored as it is.
+    let asis = f.leaf("/asis").expect("asis");
+    let masks: Vec<u32> = asis.chunks().expect("chunks").iter().map(|c| c.filter_mask).collect();
+    assert_eq!(masks, [1, 0]);
+}
+
+/// outcore writes blosc2 (every codec, byte and bit shuffle, ranks 1 to 3) through the
+/// library and on the raw path; both read back, and PyTables reads them with the same values.
+#[test]
+fn blosc2_written_by_outcore_reads_everywhere() {
+    use ndarray::{Array1, Array3};
+    use outcore_h5::{Complib, Filters};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("b2.h5");
+    let n = 10_000usize;
+    let values: Vec<f64> = (0..n).map(|i| (i as f64 * 0.01).sin()).collect();
+    let want: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let f = File::open(&path, Mode::Write).expect("creates");
+    let libs = [Complib::Blosc2, Complib::Blosc2Lz4, Complib::Blosc2Lz4hc, Complib::Blosc2Zlib, Complib::Blosc2Zstd];
+    for (i, complib) in libs.into_iter().enumerate() {
+        let filters = Filters { complevel: 5, complib, shuffle: i % 2 == 0, bitshuffle: i % 2 == 1 };
+        let name = complib.name().replace(':', "_");
+        // Through the library (H5Dwrite runs outcore's filter)...
+        let arr = Array1::from(values.clone());
+        let leaf = f.create_carray("/", &name, arr.view(), Some(&[1024]), Some(&filters), "").expect("carray");
+        assert_eq!(leaf.filters(), Some(filters), "{name}");
+        assert_eq!(leaf.read_bytes().expect("H5Dread"), want, "{name}");
+        assert_eq!(leaf.read_parallel().expect("raw"), want, "{name}");
+        // ... and on the raw path.
+        let zeros = Array1::<f64>::zeros(n);
+        let raw =
+            f.create_carray("/", &format!("{name}_raw"), zeros.view(), Some(&[1024]), Some(&filters), "").unwrap();
+        let enc = raw.encoder().expect("encoder");
+        let mut encoded = Vec::new();
+        for start in (0..n).step_by(1024) {
+            let mut chunk = vec![0u8; 1024 * 8];
+            let end = (start + 1024).min(n);
+            chunk[..(end - start) * 8].copy_from_slice(&want[start * 8..end * 8]);
+            let mask = enc.encode(&chunk, &mut encoded).expect("encodes");
+            raw.write_raw_chunk(&[start as u64], mask, &encoded).expect("writes");
+        }
+        assert_eq!(raw.read_bytes().expect("H5Dread"), want, "{name} raw");
+    }
+    // Rank 3 with edge chunks: b2nd.
+    let cube = Array3::from_shape_fn((9, 8, 7), |(i, j, k)| (i * 100 + j * 10 + k) as f64);
+    let fl = Filters { complevel: 3, complib: Complib::Blosc2Zstd, shuffle: false, bitshuffle: true };
+    let leaf = f.create_carray("/", "cube", cube.view(), Some(&[4, 3, 5]), Some(&fl), "").expect("cube");
+    let cube_bytes: Vec<u8> = cube.iter().flat_map(|v| v.to_le_bytes()).collect();
+    assert_eq!(leaf.read_bytes().expect("H5Dread"), cube_bytes);
+    assert_eq!(read_via_raw_chunks_nd(&leaf), cube_bytes);
+    f.flush().expect("flush");
+    drop((leaf, f));
+    let Some(seen) = pytables_sees(&path) else { return };
+    let sum: f64 = values.iter().sum();
+    for complib in libs {
+        for suffix in ["", "_raw"] {
+            let name = format!("/{}{suffix}", complib.name().replace(':', "_"));
+            let got = seen[&name]["sum"].as_f64().unwrap_or_else(|| panic!("{name}: {seen}"));
+            assert!((got - sum).abs() < 1e-9, "{name}: {got} vs {sum}");
+        }
+    }
+    let want_cube: f64 = cube.iter().sum();
+    assert_eq!(seen["/cube"]["sum"].as_f64(), Some(want_cube));
 }
