@@ -243,7 +243,7 @@ pub(crate) fn plan<'s>(
                 h.check()?;
                 let r = Reader::new(h, pread_ok(&h.leaf))?;
                 if step == 1 {
-                    in_align = Some(in_align.map_or(r.chunk_rows(), |a: usize| a.max(r.chunk_rows())));
+                    in_align = Some(in_align.map_or(r.slab_unit(), |a: usize| a.max(r.slab_unit())));
                 }
                 Input::H5(Box::new(r))
             }

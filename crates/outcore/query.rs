@@ -788,7 +788,7 @@ impl Table {
         self.leaf.flush_file()?;
         let records = H5Operand::records(&self.leaf, self.layout.size);
         let reader = Reader::new(&records, true)?;
-        let base = reader.chunk_rows();
+        let base = reader.slab_unit();
         let target = (1usize << 15).div_ceil(base).max(1);
         let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
         let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), size, base)?;

@@ -328,6 +328,10 @@ pub(crate) struct Reader {
     index: Option<outcore_h5::ChunkIndex>,
     /// Chunks span every dimension but the first.
     full_inner: bool,
+    /// The file's path, when a slab reads only its part of each chunk from the file (blosc2
+    /// frames of rank 1 larger than a slab, as PyTables writes them: one chunk may hold the
+    /// whole table), so slabs need not follow the chunks.
+    ranged: Option<std::ffi::CString>,
 }
 
 /// A worker's reusable buffers for reading.
@@ -361,6 +365,15 @@ impl Reader {
             Some(f) => f.metadata().map_err(|e| h5err(leaf, "", e))?.len(),
             None => 0,
         };
+        // Chunks beyond a few slabs are read in part, each slab its own rows.
+        const RANGED_MIN: usize = 4 << 20;
+        let ranged = match &file {
+            Some(_) if decoder.reads_ranges() && leaf_shape.len() == 1 && decoder.chunk_bytes >= RANGED_MIN => {
+                use std::os::unix::ffi::OsStrExt;
+                std::ffi::CString::new(leaf.file_path().as_os_str().as_bytes()).ok()
+            }
+            _ => None,
+        };
         Ok(Reader {
             inner: op.shape.iter().skip(1).product(),
             swapped: op.field.is_none() && leaf.swapped(),
@@ -373,7 +386,18 @@ impl Reader {
             file,
             file_len,
             full_inner,
+            ranged,
         })
+    }
+
+    /// The rows slabs are cut on multiples of: a chunk's, or one row when each slab reads
+    /// its own part of a chunk.
+    pub(crate) fn slab_unit(&self) -> usize {
+        if self.ranged.is_some() {
+            1
+        } else {
+            self.chunk_rows()
+        }
     }
 
     pub(crate) fn chunk_rows(&self) -> usize {
@@ -490,6 +514,33 @@ impl Reader {
         for c in &located {
             let r0 = c.offset[0] as usize;
             let r1 = (r0 + c0).min(total_rows);
+            if let (Some(path), Some(info)) = (&self.ranged, &c.info) {
+                // Only the slab's rows of the chunk (rank 1: a row is one stored element).
+                let lo = r0.max(rows.first);
+                let hi = r1.min(rows.first + (rows.n - 1) * rows.step + 1);
+                if lo >= hi {
+                    continue;
+                }
+                let at = (lo - r0) * self.stored;
+                s.decoded.resize((hi - lo) * self.stored, 0);
+                if self.decoder.passes_through(info.filter_mask) {
+                    // Stored as it is: the rows are at their place in the file.
+                    if info.size as usize != self.decoder.chunk_bytes {
+                        let msg = format!("stored {} bytes, not {}", info.size, self.decoder.chunk_bytes);
+                        return Err(self.chunk_err(&c.offset, msg));
+                    }
+                    if let Some(f) = &self.file {
+                        f.read_exact_at(&mut s.decoded, info.addr + at as u64)
+                            .map_err(|e| self.chunk_err(&c.offset, e))?;
+                    }
+                } else {
+                    self.decoder
+                        .read_range_at(path, info, at, &mut s.decoded)
+                        .map_err(|e| self.chunk_err(&c.offset, e))?;
+                }
+                self.copy_rows(rows, c, (lo, hi), &s.decoded, out, &leaf_shape);
+                continue;
+            }
             // A whole chunk that lands, unconverted, on whole rows of the slab: decode in place.
             let direct = self.full_inner
                 && self.op.field.is_none()
@@ -535,16 +586,21 @@ impl Reader {
                         .map_err(|e| self.chunk_err(&c.offset, e))?;
                 }
             }
-            self.copy_rows(rows, c, &s.decoded, out, &leaf_shape);
+            self.copy_rows(rows, c, (r0, r1), &s.decoded, out, &leaf_shape);
         }
         Ok(())
     }
 
-    /// Copies the slab's rows that lie in one decoded chunk.
-    fn copy_rows(&self, rows: Rows, c: &Located, decoded: &[u8], out: &mut Buf, leaf_shape: &[usize]) {
-        let c0 = self.chunk_rows();
-        let r0 = c.offset[0] as usize;
-        let r1 = (r0 + c0).min(leaf_shape.first().copied().unwrap_or(0));
+    /// Copies the slab's rows that lie in rows `r0..r1` of one chunk, decoded from row `r0` on.
+    fn copy_rows(
+        &self,
+        rows: Rows,
+        c: &Located,
+        (r0, r1): (usize, usize),
+        decoded: &[u8],
+        out: &mut Buf,
+        leaf_shape: &[usize],
+    ) {
         // The slab rows inside this chunk: k such that first + k*step is in r0..r1.
         let k_lo = if r0 <= rows.first { 0 } else { (r0 - rows.first).div_ceil(rows.step) };
         let k_hi = if r1 <= rows.first { 0 } else { ((r1 - rows.first).div_ceil(rows.step)).min(rows.n) };

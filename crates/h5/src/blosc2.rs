@@ -272,6 +272,73 @@ pub(crate) fn decode(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<()
     frame.decode_into(out)
 }
 
+/// Reads part of a chunk stored at `addr` (`stored` bytes) in the file at `path`, straight
+/// from the file: c-blosc2 opens the frame there and reads only its index and the blocks that
+/// hold bytes `start..start + out.len()` of the decoded chunk (`chunk_bytes` in all), which
+/// it decodes into `out`. For frames of one plain blosc2 chunk (rank 1); `start` and the
+/// length are whole items of the chunk's type size.
+pub(crate) fn read_range_at(
+    path: &std::ffi::CStr,
+    addr: u64,
+    stored: u64,
+    chunk_bytes: usize,
+    start: usize,
+    out: &mut [u8],
+) -> Result<()> {
+    init();
+    let offset = i64::try_from(addr).map_err(|_| Error::Decode(format!("blosc2: chunk address {addr}")))?;
+    // Safety: c-blosc2 opens and reads the file itself; the super-chunk and the lazy chunk are
+    // freed below, and getitem writes at most `out.len()` bytes.
+    unsafe {
+        let schunk = sys::blosc2_schunk_open_offset(path.as_ptr(), offset);
+        if schunk.is_null() {
+            return Err(Error::Decode("blosc2: not a blosc2 frame (or a damaged one)".into()));
+        }
+        let frame = Frame { schunk, array: std::ptr::null_mut() };
+        let sc = &*schunk;
+        if frame.has_meta("b2nd") || frame.has_meta("caterva") || sc.nchunks != 1 {
+            return Err(Error::Decode(format!("blosc2: a frame of {} chunks, not one plain chunk", sc.nchunks)));
+        }
+        if sc.nbytes != chunk_bytes as i64 || sc.cbytes < 0 || sc.cbytes as u64 > stored {
+            return Err(Error::Decode(format!(
+                "blosc2: frame holds {} bytes in {}, a chunk holds {chunk_bytes} in {stored}",
+                sc.nbytes, sc.cbytes
+            )));
+        }
+        let typesize = sc.typesize.max(1) as usize;
+        let end = start.checked_add(out.len()).filter(|&e| e <= chunk_bytes);
+        if end.is_none() || !start.is_multiple_of(typesize) || !out.len().is_multiple_of(typesize) {
+            return Err(Error::Decode(format!(
+                "blosc2: bytes {start}..+{} are not whole {typesize}-byte items of a {chunk_bytes}-byte chunk",
+                out.len()
+            )));
+        }
+        let mut chunk: *mut u8 = std::ptr::null_mut();
+        let mut needs_free = false;
+        let cbytes = sys::blosc2_schunk_get_lazychunk(schunk, 0, &mut chunk, &mut needs_free);
+        let (Ok(first), Ok(n), Ok(room)) =
+            (i32::try_from(start / typesize), i32::try_from(out.len() / typesize), i32::try_from(out.len()))
+        else {
+            if needs_free {
+                libc::free(chunk.cast());
+            }
+            return Err(Error::Decode("blosc2: range too large".into()));
+        };
+        let got = if cbytes < 0 || chunk.is_null() {
+            cbytes
+        } else {
+            sys::blosc2_getitem_ctx(sc.dctx, chunk as *const c_void, cbytes, first, n, out.as_mut_ptr().cast(), room)
+        };
+        if needs_free {
+            libc::free(chunk.cast());
+        }
+        if got != room {
+            return Err(Error::Decode(format!("blosc2: decompression failed ({got})")));
+        }
+    }
+    Ok(())
+}
+
 /// hdf5-blosc2's block shape for a b2nd chunk: every dimension 1 or 2, then doubled from the
 /// last dimension back (a dimension that cannot double takes the whole chunk's), while the
 /// block stays within the target size.
@@ -453,6 +520,33 @@ mod tests {
         assert!(decode(&enc, 100, &mut grown).is_err());
         decode(&enc, 4000, &mut grown).unwrap();
         assert_eq!(grown, input);
+    }
+
+    #[test]
+    fn ranges_read_from_the_file_equal_the_whole_chunk() {
+        let input = data(50_000);
+        let p = Params { compcode: 1, level: 5, shuffle: 1, typesize: 4, blocksize: 4096, dims: Vec::new() };
+        let mut enc = Vec::new();
+        encode(&p, &input, &mut enc).unwrap();
+        let dir = std::env::temp_dir().join(format!("outcore-b2-{}", std::process::id()));
+        let mut file = vec![7u8; 1000];
+        file.extend_from_slice(&enc);
+        file.extend_from_slice(&[9u8; 100]);
+        std::fs::write(&dir, &file).unwrap();
+        let path = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        let (stored, total) = (enc.len() as u64, input.len());
+        for (start, len) in [(0, total), (4, 8), (40_000, 80_000), (total - 4, 4), (123_456, 4)] {
+            let mut out = vec![0u8; len];
+            read_range_at(&path, 1000, stored, total, start, &mut out).unwrap();
+            assert_eq!(out, input[start..start + len], "{start}+{len}");
+        }
+        let mut out = vec![0u8; 6];
+        let e = read_range_at(&path, 1000, stored, total, 2, &mut out).unwrap_err().to_string();
+        assert!(e.contains("not whole 4-byte items"), "{e}");
+        assert!(read_range_at(&path, 1000, stored, total + 4, 0, &mut out[..4]).is_err());
+        assert!(read_range_at(&path, 1000, stored / 2, total, 0, &mut out[..4]).is_err());
+        assert!(read_range_at(&path, 10, stored, total, 0, &mut out[..4]).is_err());
+        std::fs::remove_file(&dir).unwrap();
     }
 
     #[test]

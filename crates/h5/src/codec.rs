@@ -74,6 +74,30 @@ impl Decoder {
         (0..self.codecs.len()).all(|i| filter_mask & (1 << i) != 0)
     }
 
+    /// Whether part of a chunk can be read straight from the file
+    /// ([`Decoder::read_range_at`]): a pipeline of blosc2 alone, whose chunks are frames of
+    /// blocks c-blosc2 reads one by one.
+    pub fn reads_ranges(&self) -> bool {
+        self.codecs == [Codec::Blosc2]
+    }
+
+    /// Reads bytes `start..start + out.len()` of a decoded chunk straight from the file at
+    /// `path` (the chunk at `chunk.addr`, blosc2 applied to it): only the frame's index and the
+    /// blocks holding those bytes are read and decoded. `start` and the length are whole
+    /// items (elements, or records of a table). For a pipeline that [`Decoder::reads_ranges`].
+    pub fn read_range_at(
+        &self,
+        path: &std::ffi::CStr,
+        chunk: &crate::ChunkInfo,
+        start: usize,
+        out: &mut [u8],
+    ) -> Result<()> {
+        if !self.reads_ranges() || chunk.filter_mask & 1 != 0 {
+            return Err(Error::Decode("only blosc2 chunks are read in part".into()));
+        }
+        crate::blosc2::read_range_at(path, chunk.addr, chunk.size, self.chunk_bytes, start, out)
+    }
+
     /// Whether any filter is set (an unfiltered chunk is its own decoding).
     pub fn is_identity(&self) -> bool {
         self.codecs.is_empty()
