@@ -448,3 +448,46 @@ fn a_damaged_chunk_btree_is_an_error_not_a_wrong_answer() {
         assert!(e.contains("damaged chunk index"), "{name}: {e}");
     }
 }
+
+/// A blosc2 chunk read in part straight from the file (one larger than a slab) with a damaged
+/// frame header or trailer is an error naming file, node and chunk: c-blosc2's own
+/// `blosc2_schunk_open_offset` crashed on some of these (it dereferences the NULL it gets
+/// for a frame it cannot read).
+#[test]
+fn damaged_frames_of_blosc2_chunks_read_in_part_are_errors() {
+    use outcore::h5::{Complib, Filters};
+    let path = scratch("b2-big.h5");
+    let n = 700_000usize;
+    let (addr, size) = {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        let a = ndarray::Array1::from_iter((0..n).map(|i| (i % 1000) as f64));
+        let fl = Filters { complevel: 5, complib: Complib::Blosc2Zstd, shuffle: true, bitshuffle: false };
+        let leaf = f.create_carray("/", "a", a.view(), Some(&[n]), Some(&fl), "").expect("carray");
+        let c = &leaf.chunks().expect("chunks")[0];
+        (c.addr as usize, c.size as usize)
+    };
+    let bytes = std::fs::read(&path).expect("read");
+    let sum = |p: &Path| -> Result<f64, String> {
+        let f = File::open(p, Mode::Read).map_err(|e| e.to_string())?;
+        let leaf = f.leaf("/a").map_err(|e| e.to_string())?;
+        let r = Expr::new("sum(a)").and_then(|e| e.bind("a", &leaf)?.eval()).map_err(|e| e.to_string())?;
+        Ok(r.into_f64().ok_or("not float64")?.into_raw_vec_and_offset().0[0])
+    };
+    let want: f64 = (0..n).map(|i| (i % 1000) as f64).sum();
+    assert_eq!(sum(&path), Ok(want));
+    let mut errors = 0;
+    for k in (0..128).chain(size - 64..size) {
+        let mut b = bytes.clone();
+        b[addr + k] ^= 0x5a;
+        let p = scratch("b2-big-flipped.h5");
+        std::fs::write(&p, &b).expect("write");
+        match sum(&p) {
+            Ok(_) => {}
+            Err(e) => {
+                assert!(e.contains(":/a: chunk [0] is damaged"), "{e}");
+                errors += 1;
+            }
+        }
+    }
+    assert!(errors > 20, "only {errors} damaged frames noticed");
+}

@@ -71,6 +71,9 @@ extern "C" {
         buffersize: i64,
     ) -> c_int;
     fn b2nd_free(array: *mut B2ndArray) -> c_int;
+    // c-blosc2's own (frame.h, not installed), for `read_range_at`.
+    fn frame_from_file_offset(urlpath: *const c_char, io: *const sys::blosc2_io, offset: i64) -> *mut c_void;
+    fn frame_to_schunk(frame: *mut c_void, copy: bool, io: *const sys::blosc2_io) -> *mut sys::blosc2_schunk;
 }
 
 fn init() {
@@ -290,7 +293,19 @@ pub(crate) fn read_range_at(
     // Safety: c-blosc2 opens and reads the file itself; the super-chunk and the lazy chunk are
     // freed below, and getitem writes at most `out.len()` bytes.
     unsafe {
-        let schunk = sys::blosc2_schunk_open_offset(path.as_ptr(), offset);
+        // `blosc2_schunk_open_offset` does these two steps but dereferences the super-chunk
+        // that the second returns as NULL for a damaged frame (c-blosc2 2.15): call them here.
+        let io = sys::blosc2_io {
+            id: sys::BLOSC2_IO_FILESYSTEM as u8,
+            name: c"filesystem".as_ptr(),
+            params: std::ptr::null_mut(),
+        };
+        let frame = frame_from_file_offset(path.as_ptr(), &io, offset);
+        if frame.is_null() {
+            return Err(Error::Decode("blosc2: not a blosc2 frame (or a damaged one)".into()));
+        }
+        // On failure it frees the frame, or leaks it.
+        let schunk = frame_to_schunk(frame, false, &io);
         if schunk.is_null() {
             return Err(Error::Decode("blosc2: not a blosc2 frame (or a damaged one)".into()));
         }
