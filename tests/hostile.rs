@@ -491,3 +491,44 @@ fn damaged_frames_of_blosc2_chunks_read_in_part_are_errors() {
     }
     assert!(errors > 20, "only {errors} damaged frames noticed");
 }
+
+/// Damaged global heaps under VLArrays (tests/fixtures/pytables/vlarrays.h5): HDF5 1.10
+/// copies the object size a damaged heap claims into a buffer sized by the row, and
+/// crashed (SIGSEGV in `H5HG_read`) on 3 of 300 flipped bytes. Every byte of every heap
+/// collection's object headers flipped: errors or the right rows, never a crash; fixed-size
+/// reads of variable-length values are refused.
+#[test]
+fn damaged_heaps_under_vlarrays_are_errors_not_crashes() {
+    let from = "vlarrays.h5";
+    let bytes = std::fs::read(fixture(from)).expect("fixture");
+    let heaps: Vec<usize> = bytes.windows(4).enumerate().filter(|(_, w)| *w == b"GCOL").map(|(i, _)| i).collect();
+    assert!(!heaps.is_empty());
+    let read_all = |p: &Path| -> Vec<String> {
+        let mut errors = Vec::new();
+        let Ok(f) = File::open(p, Mode::Read) else { return vec!["open".into()] };
+        for name in ["i32", "f64z", "u8", "flags", "c128", "pairs", "strs", "unis", "objs"] {
+            match f.leaf(&format!("/{name}")).and_then(|l| l.vl_rows(0, 1, l.vl_nrows())) {
+                Ok(_) => {}
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        errors
+    };
+    assert_eq!(read_all(&fixture(from)), Vec::<String>::new());
+    let f = File::open(fixture(from), Mode::Read).expect("open");
+    let e = f.leaf("/i32").unwrap().read_bytes().expect_err("variable-length").to_string();
+    assert!(e.contains("read its rows with vl_rows"), "{e}");
+    let mut noticed = 0;
+    for &h in &heaps {
+        // The collection's header, and its first objects' headers and data.
+        for k in (0..16).chain(16..160) {
+            let path = damaged("heap.h5", from, |b| b[h + k] ^= 0x5a);
+            let errors = read_all(&path);
+            noticed += usize::from(!errors.is_empty());
+            for e in errors {
+                assert!(e.contains("vlarrays.h5") || e.contains("heap.h5"), "{e}");
+            }
+        }
+    }
+    assert!(noticed > 0);
+}

@@ -364,3 +364,54 @@ fn read_and_npy_are_described_and_completed() {
     let (_, script, _) = outcore(&["completions", "bash"]);
     assert!(script.contains("read") && script.contains("--npy") && script.contains("--field"));
 }
+
+/// VLArray rows (tests/fixtures/pytables/vlarrays.h5, from scripts/make_vlarray_fixture.py):
+/// `--json` prints PyTables' rows (vlarrays.json), ranges pick rows, text prints a row per
+/// line, `ls` and `info` name the atom, and `--npy` (one shape) is refused.
+#[test]
+fn vlarray_rows_print_as_pytables_reads_them() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables");
+    let file = dir.join("vlarrays.h5").to_string_lossy().into_owned();
+    let want: J = serde_json::from_str(&std::fs::read_to_string(dir.join("vlarrays.json")).unwrap()).unwrap();
+    for name in ["i32", "f64z", "pairs", "strs", "unis", "flags", "u8", "c128", "objs"] {
+        let (code, out, err) = outcore(&["read", &format!("{file}:/{name}"), "--json"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let got: J = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{name}: {e}: {out}"));
+        let mut rows = want[format!("/{name}")]["rows"].clone();
+        if name == "strs" {
+            // Text, as UTF-8 (PyTables' bytes, its fixture as latin-1): the ASCII rows agree.
+            rows = J::from(rows.as_array().unwrap().iter().take(3).cloned().collect::<Vec<_>>());
+            let got3 = J::from(got.as_array().unwrap().iter().take(3).cloned().collect::<Vec<_>>());
+            assert_eq!(got3, rows, "{name}");
+            continue;
+        }
+        assert_eq!(got, rows, "{name}");
+    }
+    let (code, out, _) = outcore(&["read", &format!("{file}:/i32"), "--start", "1", "--stop", "4"]);
+    assert_eq!(code, 0);
+    let rows = &want["/i32"]["rows"];
+    let text: Vec<String> = (1..4)
+        .map(|i| rows[i].as_array().unwrap().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(out, format!("{}\n", text.join("\n")));
+    let (code, out, _) = outcore(&["read", &format!("{file}:/unis"), "--csv"]);
+    assert_eq!((code, out.as_str()), (0, "unis\nh\u{e9}llo\n\n\u{4e2d}\u{6587} \u{1f600}\n"));
+    let (_, out, _) = outcore(&["ls", &file]);
+    let atoms: Vec<(&str, &str)> = out
+        .lines()
+        .filter(|l| l.contains("VLArray"))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[0], w[3])
+        })
+        .collect();
+    assert!(atoms.contains(&("/pairs", "[2]float32")) && atoms.contains(&("/strs", "vlstring")), "{out}");
+    assert!(atoms.contains(&("/objs", "object")) && atoms.contains(&("/i32", "int32")), "{out}");
+    let (_, out, _) = outcore(&["info", &format!("{file}:/unis"), "--json"]);
+    let info: J = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((info["atom"].as_str(), info["nrows"].as_u64()), (Some("vlunicode"), Some(3)));
+    let npy = scratch("vl.npy");
+    let (code, _, err) = outcore(&["read", &format!("{file}:/i32"), "--npy", &npy]);
+    assert_eq!(code, 2);
+    assert!(err.contains("vary in length"), "{err}");
+}

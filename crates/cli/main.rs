@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use outcore::expr_lang::{compile, DType, VarInfo};
-use outcore::h5::{Complib, File, Filters, Mode, Node, NodeClass};
+use outcore::h5::{Complib, File, Filters, LeafClass, Mode, Node, NodeClass};
 use outcore::{Array, Error, Expr, IntoOperand, Operand, RowRange, Table, Value};
 
 #[derive(Parser)]
@@ -89,7 +89,7 @@ enum Cmd {
     /// otherwise decoded and encoded again on all cores a slab at a time, so memory stays flat.
     /// With no filter option every leaf keeps its filters (ptrepack's documented default). A table's chunk
     /// statistics (`outcore index`) are copied, or built again for new chunks; PyTables'
-    /// indexes are not copied (run create_index again); VLArrays are skipped with a warning.
+    /// indexes are not copied (run create_index again); VLArrays are copied row by row.
     #[command(
         after_help = "Examples:\n  outcore repack data.h5 small.h5 --complevel 5 --complib zlib --shuffle\n  outcore repack data.h5:/grp out.h5:/grp --complevel 1 --complib blosc:lz4 --chunkshape auto\n  outcore repack data.h5:/t out.h5:/t --chunkshape 65536 --overwrite"
     )]
@@ -363,6 +363,9 @@ fn ls(file: &Path, json: bool, all: bool) -> Result<(), Fail> {
         let (dtype, filters) = match node.class {
             NodeClass::Group => (String::new(), String::new()),
             NodeClass::Leaf(_) => match f.leaf(&node.path) {
+                Ok(leaf) if leaf.class() == LeafClass::VLArray => {
+                    (leaf.vl_atom().map(|a| a.text()).unwrap_or_default(), leaf.filters_text())
+                }
                 Ok(leaf) => {
                     (leaf.layout().map(|l| format::kind_text(&l.kind)).unwrap_or_default(), leaf.filters_text())
                 }
@@ -409,6 +412,12 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
         Node::Group(g) => serde_json::json!({
             "path": g.path(), "class": "Group", "title": g.title(), "children": g.children()?,
             "attrs": format::attrs_json(&g.attrs()?),
+        }),
+        Node::Leaf(l) if l.class() == LeafClass::VLArray => serde_json::json!({
+            "path": l.path(), "class": "VLArray", "title": l.title(),
+            "shape": l.shape(), "chunkshape": l.chunk_shape(), "filters": l.filters_text(),
+            "atom": l.vl_atom()?.text(), "nrows": l.vl_nrows(),
+            "attrs": format::attrs_json(&l.attrs()?),
         }),
         Node::Leaf(l) => {
             let layout = l.layout()?;

@@ -15,7 +15,7 @@ use crate::{split_target, usage, Fail};
 
 #[derive(Args)]
 pub struct ReadArgs {
-    /// FILE:/path of the leaf: a table, an Array, a CArray or an EArray.
+    /// FILE:/path of the leaf: a table, an Array, a CArray, an EArray or a VLArray.
     target: String,
     /// First row (of the first dimension) to read (Python's slice rules: negative counts from
     /// the end; default 0).
@@ -201,6 +201,9 @@ pub fn run(a: ReadArgs) -> Result<(), Fail> {
     let f = File::open(&file, Mode::Read)?;
     let leaf = open_leaf(&f, &file, &path)?;
     let node = |msg: String| Fail(1, format!("{}:{}: {msg}", file.display(), leaf.path()));
+    if leaf.class() == outcore::h5::LeafClass::VLArray {
+        return vlarray(&a, &leaf, &file);
+    }
     let layout: Layout = leaf.layout()?;
     if let Some(what) = unreadable(&layout.kind) {
         return Err(node(format!("holds values of type {what}, which outcore cannot read")));
@@ -297,6 +300,65 @@ pub fn run(a: ReadArgs) -> Result<(), Fail> {
         pos += k;
     }
     sink.finish()
+}
+
+/// A VLArray's rows: numeric ones as arrays of their values, byte strings and unicode as
+/// text (bytes that are not UTF-8 shown as U+FFFD), pickled objects as their bytes in hex.
+fn vlarray(a: &ReadArgs, leaf: &Leaf, file: &Path) -> Result<(), Fail> {
+    use outcore::h5::VlAtom;
+    let node = |msg: String| Fail(1, format!("{}:{}: {msg}", file.display(), leaf.path()));
+    if a.field.is_some() {
+        return Err(usage(format!("--field: {}:{} is a VLArray, not a table", file.display(), leaf.path())));
+    }
+    if let Some(p) = &a.npy {
+        return Err(usage(format!(
+            "--npy {}: the rows of {}:{} vary in length, and a .npy file holds one shape",
+            p.display(),
+            file.display(),
+            leaf.path()
+        )));
+    }
+    let atom = leaf.vl_atom()?;
+    let (first, step, n) =
+        RowRange::new(a.start, a.stop, a.step).resolve(leaf.vl_nrows()).map_err(|e| node(e.to_string()))?;
+    let style = if a.json {
+        Style::Json
+    } else if a.csv {
+        outln!("{}", leaf.path().rsplit('/').next().unwrap_or(""));
+        Style::Csv
+    } else {
+        Style::Text
+    };
+    let value = |row: &[u8]| -> Result<J, Fail> {
+        Ok(match &atom {
+            VlAtom::Bytes => J::from(String::from_utf8_lossy(row).into_owned()),
+            VlAtom::Unicode => J::from(outcore::h5::unicode_row(row).map_err(|e| node(e.to_string()))?),
+            VlAtom::Object => J::from(row.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            VlAtom::Values(kind) => {
+                let size = kind.size().max(1);
+                J::from(row.chunks_exact(size).map(|e| format::value_json(kind, e)).collect::<Vec<_>>())
+            }
+        })
+    };
+    // A batch of rows at a time: the rows' lengths are the file's, so memory follows them.
+    const BATCH: usize = 4096;
+    let mut pos = 0;
+    while pos < n {
+        let k = BATCH.min(n - pos);
+        for (i, row) in leaf.vl_rows(first + pos * step, step, k)?.iter().enumerate() {
+            let v = value(row)?;
+            match style {
+                Style::Json => out!("{}{v}", if pos + i == 0 { "[" } else { "," }),
+                Style::Csv => outln!("{}", format::cell(&v)),
+                _ => outln!("{}", format::row_text(&v)),
+            }
+        }
+        pos += k;
+    }
+    if style == Style::Json {
+        outln!("{}", if n == 0 { "[]" } else { "]" });
+    }
+    Ok(())
 }
 
 /// The CSV header of an array's rows: its name, indexed by position in the row for rank 2

@@ -246,6 +246,16 @@ impl Copier<'_> {
             return Ok(());
         }
         self.make_room(dst_path)?;
+        if l.class() == LeafClass::VLArray {
+            let (_, skipped) = copy::copy_vlarray(&l, self.dst, dst_path, &self.plan)?;
+            for a in skipped {
+                self.warn(format!("{}: attribute `{a}` not copied (a reference)", self.src_name(src_path)));
+            }
+            self.done += copy::value_bytes(&l);
+            self.bar.set_position(self.done);
+            self.leaves += 1;
+            return Ok(());
+        }
         let new = copy::create_like(&l, self.dst, dst_path, &self.plan)?;
         for a in copy::copy_attrs_leaf(&l, &new)? {
             self.warn(format!("{}: attribute `{a}` not copied (a reference)", self.src_name(src_path)));

@@ -134,6 +134,34 @@ impl File {
         Ok(Leaf::new(leaf))
     }
 
+    /// A new, empty VLArray: `pseudo` is `vlstring`, `vlunicode` or `object`, or `None` for
+    /// rows of `descr`'s kind (a NumPy type string, or `(type, shape)`).
+    #[pyo3(signature = (parent, name, pseudo=None, descr=None, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    fn create_vlarray(
+        &self,
+        parent: &str,
+        name: &str,
+        pseudo: Option<&str>,
+        descr: Option<&Bound<'_, PyAny>>,
+        chunkrows: Option<usize>,
+        complevel: u8,
+        complib: &str,
+        shuffle: bool,
+        bitshuffle: bool,
+        title: &str,
+    ) -> PyResult<Leaf> {
+        let atom = match (pseudo, descr) {
+            (Some("vlstring"), _) => h5::VlAtom::Bytes,
+            (Some("vlunicode"), _) => h5::VlAtom::Unicode,
+            (Some("object"), _) => h5::VlAtom::Object,
+            (None, Some(d)) => h5::VlAtom::Values(kind_of(d)?),
+            (p, _) => return Err(PyValueError::new_err(format!("unknown VLArray atom {p:?}"))),
+        };
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let f = self.get()?;
+        Ok(Leaf::new(f.create_vlarray(parent, name, &atom, chunkrows, filters.as_ref(), title).py_err()?))
+    }
+
     /// A new Array (`kind="array"`), CArray (`"carray"`) or EArray (`"earray"`, whose first
     /// axis grows) holding `data`.
     #[pyo3(signature = (kind, parent, name, data, chunkshape=None, expectedrows=1000, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
@@ -485,6 +513,44 @@ impl Leaf {
     fn dtype_spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let l = self.layout()?;
         spec_of(py, &l.kind, l.size)
+    }
+
+    /// A VLArray's atom: `("vlstring" | "vlunicode" | "object", None)`, or `("values",
+    /// dtype spec)` for rows of values.
+    fn vl_atom<'py>(&self, py: Python<'py>) -> PyResult<(&'static str, Option<Bound<'py, PyAny>>)> {
+        Ok(match self.leaf()?.vl_atom().py_err()? {
+            h5::VlAtom::Bytes => ("vlstring", None),
+            h5::VlAtom::Unicode => ("vlunicode", None),
+            h5::VlAtom::Object => ("object", None),
+            h5::VlAtom::Values(k) => ("values", Some(spec_of(py, &k, k.size())?)),
+        })
+    }
+
+    /// A VLArray's number of rows.
+    fn vl_nrows(&self) -> PyResult<usize> {
+        Ok(self.leaf()?.vl_nrows())
+    }
+
+    /// Rows `start:stop:step` of a VLArray, each as the bytes of its elements.
+    #[pyo3(signature = (start=None, stop=None, step=None))]
+    fn vl_rows<'py>(
+        &self,
+        py: Python<'py>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<Vec<Bound<'py, pyo3::types::PyBytes>>> {
+        let leaf = &self.leaf()?;
+        let (first, step, n) = range(start, stop, step).resolve(leaf.vl_nrows()).py_err()?;
+        let rows = py.detach(|| leaf.vl_rows(first, step, n)).py_err()?;
+        Ok(rows.iter().map(|r| pyo3::types::PyBytes::new(py, r)).collect())
+    }
+
+    /// Appends rows to a VLArray, each the bytes of whole elements of its atom.
+    fn append_vl_rows(&self, py: Python<'_>, rows: Vec<Vec<u8>>) -> PyResult<()> {
+        let leaf = &self.leaf()?;
+        let refs: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
+        py.detach(|| leaf.append_vl_rows(&refs)).py_err()
     }
 
     /// The filter pipeline in PyTables' words (`blosc2:zstd(5)+bitshuffle`, `none`).

@@ -7,6 +7,7 @@ every scan runs in Rust with the GIL released.
 """
 
 import os
+import pickle
 import sys
 
 import numpy as np
@@ -257,6 +258,37 @@ class File:
         """A new chunked, compressible CArray of ``atom`` (a NumPy dtype or a PyTables atom)
         and ``shape``, or holding ``obj``."""
         return self._create_array("carray", where, name, atom, shape, obj, title, filters, chunkshape, 1000)
+
+    def create_vlarray(self, where, name, atom=None, title="", filters=None, expectedrows=None, chunkshape=None, byteorder=None, createparents=False, obj=None, track_times=True):
+        """A new VLArray of ``atom``: PyTables' ``VLStringAtom()``, ``VLUnicodeAtom()`` or
+        ``ObjectAtom()`` (or their names ``vlstring``, ``vlunicode``, ``object``), or a
+        numeric atom or NumPy dtype for rows of values; ``obj``, a sequence of rows, is
+        appended."""
+        kind = getattr(atom, "type", atom) if atom is not None else None
+        if isinstance(kind, str) and kind in ("vlstring", "vlunicode", "object"):
+            pseudo, descr = kind, None
+        else:
+            dt = getattr(atom, "dtype", atom)
+            if dt is None:
+                raise ValueError("give an atom")
+            dt = np.dtype(dt)
+            shape = tuple(getattr(atom, "shape", ()) or dt.shape)
+            base = dt.base
+            pseudo, descr = None, (base.str, list(shape)) if shape else base.str
+        path = _join(where, None)
+        self._f.create_vlarray(
+            path,
+            name,
+            pseudo=pseudo,
+            descr=descr,
+            chunkrows=None if chunkshape is None else int(chunkshape[0] if np.ndim(chunkshape) else chunkshape),
+            title=title,
+            **_filter_args(filters),
+        )
+        node = self.get_node(path, name)
+        for row in obj if obj is not None else ():
+            node.append(row)
+        return node
 
     def create_earray(self, where, name, atom=None, shape=None, title="", filters=None, expectedrows=1000, chunkshape=None, byteorder=None, createparents=False, obj=None, track_times=True):
         """A new EArray of ``atom`` whose first axis (0 in ``shape``) grows by ``append``."""
@@ -576,11 +608,104 @@ class EArray(CArray):
         self._raw.append(a)
 
 
+class VLAtom:
+    """A VLArray's atom: ``type`` is ``vlstring`` (rows of bytes), ``vlunicode`` (rows of
+    str), ``object`` (pickled Python objects), or the NumPy type of the rows' values, whose
+    ``dtype`` and ``shape`` it has (PyTables' ``Int32Atom()``, ``Float64Atom(shape=(2,))``)."""
+
+    def __init__(self, kind, dtype=None):
+        self.kind = kind
+        if kind == "values":
+            d = np.dtype(dtype)
+            self.dtype = d
+            self.shape = d.shape
+            self.type = d.base.name
+        else:
+            self.dtype = np.dtype("u1") if kind != "vlunicode" else np.dtype("<u4")
+            self.shape = ()
+            self.type = kind
+
+    def __repr__(self):
+        names = {"vlstring": "VLStringAtom()", "vlunicode": "VLUnicodeAtom()", "object": "ObjectAtom()"}
+        if self.kind in names:
+            return names[self.kind]
+        return "%sAtom(shape=%r)" % (self.type.capitalize(), self.shape)
+
+
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+
+
 class VLArray(Leaf):
-    """A variable-length array: listed, not readable yet."""
+    """A PyTables VLArray: rows of varying length, read as PyTables reads them (NumPy
+    arrays for values, bytes for ``VLStringAtom``, str for ``VLUnicodeAtom``, the objects for
+    ``ObjectAtom``), and appended one row at a time."""
+
+    @property
+    def atom(self):
+        if getattr(self, "_atom", None) is None:
+            self._atom = VLAtom(*self._raw.vl_atom())
+        return self._atom
+
+    @property
+    def nrows(self):
+        return self._raw.vl_nrows()
+
+    def __len__(self):
+        return self.nrows
+
+    def _row(self, b):
+        a = self.atom
+        if a.kind == "vlstring":
+            return b
+        if a.kind == "vlunicode":
+            return b.decode(_UTF32)
+        if a.kind == "object":
+            return pickle.loads(b)
+        base = a.dtype.base
+        return np.frombuffer(b, dtype=base).reshape((-1,) + a.shape).copy()
 
     def read(self, start=None, stop=None, step=None):
-        raise TypeError("%s: VLArray rows are not readable yet" % self._v_pathname)
+        """Rows ``start:stop:step``, as a list."""
+        return [self._row(b) for b in self._raw.vl_rows(start, stop, step)]
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            n = self.nrows
+            i = int(key) + n if key < 0 else int(key)
+            if not 0 <= i < n:
+                raise IndexError("index %d out of range for %d rows" % (key, n))
+            return self.read(i, i + 1)[0]
+        if isinstance(key, slice):
+            if key.step is not None and key.step <= 0:
+                raise ValueError("slice step must be positive")
+            return self.read(key.start, key.stop, key.step)
+        return [self[int(i)] for i in np.asarray(key).ravel()]
+
+    def __iter__(self):
+        return self.iterrows()
+
+    def iterrows(self, start=None, stop=None, step=None):
+        return iter(self.read(start, stop, step))
+
+    def append(self, sequence):
+        """Appends one row."""
+        a = self.atom
+        if a.kind == "vlstring":
+            if not isinstance(sequence, (bytes, bytearray, memoryview)):
+                raise TypeError("a VLStringAtom row is bytes, not %s" % type(sequence).__name__)
+            b = bytes(sequence)
+        elif a.kind == "vlunicode":
+            if not isinstance(sequence, str):
+                raise TypeError("a VLUnicodeAtom row is str, not %s" % type(sequence).__name__)
+            b = sequence.encode(_UTF32)
+        elif a.kind == "object":
+            b = pickle.dumps(sequence, pickle.HIGHEST_PROTOCOL)
+        else:
+            v = np.ascontiguousarray(sequence, dtype=a.dtype.base)
+            if a.shape and v.shape[-len(a.shape):] != a.shape:
+                raise ValueError("rows of %s need elements of shape %r" % (self._v_pathname, a.shape))
+            b = v.tobytes()
+        self._raw.append_vl_rows([b])
 
 
 class Column:

@@ -1,5 +1,6 @@
 """outcore's PyTables face against PyTables, in one process, on files PyTables wrote."""
 
+import os
 import threading
 
 import h5py
@@ -381,3 +382,53 @@ def test_outcore_imported_before_tables_and_h5py(path):
     )
     r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_vlarrays_read_as_pytables_reads_them():
+    """PyTables' VLArrays of every atom (tests/fixtures/pytables/vlarrays.h5, from
+    scripts/make_vlarray_fixture.py): the same rows, types and lengths."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "pytables", "vlarrays.h5")
+    with tables.open_file(path) as pt, outcore.open_file(path) as oc:
+        for node in pt.walk_nodes("/", "VLArray"):
+            ours = oc.get_node(node._v_pathname)
+            assert isinstance(ours, outcore.VLArray)
+            assert ours.nrows == node.nrows and len(ours) == len(node)
+            want, got = node.read(), ours.read()
+            assert len(got) == len(want)
+            for w, g in zip(want, got):
+                if isinstance(w, np.ndarray):
+                    assert g.dtype == w.dtype and g.shape == w.shape and np.array_equal(g, w), node._v_pathname
+                else:
+                    assert type(g) is type(w) and g == w, node._v_pathname
+            # Ranges, one row, negative indexes, iteration.
+            assert len(ours.read(1, None, 2)) == len(node.read(1, None, 2))
+            last = ours[-1]
+            assert (np.array_equal(last, node[-1]) if isinstance(last, np.ndarray) else last == node[-1])
+            assert len(list(ours)) == node.nrows
+        assert repr(oc.root.strs.atom) == "VLStringAtom()"
+        assert oc.root.pairs.atom.shape == (2,)
+        with pytest.raises(IndexError):
+            oc.root.u8[5]
+
+
+def test_vlarrays_written_by_outcore_read_in_pytables(tmp_path):
+    p = tmp_path / "vl.h5"
+    rows = [np.arange(3, dtype=np.int32), np.array([], dtype=np.int32), np.arange(100, dtype=np.int32)]
+    with outcore.open_file(p, "w") as f:
+        v = f.create_vlarray("/", "ints", tables.Int32Atom(), "some ints")
+        for r in rows:
+            v.append(r)
+        f.create_vlarray("/", "pairs", tables.Float64Atom(shape=(2,)), obj=[[[1, 2], [3, 4]], np.zeros((0, 2))])
+        f.create_vlarray("/", "strs", tables.VLStringAtom(), obj=[b"abc", b"", b"\x00\xff"])
+        f.create_vlarray("/", "unis", "vlunicode", obj=["h\u00e9", "", "\U0001f600"])
+        f.create_vlarray("/", "objs", tables.ObjectAtom(), obj=[{"a": 1}, [1, 2], None])
+        with pytest.raises(TypeError):
+            f.root.strs.append("not bytes")
+        assert f.root.ints[2].tolist() == list(range(100))
+    with tables.open_file(p) as pt:
+        assert pt.root.ints.title == "some ints" and isinstance(pt.root.ints.atom, tables.Int32Atom)
+        assert [r.tolist() for r in pt.root.ints.read()] == [r.tolist() for r in rows]
+        assert [r.tolist() for r in pt.root.pairs.read()] == [[[1.0, 2.0], [3.0, 4.0]], []]
+        assert pt.root.strs.read() == [b"abc", b"", b"\x00\xff"]
+        assert pt.root.unis.read() == ["h\u00e9", "", "\U0001f600"]
+        assert pt.root.objs.read() == [{"a": 1}, [1, 2], None]

@@ -74,7 +74,8 @@ fn node_err(file: &std::path::Path, node: &str, msg: impl std::fmt::Display) -> 
 /// values point into the source file), or `None`.
 pub fn uncopyable(leaf: &Leaf) -> Option<String> {
     if leaf.class() == LeafClass::VLArray {
-        return Some("a VLArray (outcore cannot read them yet)".into());
+        // Copied row by row (`copy_vlarray`) when its atom is one PyTables writes.
+        return leaf.vl_atom().err().map(|e| format!("a VLArray outcore cannot read ({e})"));
     }
     let id = leaf.dataset().id();
     let bad = hdf5::sync::sync(|| {
@@ -133,6 +134,36 @@ pub fn target_chunk(leaf: &Leaf, plan: &Plan) -> Result<Option<Vec<usize>>> {
 /// (EArrays and Tables stay extendable), fill value and creation properties, with the plan's
 /// chunks and filters. Attributes and values are copied by [`copy_attrs_leaf`] and
 /// [`copy_data`].
+/// Copies a VLArray row by row, a batch at a time: the same atom, chunk rows and title, the
+/// plan's filters (or the source's), and its attributes (whose names are returned when some
+/// could not be copied).
+pub fn copy_vlarray(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<(Leaf, Vec<String>)> {
+    let atom = src.vl_atom()?;
+    let filters = plan.filters.or_else(|| src.filters());
+    let chunk = match &plan.chunk {
+        Chunking::Shape(c) => c.first().copied(),
+        Chunking::Auto => None,
+        Chunking::Keep => src.chunk_shape().and_then(|c| c.first().copied()),
+    };
+    let (parent, name) = match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("/", path),
+    };
+    let new = dst.create_vlarray(parent, name, &atom, chunk, filters.as_ref(), &src.title())?;
+    const BATCH: usize = 4096;
+    let n = src.vl_nrows();
+    let mut at = 0;
+    while at < n {
+        let k = BATCH.min(n - at);
+        let rows = src.vl_rows(at, 1, k)?;
+        new.append_vl_rows(&rows.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+        at += k;
+    }
+    let skipped = copy_attrs_leaf(src, &new)?;
+    Ok((new, skipped))
+}
+
 pub fn create_like(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<Leaf> {
     dst.check_new(path)?;
     let err = |e: &dyn std::fmt::Display| node_err(dst.path(), path, e);

@@ -487,7 +487,7 @@ impl Leaf {
     }
 
     /// An error naming this leaf and the chunk at `offset`.
-    fn chunk_err(&self, offset: &[u64], msg: impl std::fmt::Display) -> Error {
+    pub(crate) fn chunk_err(&self, offset: &[u64], msg: impl std::fmt::Display) -> Error {
         Error::Chunk {
             file: self.file.clone(),
             node: self.path.clone(),
@@ -514,6 +514,23 @@ impl Leaf {
             Some("VLARRAY") => LeafClass::VLArray,
             _ => LeafClass::Dataset,
         }
+    }
+
+    /// Refuses a read of variable-length values as fixed-size ones (HDF5 would hand back
+    /// pointers into its own memory, and trust the file's heap on the way): they are read
+    /// with [`Leaf::vl_rows`], whose checks come first.
+    pub(crate) fn fixed_size_values(&self) -> Result<()> {
+        if let Kind::Other(what) = self.layout()?.kind {
+            if what.contains("VLEN") || self.class() == LeafClass::VLArray {
+                return Err(self.err(format!("holds variable-length values ({what}): read its rows with vl_rows")));
+            }
+        }
+        Ok(())
+    }
+
+    /// A string attribute's value, when the leaf has it.
+    pub(crate) fn attr_text(&self, name: &str) -> Option<String> {
+        read_attr(&self.ds, &self.file, name).and_then(|v| v.as_str().map(String::from))
     }
 
     pub fn title(&self) -> String {
@@ -801,6 +818,7 @@ impl Leaf {
     /// Every value's bytes, in the file's own layout, read by the HDF5 library (the reference
     /// the raw path is checked against).
     pub fn read_bytes(&self) -> Result<Vec<u8>> {
+        self.fixed_size_values()?;
         let dtype = self.ds.dtype().map_err(|e| self.err(e))?;
         let n: usize = self.shape().iter().product();
         let bytes = n.checked_mul(dtype.size()).ok_or_else(|| self.err("the shape is too large"))?;

@@ -40,6 +40,7 @@ mod layout;
 mod rows;
 mod stats;
 mod table;
+mod vlarray;
 mod write;
 
 pub use attrs::AttrValue;
@@ -53,4 +54,5 @@ pub use layout::{Field, Kind, Layout};
 pub use rows::keep_written_prefix;
 pub use stats::{column_stat, zone_kind, Stat, ZoneColumn, Zones, ZONES_PREFIX};
 pub use table::Column;
+pub use vlarray::{unicode_row, VlAtom};
 pub use write::{filter_label, filter_name, Complib, Filters};

@@ -81,6 +81,7 @@ impl Leaf {
     /// Reads `n` rows at `start, start + step, ...` through the library, in the dataset's own
     /// element type, packed.
     pub fn read_rows(&self, start: usize, step: usize, n: usize) -> Result<Vec<u8>> {
+        self.fixed_size_values()?;
         let elem = self.layout()?.size;
         let inner: usize = self.shape().iter().skip(1).product();
         let mut buf = vec![0u8; n * inner * elem];

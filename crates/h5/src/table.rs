@@ -14,7 +14,7 @@ use crate::layout::{Kind, Layout};
 use crate::write::Filters;
 
 /// An HDF5 datatype id, closed when dropped.
-struct Type(hid_t);
+pub(crate) struct Type(pub(crate) hid_t);
 
 impl Drop for Type {
     fn drop(&mut self) {
@@ -27,8 +27,56 @@ impl Drop for Type {
     }
 }
 
+impl File {
+    /// Creates an empty one-dimensional dataset that grows (a Table's or a VLArray's): chunks
+    /// of `rows`, the filters given or inherited from the groups above, elements of the type
+    /// `ty` builds (under the HDF5 lock).
+    pub(crate) fn create_rows_dataset(
+        &self,
+        path: &str,
+        rows: usize,
+        filters: Option<&Filters>,
+        ty: impl FnOnce() -> std::result::Result<Type, String>,
+    ) -> Result<()> {
+        let dcpl = {
+            let mut b = hdf5::plist::DatasetCreate::build();
+            b.chunk(vec![rows.max(1)]);
+            if let Some(f) = filters.copied().or_else(|| self.inherited_filters(path)) {
+                b.set_filters(&f.pipeline());
+            }
+            b.finish().map_err(|e| self.node_error(path, e))?
+        };
+        let cname = std::ffi::CString::new(path).map_err(|_| self.node_error(path, "a NUL in the name"))?;
+        let created = hdf5::sync::sync(|| -> std::result::Result<(), String> {
+            let ty = ty()?;
+            // Safety: ids created here are closed before returning.
+            unsafe {
+                let dims = [0 as hsize_t];
+                let max = [hdf5_sys::h5s::H5S_UNLIMITED];
+                let space = H5Screate_simple(1, dims.as_ptr(), max.as_ptr());
+                let ds = hdf5_sys::h5d::H5Dcreate2(
+                    self.h5().id(),
+                    cname.as_ptr(),
+                    ty.0,
+                    space,
+                    H5P_DEFAULT,
+                    dcpl.id(),
+                    H5P_DEFAULT,
+                );
+                H5Sclose(space);
+                if ds < 0 {
+                    return Err("H5Dcreate failed".into());
+                }
+                hdf5_sys::h5d::H5Dclose(ds);
+            }
+            Ok(())
+        });
+        created.map_err(|e| self.node_error(path, e))
+    }
+}
+
 /// The HDF5 type of a kind, packed at the layout's offsets. Must run under the HDF5 lock.
-fn build_type(kind: &Kind) -> std::result::Result<Type, String> {
+pub(crate) fn build_type(kind: &Kind) -> std::result::Result<Type, String> {
     // Safety: every id created is wrapped in `Type` (closed on drop) or closed explicitly.
     unsafe {
         let t = match kind {
@@ -111,40 +159,7 @@ impl File {
         let rows = chunk_rows
             .unwrap_or_else(|| crate::chunks::table_chunk_rows(expected_rows, layout.size as u64) as usize)
             .max(1);
-        let dcpl = {
-            let mut b = hdf5::plist::DatasetCreate::build();
-            b.chunk(vec![rows]);
-            if let Some(f) = filters.copied().or_else(|| self.inherited_filters(&path)) {
-                b.set_filters(&f.pipeline());
-            }
-            b.finish().map_err(|e| self.node_error(&path, e))?
-        };
-        let cname = std::ffi::CString::new(path.as_str()).map_err(|_| self.node_error(&path, "a NUL in the name"))?;
-        let created = hdf5::sync::sync(|| -> std::result::Result<(), String> {
-            let ty = build_type(&layout.kind)?;
-            // Safety: ids created here are closed before returning.
-            unsafe {
-                let dims = [0 as hsize_t];
-                let max = [hdf5_sys::h5s::H5S_UNLIMITED];
-                let space = H5Screate_simple(1, dims.as_ptr(), max.as_ptr());
-                let ds = hdf5_sys::h5d::H5Dcreate2(
-                    self.h5().id(),
-                    cname.as_ptr(),
-                    ty.0,
-                    space,
-                    H5P_DEFAULT,
-                    dcpl.id(),
-                    H5P_DEFAULT,
-                );
-                H5Sclose(space);
-                if ds < 0 {
-                    return Err("H5Dcreate failed".into());
-                }
-                hdf5_sys::h5d::H5Dclose(ds);
-            }
-            Ok(())
-        });
-        created.map_err(|e| self.node_error(&path, e))?;
+        self.create_rows_dataset(&path, rows, filters, || build_type(&layout.kind))?;
         let leaf = self.leaf(&path)?;
         let ds = leaf.dataset();
         for (k, v) in [("CLASS", "TABLE"), ("TITLE", title), ("VERSION", "2.7")] {
@@ -322,6 +337,7 @@ impl Leaf {
 
     /// Reads rows `start..stop` every `step` (`step >= 1`, bounds clamped to the rows).
     pub fn read_records(&self, start: usize, stop: usize, step: usize) -> Result<Vec<u8>> {
+        self.fixed_size_values()?;
         if step == 0 {
             return Err(self.node_err("step must be at least 1"));
         }
@@ -339,6 +355,7 @@ impl Leaf {
 
     /// Reads the rows at the given coordinates, in the order given.
     pub fn read_coords(&self, coords: &[u64]) -> Result<Vec<u8>> {
+        self.fixed_size_values()?;
         let rows = self.shape().first().copied().unwrap_or(0) as u64;
         if let Some(bad) = coords.iter().find(|&&c| c >= rows) {
             return Err(self.node_err(format!("row {bad} is past the end ({rows} rows)")));

@@ -808,3 +808,137 @@ fn blosc2_written_by_outcore_reads_everywhere() {
     let want_cube: f64 = cube.iter().sum();
     assert_eq!(seen["/cube"]["sum"].as_f64(), Some(want_cube));
 }
+
+/// One VLArray row as JSON, the way scripts/make_vlarray_fixture.py writes PyTables' rows.
+fn vl_row_json(atom: &outcore_h5::VlAtom, bytes: &[u8]) -> serde_json::Value {
+    use outcore_h5::VlAtom;
+    use serde_json::json;
+    fn values(kind: &Kind, bytes: &[u8]) -> Vec<serde_json::Value> {
+        let size = kind.size().max(1);
+        bytes
+            .chunks_exact(size)
+            .map(|e| match kind {
+                Kind::Bool => json!(e[0] != 0),
+                Kind::Int { size: 1, signed: false } => json!(e[0]),
+                Kind::Int { size: 4, signed: true } => json!(i32::from_ne_bytes(e.try_into().unwrap())),
+                Kind::Float { size: 4 } => json!(f32::from_ne_bytes(e.try_into().unwrap()) as f64),
+                Kind::Float { size: 8 } => json!(f64::from_ne_bytes(e.try_into().unwrap())),
+                Kind::Complex { size: 16 } => json!([
+                    f64::from_ne_bytes(e[..8].try_into().unwrap()),
+                    f64::from_ne_bytes(e[8..].try_into().unwrap())
+                ]),
+                Kind::Array(inner, _) => json!(values(inner, e)),
+                other => panic!("no test decoding for {other:?}"),
+            })
+            .collect()
+    }
+    match atom {
+        VlAtom::Bytes => json!(bytes.iter().map(|&b| b as char).collect::<String>()),
+        VlAtom::Unicode => json!(outcore_h5::unicode_row(bytes).expect("unicode")),
+        VlAtom::Object => json!(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        VlAtom::Values(kind) => json!(values(kind, bytes)),
+    }
+}
+
+/// VLArrays PyTables wrote (tests/fixtures/pytables/vlarrays.h5 and .json, from
+/// scripts/make_vlarray_fixture.py): every atom's rows read as PyTables reads them, whole, by
+/// ranges and one at a time.
+#[test]
+fn vlarray_rows_read_as_pytables_reads_them() {
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("vlarrays.json")).expect("json")).expect("json");
+    let f = File::open(fixture("vlarrays.h5"), Mode::Read).expect("opens");
+    for (path, case) in want.as_object().expect("object") {
+        let leaf = f.leaf(path).expect("leaf");
+        assert_eq!(leaf.class(), LeafClass::VLArray);
+        let atom = leaf.vl_atom().expect("atom");
+        let name = atom.text();
+        let pytables_name = match name.strip_prefix("[2]") {
+            Some(rest) => format!("{rest}[2]"),
+            None => name.clone(),
+        };
+        assert_eq!(pytables_name, case["atom"].as_str().unwrap(), "{path}");
+        let rows = case["rows"].as_array().unwrap();
+        let n = leaf.vl_nrows();
+        assert_eq!(n, rows.len(), "{path}");
+        let got: Vec<serde_json::Value> =
+            leaf.vl_rows(0, 1, n).expect("rows").iter().map(|r| vl_row_json(&atom, r)).collect();
+        assert_eq!(&got, rows, "{path}");
+        if n > 1 {
+            let odd: Vec<serde_json::Value> =
+                leaf.vl_rows(1, 2, n / 2).expect("rows").iter().map(|r| vl_row_json(&atom, r)).collect();
+            let want_odd: Vec<serde_json::Value> = rows.iter().skip(1).step_by(2).take(n / 2).cloned().collect();
+            assert_eq!(odd, want_odd, "{path} odd rows");
+        }
+        assert_eq!(vl_row_json(&atom, &leaf.vl_row(n - 1).expect("row")), rows[n - 1], "{path} last row");
+        let e = leaf.vl_rows(n - 1, 1, 2).expect_err("past the end").to_string();
+        assert!(e.contains(&format!("past its {n} rows")), "{e}");
+    }
+    let e = f.leaf("/").err();
+    assert!(e.is_some());
+    let not = File::open(fixture("arrays.h5"), Mode::Read).expect("opens");
+    let e = not.leaf("/c_none_f64").unwrap().vl_atom().expect_err("not a VLArray").to_string();
+    assert!(e.contains("not a VLArray"), "{e}");
+}
+
+/// outcore writes VLArrays (numeric, array-shaped, byte and unicode strings) that PyTables
+/// reads with the same rows, and reads them back itself.
+#[test]
+fn vlarrays_written_by_outcore_read_in_pytables() {
+    use outcore_h5::VlAtom;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("vl.h5");
+    let ints: Vec<Vec<i32>> = vec![vec![1, -2, 3], vec![], (0..1000).collect()];
+    let strs: Vec<&[u8]> = vec![b"alpha", b"", b"\x00\xffz"];
+    let unis = ["h\u{e9}llo", "", "\u{4e2d} \u{1f600}"];
+    {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        let i = f.create_vlarray("/", "ints", &VlAtom::Values(Kind::Int { size: 4, signed: true }), None, None, "ints");
+        let i = i.expect("vlarray");
+        let rows: Vec<Vec<u8>> = ints.iter().map(|r| r.iter().flat_map(|v| v.to_ne_bytes()).collect()).collect();
+        i.append_vl_rows(&rows.iter().map(Vec::as_slice).collect::<Vec<_>>()).expect("append");
+        i.append_vl_rows(&[&7i32.to_ne_bytes()]).expect("append again");
+        assert!(i.append_vl_rows(&[&[1u8, 2, 3][..]]).is_err(), "not whole elements");
+        let pairs = VlAtom::Values(Kind::Array(Box::new(Kind::Float { size: 8 }), vec![2]));
+        let zlib = outcore_h5::Filters::zlib(3);
+        let p = f.create_vlarray("/", "pairs", &pairs, Some(2), Some(&zlib), "").expect("vlarray");
+        let pr: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        p.append_vl_rows(&[&pr, &[]]).expect("append");
+        let s = f.create_vlarray("/", "strs", &VlAtom::Bytes, None, None, "").expect("vlarray");
+        s.append_vl_rows(&strs).expect("append");
+        let u = f.create_vlarray("/", "unis", &VlAtom::Unicode, None, None, "").expect("vlarray");
+        let ur: Vec<Vec<u8>> =
+            unis.iter().map(|s| s.chars().flat_map(|c| (c as u32).to_ne_bytes()).collect()).collect();
+        u.append_vl_rows(&ur.iter().map(Vec::as_slice).collect::<Vec<_>>()).expect("append");
+        assert_eq!(u.vl_atom().expect("atom"), VlAtom::Unicode);
+        assert_eq!(outcore_h5::unicode_row(&u.vl_row(2).expect("row")).expect("text"), unis[2]);
+        assert_eq!(s.vl_rows(0, 1, 3).expect("rows"), strs.iter().map(|s| s.to_vec()).collect::<Vec<_>>());
+        let ro = File::open(&path, Mode::Read);
+        drop(ro);
+    }
+    let Some(python) = peers_python() else {
+        eprintln!("skipping the PyTables half: no Python with PyTables (run scripts/ensure-deps --peers)");
+        return;
+    };
+    let script = r#"
+import json, sys, tables
+with tables.open_file(sys.argv[1]) as f:
+    out = {n._v_pathname: {"title": n._v_title, "atom": type(n.atom).__name__,
+           "rows": [r.tolist() if hasattr(r, "tolist") else (r.decode("latin-1") if isinstance(r, bytes) else r) for r in n.read()]}
+           for n in f.walk_nodes("/", "VLArray")}
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new(python).args(["-c", script, path.to_str().unwrap()]).output().expect("runs");
+    assert!(out.status.success(), "PyTables failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut want_ints: Vec<serde_json::Value> = ints.iter().map(|r| serde_json::json!(r)).collect();
+    want_ints.push(serde_json::json!([7]));
+    assert_eq!(seen["/ints"]["rows"], serde_json::json!(want_ints));
+    assert_eq!(seen["/ints"]["atom"], "Int32Atom");
+    assert_eq!(seen["/ints"]["title"], "ints");
+    assert_eq!(seen["/pairs"]["rows"], serde_json::json!([[[1.0, 2.0], [3.0, 4.0]], []]));
+    assert_eq!(seen["/strs"]["atom"], "VLStringAtom");
+    assert_eq!(seen["/strs"]["rows"], serde_json::json!(["alpha", "", "\u{0}\u{ff}z"]));
+    assert_eq!(seen["/unis"]["atom"], "VLUnicodeAtom");
+    assert_eq!(seen["/unis"]["rows"], serde_json::json!(unis));
+}
