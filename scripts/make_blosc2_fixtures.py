@@ -90,3 +90,22 @@ with tables.open_file(src_path) as src, tables.open_file(dst_path, "w") as dst:
     for name in ["t2z", "t2l"]:
         assert dst.get_node("/", name).read().tobytes() == t.read().tobytes(), name
 print("wrote", os.path.normpath(dst_path), os.path.getsize(dst_path), "bytes")
+
+# expr_blosc2.h5: expr.h5's operands (scripts/make_expr_fixtures.py) under blosc2, chunks
+# kept, so that the expression differential test (expr.json) runs on blosc2 too.
+src_path = os.path.join(here, "..", "tests", "fixtures", "pytables", "expr.h5")
+dst_path = os.path.join(here, "..", "tests", "fixtures", "pytables", "expr_blosc2.h5")
+with tables.open_file(src_path) as src, tables.open_file(dst_path, "w") as dst:
+    for leaf in src.walk_nodes("/", "Leaf"):
+        parent = leaf._v_parent._v_pathname
+        if parent != "/" and parent not in dst:
+            dst.create_group(*parent.rsplit("/", 1), createparents=True)
+        kw = {"filters": filters("zstd", "bitshuffle", 3), "chunkshape": leaf.chunkshape} if leaf.chunkshape else {}
+        leaf.copy(dst.get_node(parent), leaf.name, **kw)
+with tables.open_file(src_path) as src, tables.open_file(dst_path) as dst:
+    for leaf in src.walk_nodes("/", "Leaf"):
+        other = dst.get_node(leaf._v_pathname)
+        assert other.read().tobytes() == leaf.read().tobytes(), leaf._v_pathname
+        if leaf.chunkshape is not None:
+            assert other.filters.complib == "blosc2:zstd" and other.chunkshape == leaf.chunkshape
+print("wrote", os.path.normpath(dst_path), os.path.getsize(dst_path), "bytes")
