@@ -127,13 +127,34 @@ impl<'py> Held<'py> {
         }
     }
 
-    /// The shape of an array operand (`None` for a scalar).
+    /// The shape of an array operand (`None` for a scalar), read without making a view.
     pub fn shape(&self) -> Option<Vec<usize>> {
-        self.operand().shape()
+        match self {
+            Held::Bool(a) => Some(a.shape().to_vec()),
+            Held::Int32(a) => Some(a.shape().to_vec()),
+            Held::Int64(a) => Some(a.shape().to_vec()),
+            Held::Float32(a) => Some(a.shape().to_vec()),
+            Held::Float64(a) => Some(a.shape().to_vec()),
+            Held::Complex128(a) => Some(a.shape().to_vec()),
+            Held::Bytes(b) => Some(b.shape.clone()),
+            Held::Scalar(_) => None,
+            Held::Leaf(_) | Held::Column(_) => self.operand().shape(),
+        }
     }
 
+    /// The language's type of the values (for arrays, from the variant: no view is made).
     pub fn dtype(&self) -> DType {
-        self.operand().dtype()
+        match self {
+            Held::Bool(_) => DType::Bool,
+            Held::Int32(_) => DType::Int32,
+            Held::Int64(_) => DType::Int64,
+            Held::Float32(_) => DType::Float32,
+            Held::Float64(_) => DType::Float64,
+            Held::Complex128(_) => DType::Complex128,
+            Held::Bytes(b) => DType::Bytes(b.itemsize),
+            Held::Scalar(v) => v.dtype(),
+            Held::Leaf(_) | Held::Column(_) => self.operand().dtype(),
+        }
     }
 }
 

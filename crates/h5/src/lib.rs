@@ -21,12 +21,12 @@
 //! What is here: files and their modes, groups, walking, attributes (PyTables' string
 //! conventions included), the layout of every leaf's values (records with nested fields,
 //! strings, array-shaped fields), chunk listing, raw chunk reads and the decoders PyTables'
-//! filters need (shuffle, zlib, blosc and blosc2 with every codec, lzf, fletcher32); groups, Arrays,
-//! CArrays and EArrays written with PyTables' attributes, so PyTables recognises them.
-//! Writing Tables is the next step.
+//! filters need (shuffle, zlib, blosc and blosc2 with every codec, lzf, fletcher32); groups,
+//! Tables, Arrays, CArrays, EArrays and VLArrays written with PyTables' attributes, so
+//! PyTables recognises them; VLArrays' rows read for every atom PyTables writes.
 
 mod attrs;
-pub mod blosc2;
+mod blosc2;
 mod blosc2_filter;
 mod blosc_filter;
 pub mod chunks;

@@ -984,6 +984,8 @@ fn reduction_stages(p: &Prepared, args: &[Arg<'_>], cfg: &Config) -> Result<Vec<
 
 /// Evaluations of at most this many blocks run on the calling thread, without the pool.
 pub const SERIAL_BLOCKS: usize = 8;
+/// Elements per block on the calling thread.
+const SERIAL_BLOCK_LEN: usize = 1024;
 
 fn elementwise(
     p: &Prepared,
@@ -1001,11 +1003,14 @@ fn elementwise(
     macro_rules! par {
         ($v:expr, $variant:ident) => {
             if $v.len() <= SERIAL_BLOCKS * bl {
-                // Registers as long as the longest block here, not the block length.
-                let mut w = Worker::new(p, bl.min($v.len()).max(1));
-                for (b, chunk) in $v.chunks_mut(bl).enumerate() {
+                // Registers as long as the longest block here, not the block length; and
+                // short blocks, so that the temporaries stay in L1 while the operands
+                // stream from L2 (elementwise values do not depend on the block length).
+                let sbl = bl.min(SERIAL_BLOCK_LEN);
+                let mut w = Worker::new(p, sbl.min($v.len()).max(1));
+                for (b, chunk) in $v.chunks_mut(sbl).enumerate() {
                     let n = chunk.len();
-                    plan.block(&mut w, b * bl, n, Some(&mut OutMut::$variant(chunk)));
+                    plan.block(&mut w, b * sbl, n, Some(&mut OutMut::$variant(chunk)));
                 }
             } else {
                 par_blocks!($v, $variant)
