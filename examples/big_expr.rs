@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if fresh {
         let t = std::time::Instant::now();
         let f = File::open(path, Mode::Write)?;
-        let blosc = Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false };
+        let blosc =
+            Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false, fletcher32: false };
         for (k, name) in ["a", "b", "c", "out"].into_iter().enumerate() {
             f.create_carray_filled::<f64>("/", name, &[rows], None, Some(&blosc), 0.0, "")?;
             if name == "out" {

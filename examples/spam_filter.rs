@@ -54,8 +54,8 @@ pub fn run(dir: &std::path::Path, n: usize) -> outcore::Result<Report> {
     }
     let egg_count = values.iter().filter(|v| v.as_bytes() == b"eggs").count();
     // PyTables' Filters(1, "zlib") and Filters(5, "blosc"): shuffle is on by default.
-    let zlib1 = Filters { complevel: 1, complib: Complib::Zlib, shuffle: true, bitshuffle: false };
-    let blosc5 = Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false };
+    let zlib1 = Filters { complevel: 1, complib: Complib::Zlib, shuffle: true, bitshuffle: false, fletcher32: false };
+    let blosc5 = Filters { complevel: 5, complib: Complib::Blosc, shuffle: true, bitshuffle: false, fletcher32: false };
     let raw = write(&dir.join("raw.h5"), &values, None)?;
     let z = write(&dir.join("zlib1.h5"), &values, Some(&zlib1))?;
     let b = write(&dir.join("blosc5.h5"), &values, Some(&blosc5))?;

@@ -14,7 +14,9 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 fn filters(k: usize) -> Option<Filters> {
-    let f = |complevel, complib, shuffle| Some(Filters { complevel, complib, shuffle, bitshuffle: false });
+    let f = |complevel, complib, shuffle| {
+        Some(Filters { complevel, complib, shuffle, bitshuffle: false, fletcher32: false })
+    };
     match k % 5 {
         0 => None,
         1 => f(5, Complib::Zlib, true),

@@ -205,8 +205,13 @@ fn the_seeds_complex_query_is_a_or_b_and_c() {
     let lims = outcore::vars! {"lim1" => 20.0, "lim2" => 30.0, "lim3" => 40.0, "lim4" => 50.0, "lim5" => 3000.0};
     // zlib shrinks every chunk; blosc cannot shrink these random values at level 1 and stores
     // them as they are, its bit set in each chunk's filter mask (read straight into place).
-    let blosc =
-        outcore::h5::Filters { complevel: 1, complib: outcore::h5::Complib::Blosc, shuffle: false, bitshuffle: false };
+    let blosc = outcore::h5::Filters {
+        complevel: 1,
+        complib: outcore::h5::Complib::Blosc,
+        shuffle: false,
+        bitshuffle: false,
+        fletcher32: false,
+    };
     for (name, filters) in [("zlib", outcore::h5::Filters::zlib(5)), ("blosc", blosc)] {
         let leaf = f.create_table("/", name, &layout, 3000, None, Some(&filters), "").unwrap();
         leaf.append_records(&recs).unwrap();
@@ -254,7 +259,7 @@ fn blosc2_chunks_larger_than_a_slab_are_read_in_part() {
         size: 12,
     };
     let recs: Vec<u8> = (0..n).flat_map(|i| x(i).to_ne_bytes().into_iter().chain(q(i).to_ne_bytes())).collect();
-    let fl = Filters { complevel: 5, complib: Complib::Blosc2Lz4, shuffle: true, bitshuffle: false };
+    let fl = Filters { complevel: 5, complib: Complib::Blosc2Lz4, shuffle: true, bitshuffle: false, fletcher32: false };
     {
         let f = File::open(&path, Mode::Write).unwrap();
         // 400,000-row chunks: 4.8 MB each, past what a slab reads whole.

@@ -172,8 +172,14 @@ fn the_api_a_pytables_user_reaches_for() {
     assert_eq!(t.where_append(dest.leaf(), "t < 0", &[], ..).unwrap(), 1);
     assert_eq!(dest.column::<i64>("t", ..).unwrap().to_vec(), [&STAMPS[..3], &STAMPS[3..]].concat());
     // Filters: PyTables' defaults and names.
-    assert_eq!(Filters::default(), Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false });
-    assert_eq!(Filters::zlib(5), Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false });
+    assert_eq!(
+        Filters::default(),
+        Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false, fletcher32: false }
+    );
+    assert_eq!(
+        Filters::zlib(5),
+        Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false, fletcher32: false }
+    );
     assert_eq!(Filters::blosc(9).complib, Complib::Blosc);
     assert!(!Filters::zlib(0).shuffle);
     let bits = Filters::blosc(5).with_bitshuffle(true);

@@ -174,6 +174,18 @@ fn repack_keeps_everything_by_default_and_sets_the_filters_asked_for() {
         assert!(out.contains("repacked"), "{out}");
         check(&py, &src, &dst, &ALL, Some(want), &[]);
     }
+    // ptrepack's --fletcher32: a checksum after the compressor, PyTables sees it.
+    let dst = scratch("f32.h5");
+    let (code, _, err) = outcore(&["repack", &src, &dst, "--complevel", "1", "--complib", "zlib", "--fletcher32"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("/vl: copied without fletcher32"), "{err}");
+    let out = python(
+        &py,
+        &format!(
+            "import tables as tb\nwith tb.open_file({dst:?}) as f:\n    print(f.root.t.filters.fletcher32, f.root.t.filters.complib, f.root.t.nrows)"
+        ),
+    );
+    assert_eq!(out.trim(), "True zlib 3000");
 
     // Chunk shapes by PyTables' rule for each leaf's rows, with new filters (a CArray's
     // chunks no larger than the CArray, as outcore's create functions pick them).

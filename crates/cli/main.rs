@@ -788,7 +788,7 @@ fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
         "none" => None,
         // Level 5 with byte shuffling, of any library outcore writes.
         other => match other.parse::<Complib>() {
-            Ok(complib) => Some(Filters { complevel: 5, complib, shuffle: true, bitshuffle: false }),
+            Ok(complib) => Some(Filters { complevel: 5, complib, shuffle: true, bitshuffle: false, fletcher32: false }),
             Err(e) => {
                 return Err(usage(format!(
                     "--filters {other}: {e} (use none, zlib, blosc, blosc2, lzf or a library such as blosc2:zstd)"

@@ -22,7 +22,7 @@ pub struct RepackArgs {
     /// puts a node under the root by its own name).
     dst: String,
     /// Compression level, 0 (none) to 9. Giving any of --complevel, --complib, --shuffle,
-    /// --no-shuffle or --bitshuffle sets new filters, whose level is 0 unless given
+    /// --no-shuffle, --bitshuffle or --fletcher32 sets new filters, whose level is 0 unless given
     /// (default: every leaf keeps its own filters, ptrepack's documented default).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     complevel: Option<u8>,
@@ -40,6 +40,10 @@ pub struct RepackArgs {
     /// Shuffle bits instead of bytes (blosc's; default off).
     #[arg(long, conflicts_with = "shuffle")]
     bitshuffle: bool,
+    /// Add a Fletcher-32 checksum to every chunk, checked on every read (default off, as
+    /// ptrepack's; it sets new filters, as the options above do).
+    #[arg(long)]
+    fletcher32: bool,
     /// Keep every leaf's own filters even when filter options are given (default: kept
     /// only when none is given).
     #[arg(long)]
@@ -75,7 +79,8 @@ fn split(t: &str) -> (PathBuf, Option<String>) {
 
 /// The filters asked for, as ptrepack picks them (`None`: each leaf keeps its own).
 fn plan_filters(a: &RepackArgs) -> Result<Option<Filters>, Fail> {
-    let given = a.complevel.is_some() || a.complib.is_some() || a.shuffle || a.no_shuffle || a.bitshuffle;
+    let given =
+        a.complevel.is_some() || a.complib.is_some() || a.shuffle || a.no_shuffle || a.bitshuffle || a.fletcher32;
     let complib = match a.complib.as_deref() {
         Some(c @ ("lzo" | "bzip2" | "blosc:lz4hc")) => {
             return Err(usage(format!("--complib {c}: not supported yet (use {COMPLIBS})")))
@@ -103,7 +108,7 @@ fn plan_filters(a: &RepackArgs) -> Result<Option<Filters>, Fail> {
     };
     // As PyTables' Filters: no compression, no shuffling.
     let (shuffle, bitshuffle) = if complevel == 0 { (false, false) } else { (shuffle, a.bitshuffle) };
-    Ok(Some(Filters { complevel, complib, shuffle, bitshuffle }))
+    Ok(Some(Filters { complevel, complib, shuffle, bitshuffle, fletcher32: a.fletcher32 }))
 }
 
 fn parse_chunk(s: &str) -> Result<Chunking, Fail> {
@@ -247,7 +252,13 @@ impl Copier<'_> {
         }
         self.make_room(dst_path)?;
         if l.class() == LeafClass::VLArray {
-            let (_, skipped) = copy::copy_vlarray(&l, self.dst, dst_path, &self.plan)?;
+            let (_, skipped, dropped) = copy::copy_vlarray(&l, self.dst, dst_path, &self.plan)?;
+            if dropped {
+                self.warn(format!(
+                    "{}: copied without fletcher32 (HDF5 cannot checksum a VLArray's variable-length rows)",
+                    self.src_name(src_path)
+                ));
+            }
             for a in skipped {
                 self.warn(format!("{}: attribute `{a}` not copied (a reference)", self.src_name(src_path)));
             }

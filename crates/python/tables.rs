@@ -38,12 +38,20 @@ fn leaf_class_name(l: h5::LeafClass) -> &'static str {
     }
 }
 
-fn filters_of(complevel: u8, complib: &str, shuffle: bool, bitshuffle: bool) -> PyResult<Option<Filters>> {
+/// PyTables' `Filters(complevel, complib, shuffle, bitshuffle, fletcher32)` (`None`: none).
+fn filters_of(
+    complevel: u8,
+    complib: &str,
+    shuffle: bool,
+    bitshuffle: bool,
+    fletcher32: bool,
+) -> PyResult<Option<Filters>> {
     if complevel == 0 {
-        return Ok(None);
+        return Ok(fletcher32.then(|| Filters::default().with_fletcher32(true)));
     }
     let complib: Complib = complib.parse().map_err(|e: String| PyValueError::new_err(e))?;
-    Ok(Some(Filters::new(complib, complevel).with_shuffle(shuffle).with_bitshuffle(bitshuffle)))
+    let f = Filters::new(complib, complevel).with_shuffle(shuffle).with_bitshuffle(bitshuffle);
+    Ok(Some(f.with_fletcher32(fletcher32)))
 }
 
 #[pymethods]
@@ -112,7 +120,7 @@ impl File {
     }
 
     /// A new table whose records have `descr`'s layout (see `layout_of`).
-    #[pyo3(signature = (parent, name, descr, itemsize, expectedrows=10000, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    #[pyo3(signature = (parent, name, descr, itemsize, expectedrows=10000, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, fletcher32=false, title=""))]
     fn create_table(
         &self,
         parent: &str,
@@ -125,10 +133,11 @@ impl File {
         complib: &str,
         shuffle: bool,
         bitshuffle: bool,
+        fletcher32: bool,
         title: &str,
     ) -> PyResult<Leaf> {
         let layout = Layout { kind: kind_of(descr)?, size: itemsize };
-        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle, fletcher32)?;
         let f = self.get()?;
         let leaf = f.create_table(parent, name, &layout, expectedrows, chunkrows, filters.as_ref(), title).py_err()?;
         Ok(Leaf::new(leaf))
@@ -136,7 +145,7 @@ impl File {
 
     /// A new, empty VLArray: `pseudo` is `vlstring`, `vlunicode` or `object`, or `None` for
     /// rows of `descr`'s kind (a NumPy type string, or `(type, shape)`).
-    #[pyo3(signature = (parent, name, pseudo=None, descr=None, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    #[pyo3(signature = (parent, name, pseudo=None, descr=None, chunkrows=None, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, fletcher32=false, title=""))]
     fn create_vlarray(
         &self,
         parent: &str,
@@ -148,6 +157,7 @@ impl File {
         complib: &str,
         shuffle: bool,
         bitshuffle: bool,
+        fletcher32: bool,
         title: &str,
     ) -> PyResult<Leaf> {
         let atom = match (pseudo, descr) {
@@ -157,14 +167,14 @@ impl File {
             (None, Some(d)) => h5::VlAtom::Values(kind_of(d)?),
             (p, _) => return Err(PyValueError::new_err(format!("unknown VLArray atom {p:?}"))),
         };
-        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle, fletcher32)?;
         let f = self.get()?;
         Ok(Leaf::new(f.create_vlarray(parent, name, &atom, chunkrows, filters.as_ref(), title).py_err()?))
     }
 
     /// A new Array (`kind="array"`), CArray (`"carray"`) or EArray (`"earray"`, whose first
     /// axis grows) holding `data`.
-    #[pyo3(signature = (kind, parent, name, data, chunkshape=None, expectedrows=1000, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, title=""))]
+    #[pyo3(signature = (kind, parent, name, data, chunkshape=None, expectedrows=1000, complevel=0, complib="zlib", shuffle=true, bitshuffle=false, fletcher32=false, title=""))]
     fn create_array(
         &self,
         kind: &str,
@@ -177,10 +187,11 @@ impl File {
         complib: &str,
         shuffle: bool,
         bitshuffle: bool,
+        fletcher32: bool,
         title: &str,
     ) -> PyResult<Leaf> {
         let f = self.get()?;
-        let filters = filters_of(complevel, complib, shuffle, bitshuffle)?;
+        let filters = filters_of(complevel, complib, shuffle, bitshuffle, fletcher32)?;
         let chunk = chunkshape.as_deref();
         macro_rules! create {
             ($t:ty) => {{

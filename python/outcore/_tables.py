@@ -57,7 +57,7 @@ class Filters:
     def __eq__(self, other):
         return all(
             getattr(self, k) == getattr(other, k, None)
-            for k in ("complevel", "complib", "shuffle", "bitshuffle")
+            for k in ("complevel", "complib", "shuffle", "bitshuffle", "fletcher32")
         )
 
 
@@ -69,6 +69,7 @@ def _filter_args(filters):
         "complib": getattr(filters, "complib", "zlib") or "zlib",
         "shuffle": bool(getattr(filters, "shuffle", True)),
         "bitshuffle": bool(getattr(filters, "bitshuffle", False)),
+        "fletcher32": bool(getattr(filters, "fletcher32", False)),
     }
 
 

@@ -348,6 +348,13 @@ def test_blosc2_written_by_outcore_reads_in_pytables(tmp_path):
             fl = outcore.Filters(5, lib, shuffle=i % 2 == 0, bitshuffle=i % 2 == 1)
             f.create_carray("/", "c%d" % i, obj=x, filters=fl)
         f.create_table("/", "t", obj=rows, filters=outcore.Filters(9, "blosc2:zstd"))
+        f.create_carray("/", "f32", obj=x, filters=outcore.Filters(1, "zlib", fletcher32=True))
+        f.create_carray("/", "f32only", obj=x, filters=outcore.Filters(0, fletcher32=True))
+    with tables.open_file(p) as pt:
+        for name, level in [("f32", 1), ("f32only", 0)]:
+            node = pt.get_node("/" + name)
+            assert node.filters.fletcher32 and node.filters.complevel == level, name
+            assert np.array_equal(node.read(), x)
     with outcore.open_file(p) as oc:
         oc_filters = [oc.get_node("/c%d" % i).filters for i in range(len(libs))]
     with tables.open_file(p) as pt:

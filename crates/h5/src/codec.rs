@@ -176,8 +176,7 @@ fn apply(codec: &Codec, input: &[u8], chunk_bytes: usize, next: &mut Vec<u8>) ->
             Ok(())
         }
         Codec::Fletcher32 => {
-            let n =
-                input.len().checked_sub(4).ok_or_else(|| Error::Decode("chunk shorter than its checksum".into()))?;
+            let n = checked_fletcher32(input)?;
             next.clear();
             next.extend_from_slice(&input[..n]);
             Ok(())
@@ -219,6 +218,43 @@ fn apply_into(codec: &Codec, input: &[u8], out: &mut [u8]) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// HDF5's Fletcher-32 of `data` (`H5_checksum_fletcher32`): sums of big-endian 16-bit words,
+/// folded every 360 words, a last odd byte as the high byte of a word.
+pub(crate) fn fletcher32(data: &[u8]) -> u32 {
+    let fold = |s: u32| (s & 0xffff) + (s >> 16);
+    let (mut s1, mut s2) = (0u32, 0u32);
+    let words = data.chunks_exact(2);
+    let odd = words.remainder().first().copied();
+    for run in data[..data.len() / 2 * 2].chunks(720) {
+        for w in run.chunks_exact(2) {
+            s1 += u32::from(w[0]) << 8 | u32::from(w[1]);
+            s2 += s1;
+        }
+        s1 = fold(s1);
+        s2 = fold(s2);
+    }
+    if let Some(b) = odd {
+        s1 += u32::from(b) << 8;
+        s2 += s1;
+        s1 = fold(s1);
+        s2 = fold(s2);
+    }
+    fold(s2) << 16 | fold(s1)
+}
+
+/// The length of a chunk's data once its Fletcher-32 checksum (the last 4 bytes, little
+/// endian) is checked; HDF5 accepts the checksum's bytes swapped too (files of its versions
+/// before 1.6.3), and so does this.
+fn checked_fletcher32(input: &[u8]) -> Result<usize> {
+    let n = input.len().checked_sub(4).ok_or_else(|| Error::Decode("chunk shorter than its checksum".into()))?;
+    let stored = u32::from_le_bytes([input[n], input[n + 1], input[n + 2], input[n + 3]]);
+    let sum = fletcher32(&input[..n]);
+    if stored != sum && stored != sum.swap_bytes() {
+        return Err(Error::Decode(format!("fletcher32 checksum {stored:#010x} does not match the data's {sum:#010x}")));
+    }
+    Ok(n)
 }
 
 fn filter_id(f: &hdf5::filters::Filter) -> i32 {
@@ -500,6 +536,26 @@ mod tests {
         }
     }
 
+    /// HDF5's checksums of two chunks PyTables wrote (tests/fixtures/pytables/filters.h5,
+    /// node /fletcher, read by h5py): odd lengths, folding, and the check.
+    #[test]
+    fn fletcher32_is_hdf5s() {
+        let values: Vec<u8> = (0..500).flat_map(|i| (i as f64).to_le_bytes()).collect();
+        assert_eq!(fletcher32(&values), 0x2823_626a);
+        assert_eq!(fletcher32(&[]), 0);
+        assert_eq!(fletcher32(&[1]), 0x0100_0100);
+        assert_eq!(fletcher32(&[1, 2, 3]), 0x0504_0402);
+        let mut chunk = values.clone();
+        chunk.extend_from_slice(&fletcher32(&values).to_le_bytes());
+        let d = Decoder { codecs: vec![Codec::Fletcher32], chunk_bytes: values.len() };
+        let mut out = Vec::new();
+        d.decode(&chunk, 0, &mut out).expect("checks");
+        assert_eq!(out, values);
+        chunk[17] ^= 1;
+        let e = d.decode(&chunk, 0, &mut out).unwrap_err().to_string();
+        assert!(e.contains("fletcher32 checksum"), "{e}");
+    }
+
     #[test]
     fn unshuffle_restores_elements() {
         // Two 4-byte elements shuffled: bytes 0 of each, bytes 1 of each, ...; one trailing byte.
@@ -580,6 +636,7 @@ enum Stage {
     Blosc { compressor: &'static std::ffi::CStr, level: i32, shuffle: i32, typesize: usize },
     Blosc2(crate::blosc2::Params),
     Lzf,
+    Fletcher32,
     Unsupported(String),
 }
 
@@ -619,6 +676,7 @@ impl Encoder {
                     typesize: elem_size,
                 },
                 Filter::User(crate::blosc2::ID, cd) => Stage::Blosc2(crate::blosc2::Params::from_cd_values(cd)),
+                Filter::Fletcher32 => Stage::Fletcher32,
                 other => Stage::Unsupported(format!("{other:?}")),
             })
             .collect();
@@ -670,6 +728,10 @@ impl Encoder {
                         continue;
                     }
                     next.truncate(n as usize);
+                }
+                Stage::Fletcher32 => {
+                    next.extend_from_slice(&cur);
+                    next.extend_from_slice(&fletcher32(&cur).to_le_bytes());
                 }
                 Stage::Unsupported(what) => return Err(Error::Decode(format!("cannot encode with {what}"))),
             }

@@ -135,11 +135,14 @@ pub fn target_chunk(leaf: &Leaf, plan: &Plan) -> Result<Option<Vec<usize>>> {
 /// chunks and filters. Attributes and values are copied by [`copy_attrs_leaf`] and
 /// [`copy_data`].
 /// Copies a VLArray row by row, a batch at a time: the same atom, chunk rows and title, the
-/// plan's filters (or the source's), and its attributes (whose names are returned when some
-/// could not be copied).
-pub fn copy_vlarray(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<(Leaf, Vec<String>)> {
+/// plan's filters (or the source's), and its attributes. Returns the names of attributes that
+/// could not be copied, and whether the plan's Fletcher-32 was left out (HDF5 cannot checksum
+/// variable-length values; PyTables refuses the same).
+pub fn copy_vlarray(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<(Leaf, Vec<String>, bool)> {
     let atom = src.vl_atom()?;
-    let filters = plan.filters.or_else(|| src.filters());
+    let wanted = plan.filters.or_else(|| src.filters());
+    let dropped = wanted.is_some_and(|f| f.fletcher32);
+    let filters = wanted.map(|f| f.with_fletcher32(false));
     let chunk = match &plan.chunk {
         Chunking::Shape(c) => c.first().copied(),
         Chunking::Auto => None,
@@ -161,7 +164,7 @@ pub fn copy_vlarray(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<(
         at += k;
     }
     let skipped = copy_attrs_leaf(src, &new)?;
-    Ok((new, skipped))
+    Ok((new, skipped, dropped))
 }
 
 pub fn create_like(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<Leaf> {

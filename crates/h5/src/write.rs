@@ -49,13 +49,15 @@ impl std::str::FromStr for Complib {
 }
 
 /// PyTables' `Filters`: a compression level (0 = none), a library, byte or bit shuffling
-/// (bit shuffling is blosc's).
+/// (bit shuffling is blosc's), and a Fletcher-32 checksum of each chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Filters {
     pub complevel: u8,
     pub complib: Complib,
     pub shuffle: bool,
     pub bitshuffle: bool,
+    /// A checksum after each (compressed) chunk, checked on every read.
+    pub fletcher32: bool,
 }
 
 /// PyTables' list of compression libraries: a library's number in its packed `FILTERS`
@@ -100,7 +102,7 @@ impl Complib {
 /// No compression, as PyTables' `Filters()`.
 impl Default for Filters {
     fn default() -> Filters {
-        Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false }
+        Filters { complevel: 0, complib: Complib::Zlib, shuffle: false, bitshuffle: false, fletcher32: false }
     }
 }
 
@@ -108,7 +110,7 @@ impl Filters {
     /// `complib` at `complevel` with byte shuffling, as PyTables' `Filters(complevel,
     /// complib)` (level 0: no compression and no shuffling).
     pub fn new(complib: Complib, complevel: u8) -> Filters {
-        Filters { complevel, complib, shuffle: complevel > 0, bitshuffle: false }
+        Filters { complevel, complib, shuffle: complevel > 0, bitshuffle: false, fletcher32: false }
     }
 
     /// Plain filters: zlib level `complevel` with shuffling (PyTables' most common choice).
@@ -126,6 +128,11 @@ impl Filters {
         Filters { shuffle, ..self }
     }
 
+    /// The same filters with a Fletcher-32 checksum of each chunk, or without.
+    pub fn with_fletcher32(self, fletcher32: bool) -> Filters {
+        Filters { fletcher32, ..self }
+    }
+
     /// The same filters with blosc's bit shuffling on or off (in place of byte shuffling).
     pub fn with_bitshuffle(self, bitshuffle: bool) -> Filters {
         Filters { bitshuffle, shuffle: self.shuffle && !bitshuffle, ..self }
@@ -141,6 +148,9 @@ impl Filters {
         }
         if self.shuffle {
             packed |= 0x1 << 16;
+        }
+        if self.fletcher32 {
+            packed |= 0x2 << 16;
         }
         if self.bitshuffle {
             packed |= 0x8 << 16;
@@ -162,10 +172,26 @@ impl Filters {
                 name => name.parse().ok()?,
             }
         };
-        Some(Filters { complevel, complib, shuffle: flags & 0x1 != 0, bitshuffle: flags & 0x8 != 0 })
+        Some(Filters {
+            complevel,
+            complib,
+            shuffle: flags & 0x1 != 0,
+            bitshuffle: flags & 0x8 != 0,
+            fletcher32: flags & 0x2 != 0,
+        })
     }
 
+    /// The HDF5 filter pipeline: the compressor (and HDF5's shuffle before zlib and lzf), then
+    /// the checksum of what it wrote, as PyTables orders them.
     pub(crate) fn pipeline(&self) -> Vec<Filter> {
+        let mut v = self.compression();
+        if self.fletcher32 {
+            v.push(Filter::Fletcher32);
+        }
+        v
+    }
+
+    fn compression(&self) -> Vec<Filter> {
         if self.complevel == 0 {
             return Vec::new();
         }
@@ -639,33 +665,39 @@ impl Leaf {
         use hdf5::filters::{Blosc, BloscShuffle, Filter};
         let pipeline = self.dataset().filters();
         let shuffle = pipeline.iter().any(|f| matches!(f, Filter::Shuffle));
-        pipeline.iter().find_map(|f| match f {
-            Filter::Deflate(level) => {
-                Some(Filters { complevel: *level, complib: Complib::Zlib, shuffle, bitshuffle: false })
-            }
-            Filter::LZF => Some(Filters { complevel: 1, complib: Complib::Lzf, shuffle, bitshuffle: false }),
+        let fletcher32 = pipeline.iter().any(|f| matches!(f, Filter::Fletcher32));
+        let found = pipeline.iter().find_map(|f| match f {
+            Filter::Deflate(level) => Some(Filters { shuffle, ..Filters::new(Complib::Zlib, *level) }),
+            Filter::LZF => Some(Filters { shuffle, ..Filters::new(Complib::Lzf, 1) }),
             Filter::Blosc(codec, level, sh) => Some(Filters {
-                complevel: *level,
-                complib: match codec {
-                    Blosc::LZ4 | Blosc::LZ4HC => Complib::BloscLz4,
-                    Blosc::ZStd => Complib::BloscZstd,
-                    Blosc::ZLib => Complib::BloscZlib,
-                    _ => Complib::Blosc,
-                },
                 shuffle: matches!(sh, BloscShuffle::Byte),
                 bitshuffle: matches!(sh, BloscShuffle::Bit),
+                ..Filters::new(
+                    match codec {
+                        Blosc::LZ4 | Blosc::LZ4HC => Complib::BloscLz4,
+                        Blosc::ZStd => Complib::BloscZstd,
+                        Blosc::ZLib => Complib::BloscZlib,
+                        _ => Complib::Blosc,
+                    },
+                    *level,
+                )
             }),
             Filter::User(crate::blosc2::ID, cd) => {
                 let p = crate::blosc2::Params::from_cd_values(cd);
                 Some(Filters {
-                    complevel: p.level,
-                    complib: p.complib_name().parse().ok()?,
                     shuffle: p.shuffle == 1,
                     bitshuffle: p.shuffle == 2,
+                    ..Filters::new(p.complib_name().parse().ok()?, p.level)
                 })
             }
             _ => None,
-        })
+        });
+        match found {
+            Some(f) => Some(Filters { fletcher32, ..f }),
+            // A checksum alone: PyTables' `Filters(fletcher32=True)`.
+            None if fletcher32 => Some(Filters::default().with_fletcher32(true)),
+            None => None,
+        }
     }
 }
 

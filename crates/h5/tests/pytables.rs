@@ -250,8 +250,10 @@ fn pytables_reads_what_outcore_writes_and_outcore_reads_its_appends() {
         let f = File::open(&path, Mode::Write).expect("creates");
         f.create_group("/", "grp", "A group").expect("group");
         f.set_group_filters("/grp", &Filters::zlib(6)).expect("group filters");
-        let zlib = Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false };
-        let lz4 = Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true, bitshuffle: false };
+        let zlib =
+            Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false, fletcher32: false };
+        let lz4 =
+            Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true, bitshuffle: false, fletcher32: false };
         f.create_carray("/", "a", a.view(), Some(&[1000]), Some(&zlib), "a carray").expect("carray");
         let earr = f
             .create_earray("/grp", "e", e.slice(ndarray::s![..40, ..]), Some(&[16, 3]), 100, Some(&lz4), "an earray")
@@ -349,8 +351,13 @@ fn tables_are_written_appended_read_by_rows_and_read_by_pytables() {
     let path = dir.path().join("table.h5");
     {
         let f = File::open(&path, Mode::Write).expect("creates");
-        let zlib =
-            outcore_h5::Filters { complevel: 3, complib: outcore_h5::Complib::Zlib, shuffle: true, bitshuffle: false };
+        let zlib = outcore_h5::Filters {
+            complevel: 3,
+            complib: outcore_h5::Complib::Zlib,
+            shuffle: true,
+            bitshuffle: false,
+            fletcher32: false,
+        };
         let ours = f.create_table("/", "t", &layout, 1000, None, Some(&zlib), "our table").expect("table");
         assert_eq!(ours.chunk_shape(), Some(vec![outcore_h5::chunks::table_chunk_rows(1000, size as u64) as usize]));
         ours.append_records(&records[..600 * size]).expect("append");
@@ -419,10 +426,34 @@ fn chunks_encoded_on_workers_and_written_raw_read_back_everywhere() {
     let lzf_file = File::open(dir.path().join("lzf.h5"), Mode::Write).expect("creates");
     for (name, filters) in [
         ("none", None),
-        ("zlib", Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false })),
-        ("lz4", Some(Filters { complevel: 5, complib: Complib::BloscLz4, shuffle: true, bitshuffle: false })),
-        ("zstd", Some(Filters { complevel: 3, complib: Complib::BloscZstd, shuffle: false, bitshuffle: false })),
-        ("lzf", Some(Filters { complevel: 5, complib: Complib::Lzf, shuffle: true, bitshuffle: false })),
+        (
+            "zlib",
+            Some(Filters { complevel: 5, complib: Complib::Zlib, shuffle: true, bitshuffle: false, fletcher32: false }),
+        ),
+        (
+            "lz4",
+            Some(Filters {
+                complevel: 5,
+                complib: Complib::BloscLz4,
+                shuffle: true,
+                bitshuffle: false,
+                fletcher32: false,
+            }),
+        ),
+        (
+            "zstd",
+            Some(Filters {
+                complevel: 3,
+                complib: Complib::BloscZstd,
+                shuffle: false,
+                bitshuffle: false,
+                fletcher32: false,
+            }),
+        ),
+        (
+            "lzf",
+            Some(Filters { complevel: 5, complib: Complib::Lzf, shuffle: true, bitshuffle: false, fletcher32: false }),
+        ),
     ] {
         // Create the CArray empty (zeros), then write every chunk raw.
         let zeros = Array1::<f64>::zeros(n);
@@ -458,7 +489,7 @@ fn filters_pack_as_pytables_and_are_inherited() {
     use outcore_h5::{AttrValue, Complib, Filters, Node};
     // The packed values PyTables 3.11 computes for these filters.
     assert_eq!(Filters::zlib(5).pack(), 65797);
-    let lz4 = Filters { complevel: 9, complib: Complib::BloscLz4, shuffle: false, bitshuffle: true };
+    let lz4 = Filters { complevel: 9, complib: Complib::BloscLz4, shuffle: false, bitshuffle: true, fletcher32: false };
     assert_eq!(lz4.pack(), 526089);
     assert_eq!(Filters::unpack(526089), Some(lz4));
     assert_eq!(Filters::unpack(65797), Some(Filters::zlib(5)));
@@ -651,7 +682,7 @@ fn blosc_through_the_library_checks_chunk_headers() {
             ("zstd", Complib::BloscZstd),
             ("zlib", Complib::BloscZlib),
         ] {
-            let filters = Filters { complevel: 5, complib, shuffle: true, bitshuffle: false };
+            let filters = Filters { complevel: 5, complib, shuffle: true, bitshuffle: false, fletcher32: false };
             let leaf = f.create_carray("/", name, data.view(), Some(&[4096]), Some(&filters), "").expect("carray");
             assert_eq!(leaf.read_bytes().expect("read"), want, "{name}");
             // Stored compressed, in blosc's format, which the raw path decodes too.
@@ -764,7 +795,7 @@ fn blosc2_written_by_outcore_reads_everywhere() {
     let f = File::open(&path, Mode::Write).expect("creates");
     let libs = [Complib::Blosc2, Complib::Blosc2Lz4, Complib::Blosc2Lz4hc, Complib::Blosc2Zlib, Complib::Blosc2Zstd];
     for (i, complib) in libs.into_iter().enumerate() {
-        let filters = Filters { complevel: 5, complib, shuffle: i % 2 == 0, bitshuffle: i % 2 == 1 };
+        let filters = Filters { complevel: 5, complib, shuffle: i % 2 == 0, bitshuffle: i % 2 == 1, fletcher32: false };
         let name = complib.name().replace(':', "_");
         // Through the library (H5Dwrite runs outcore's filter)...
         let arr = Array1::from(values.clone());
@@ -789,7 +820,8 @@ fn blosc2_written_by_outcore_reads_everywhere() {
     }
     // Rank 3 with edge chunks: b2nd.
     let cube = Array3::from_shape_fn((9, 8, 7), |(i, j, k)| (i * 100 + j * 10 + k) as f64);
-    let fl = Filters { complevel: 3, complib: Complib::Blosc2Zstd, shuffle: false, bitshuffle: true };
+    let fl =
+        Filters { complevel: 3, complib: Complib::Blosc2Zstd, shuffle: false, bitshuffle: true, fletcher32: false };
     let leaf = f.create_carray("/", "cube", cube.view(), Some(&[4, 3, 5]), Some(&fl), "").expect("cube");
     let cube_bytes: Vec<u8> = cube.iter().flat_map(|v| v.to_le_bytes()).collect();
     assert_eq!(leaf.read_bytes().expect("H5Dread"), cube_bytes);
@@ -941,4 +973,61 @@ print(json.dumps(out))
     assert_eq!(seen["/strs"]["rows"], serde_json::json!(["alpha", "", "\u{0}\u{ff}z"]));
     assert_eq!(seen["/unis"]["atom"], "VLUnicodeAtom");
     assert_eq!(seen["/unis"]["rows"], serde_json::json!(unis));
+}
+
+/// Fletcher-32 (PyTables' `Filters(fletcher32=True)`): written after the compressor by the
+/// library and by the raw encoder, checked on every read by both paths, a damaged chunk an
+/// error naming it, and PyTables sees the filter and the values.
+#[test]
+fn fletcher32_is_written_checked_and_read_by_pytables() {
+    use ndarray::Array1;
+    use outcore_h5::{Complib, Filters};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f32.h5");
+    let n = 5000usize;
+    let values: Vec<f64> = (0..n).map(|i| (i as f64).sqrt()).collect();
+    let want: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let (addr, size) = {
+        let f = File::open(&path, Mode::Write).expect("creates");
+        for (name, fl) in [
+            ("zlib", Filters::zlib(3).with_fletcher32(true)),
+            ("b2", Filters::new(Complib::Blosc2Lz4, 5).with_fletcher32(true)),
+            ("plain", Filters::default().with_fletcher32(true)),
+        ] {
+            let leaf =
+                f.create_carray("/", name, Array1::from(values.clone()).view(), Some(&[1000]), Some(&fl), "").unwrap();
+            assert_eq!(leaf.filters(), Some(fl), "{name}");
+            assert!(leaf.filters_text().ends_with("fletcher32"), "{}", leaf.filters_text());
+            assert_eq!(leaf.read_bytes().expect("H5Dread"), want, "{name}");
+            assert_eq!(leaf.read_parallel().expect("raw"), want, "{name}");
+        }
+        // The raw encoder adds the checksum HDF5 checks.
+        let fl = Filters::zlib(1).with_fletcher32(true);
+        let raw = f.create_carray("/", "raw", Array1::<f64>::zeros(n).view(), Some(&[1000]), Some(&fl), "").unwrap();
+        let enc = raw.encoder().expect("encoder");
+        let mut encoded = Vec::new();
+        for start in (0..n).step_by(1000) {
+            let mask = enc.encode(&want[start * 8..(start + 1000) * 8], &mut encoded).expect("encodes");
+            raw.write_raw_chunk(&[start as u64], mask, &encoded).expect("writes");
+        }
+        assert_eq!(raw.read_bytes().expect("H5Dread checks the sums"), want);
+        let c = &f.leaf("/zlib").unwrap().chunks().unwrap()[2];
+        (c.addr as usize, c.size as usize)
+    };
+    let Some(seen) = pytables_sees(&path) else { return };
+    let sum: f64 = values.iter().sum();
+    for name in ["/zlib", "/b2", "/plain", "/raw"] {
+        let got = seen[name]["sum"].as_f64().expect("sum");
+        assert!((got - sum).abs() < 1e-6, "{name}: {got} vs {sum}");
+    }
+    // One byte of a chunk's compressed data flipped: both paths refuse the chunk.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[addr + size / 2] ^= 0x10;
+    let bad = dir.path().join("bad.h5");
+    std::fs::write(&bad, &bytes).unwrap();
+    let f = File::open(&bad, Mode::Read).expect("opens");
+    let leaf = f.leaf("/zlib").unwrap();
+    let e = leaf.read_parallel().expect_err("damaged").to_string();
+    assert!(e.contains("chunk [2000]") && e.contains("fletcher32 checksum"), "{e}");
+    assert!(leaf.read_bytes().is_err(), "the library checks too");
 }
