@@ -6,13 +6,13 @@
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::sync::Once;
 
-use hdf5_sys::h5::{herr_t, hsize_t};
+use hdf5_sys::h5::herr_t;
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pget_chunk, H5Pget_filter_by_id2, H5Pmodify_filter};
-use hdf5_sys::h5t::{H5T_class_t, H5Tclose, H5Tget_class, H5Tget_size, H5Tget_super};
+use hdf5_sys::h5p::H5Pmodify_filter;
 use hdf5_sys::h5z::{H5Z_class2_t, H5Z_filter_t, H5Z_CLASS_T_VERS, H5Z_FLAG_REVERSE};
 
 use crate::blosc2::{Params, ID, REVISION};
+use crate::blosc_filter::Local;
 
 const NAME: &[u8] = b"blosc2\0";
 /// Parameters: 8 fixed ones, then up to 8 chunk dimensions (b2nd's largest rank).
@@ -40,58 +40,28 @@ pub(crate) fn register() {
 /// revision, item size, chunk bytes, and for a chunk of rank 2 to 8 its rank and shape (its
 /// chunks are then b2nd arrays).
 extern "C" fn set_local(dcpl: hid_t, ty: hid_t, _space: hid_t) -> herr_t {
-    let mut flags: c_uint = 0;
-    let mut n: usize = MAX_VALUES;
     let mut values = [0 as c_uint; MAX_VALUES];
-    // Safety: the buffers are as large as the lengths passed; the type ids are closed.
+    // Safety: the ids are HDF5's; `values` is as long as the length passed.
     unsafe {
-        let name = std::ptr::null_mut();
-        let got = H5Pget_filter_by_id2(
-            dcpl,
-            ID as H5Z_filter_t,
-            &mut flags,
-            &mut n,
-            values.as_mut_ptr(),
-            0,
-            name,
-            std::ptr::null_mut(),
-        );
-        if got < 0 {
-            return -1;
-        }
-        let n = n.min(MAX_VALUES);
-        let mut chunk = [0 as hsize_t; 32];
-        let rank = H5Pget_chunk(dcpl, chunk.len() as c_int, chunk.as_mut_ptr());
-        let size = H5Tget_size(ty);
-        if rank < 0 || rank as usize > chunk.len() || size == 0 {
-            return -1;
-        }
-        let rank = rank as usize;
-        let mut base = size;
-        if H5Tget_class(ty) == H5T_class_t::H5T_ARRAY {
-            let sup = H5Tget_super(ty);
-            base = H5Tget_size(sup);
-            H5Tclose(sup);
-        }
-        let bytes = chunk[..rank].iter().fold(size as u64, |b, &c| b.saturating_mul(c));
+        let Some(l) = Local::read(dcpl, ty, ID as H5Z_filter_t, &mut values) else { return -1 };
         values[0] = REVISION;
-        values[2] = base.min(255) as c_uint;
-        values[3] = c_uint::try_from(bytes).unwrap_or(c_uint::MAX);
-        let mut used = n.max(4);
+        values[2] = l.base.min(255) as c_uint;
+        values[3] = l.chunk_bytes();
+        let mut used = l.n.max(4);
+        let rank = l.chunk.len();
         if (2..=8).contains(&rank) {
-            let defaults = [(4, 5), (5, 1), (6, 0)];
-            for (i, d) in defaults {
-                if n <= i {
+            for (i, d) in [(4, 5), (5, 1), (6, 0)] {
+                if l.n <= i {
                     values[i] = d;
                 }
             }
             values[7] = rank as c_uint;
-            for (i, &d) in chunk[..rank].iter().enumerate() {
+            for (i, &d) in l.chunk.iter().enumerate() {
                 values[8 + i] = c_uint::try_from(d).unwrap_or(c_uint::MAX);
             }
             used = 8 + rank;
         }
-        if H5Pmodify_filter(dcpl, ID as H5Z_filter_t, flags, used, values.as_ptr()) < 0 {
+        if H5Pmodify_filter(dcpl, ID as H5Z_filter_t, l.flags, used, values.as_ptr()) < 0 {
             return -1;
         }
     }

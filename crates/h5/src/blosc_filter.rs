@@ -52,22 +52,30 @@ pub(crate) fn register_class(once: &Once, class: &'static H5Z_class2_t) {
     });
 }
 
-/// Fills in the dataset-dependent parameters when a dataset is created.
-extern "C" fn set_local(dcpl: hid_t, ty: hid_t, _space: hid_t) -> herr_t {
-    let mut flags: c_uint = 0;
-    let mut n: usize = 8;
-    let mut values = [0 as c_uint; 8];
-    // Safety: the buffers are as large as the lengths passed; the type ids are closed.
-    unsafe {
+/// What `set_local` needs of a dataset being created: the filter's parameters so far (into
+/// `values`, their count returned), its flags, the chunk's shape, the element's size and its
+/// base type's size (an array element's item). `None` when HDF5 cannot say.
+pub(crate) struct Local {
+    pub flags: c_uint,
+    pub n: usize,
+    pub chunk: Vec<hsize_t>,
+    pub size: usize,
+    pub base: usize,
+}
+
+impl Local {
+    /// Reads them. Safety: the ids are HDF5's, valid for the call.
+    pub(crate) unsafe fn read(dcpl: hid_t, ty: hid_t, id: H5Z_filter_t, values: &mut [c_uint]) -> Option<Local> {
+        let (mut flags, mut n) = (0 as c_uint, values.len());
         let name = std::ptr::null_mut();
-        if H5Pget_filter_by_id2(dcpl, ID, &mut flags, &mut n, values.as_mut_ptr(), 0, name, std::ptr::null_mut()) < 0 {
-            return -1;
+        if H5Pget_filter_by_id2(dcpl, id, &mut flags, &mut n, values.as_mut_ptr(), 0, name, std::ptr::null_mut()) < 0 {
+            return None;
         }
         let mut chunk = [0 as hsize_t; 32];
         let rank = H5Pget_chunk(dcpl, chunk.len() as c_int, chunk.as_mut_ptr());
         let size = H5Tget_size(ty);
         if rank < 0 || rank as usize > chunk.len() || size == 0 {
-            return -1;
+            return None;
         }
         let mut base = size;
         if H5Tget_class(ty) == H5T_class_t::H5T_ARRAY {
@@ -75,12 +83,27 @@ extern "C" fn set_local(dcpl: hid_t, ty: hid_t, _space: hid_t) -> herr_t {
             base = H5Tget_size(sup);
             H5Tclose(sup);
         }
-        let bytes = chunk[..rank as usize].iter().fold(size as u64, |b, &c| b.saturating_mul(c));
+        Some(Local { flags, n: n.min(values.len()), chunk: chunk[..rank as usize].to_vec(), size, base })
+    }
+
+    /// The bytes of one whole chunk.
+    pub(crate) fn chunk_bytes(&self) -> c_uint {
+        let bytes = self.chunk.iter().fold(self.size as u64, |b, &c| b.saturating_mul(c));
+        c_uint::try_from(bytes).unwrap_or(c_uint::MAX)
+    }
+}
+
+/// Fills in the dataset-dependent parameters when a dataset is created.
+extern "C" fn set_local(dcpl: hid_t, ty: hid_t, _space: hid_t) -> herr_t {
+    let mut values = [0 as c_uint; 8];
+    // Safety: the ids are HDF5's; `values` is as long as the length passed.
+    unsafe {
+        let Some(l) = Local::read(dcpl, ty, ID, &mut values) else { return -1 };
         values[0] = FILTER_VERSION;
         values[1] = FORMAT_VERSION;
-        values[2] = if base > 255 { 1 } else { base as c_uint };
-        values[3] = c_uint::try_from(bytes).unwrap_or(c_uint::MAX);
-        if H5Pmodify_filter(dcpl, ID, flags, n.max(4), values.as_ptr()) < 0 {
+        values[2] = if l.base > 255 { 1 } else { l.base as c_uint };
+        values[3] = l.chunk_bytes();
+        if H5Pmodify_filter(dcpl, ID, l.flags, l.n.max(4), values.as_ptr()) < 0 {
             return -1;
         }
     }
