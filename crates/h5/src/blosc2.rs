@@ -76,6 +76,13 @@ extern "C" {
     fn frame_to_schunk(frame: *mut c_void, copy: bool, io: *const sys::blosc2_io) -> *mut sys::blosc2_schunk;
 }
 
+/// Chunks at least this large are compressed on c-blosc2's threads.
+const PARALLEL_ENCODE: usize = 16 << 20;
+
+fn cores() -> i16 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(64) as i16)
+}
+
 fn init() {
     static ONCE: Once = Once::new();
     // Safety: c-blosc2's global set-up, once per process, before any other call.
@@ -396,7 +403,10 @@ pub(crate) fn encode(params: &Params, input: &[u8], out: &mut Vec<u8>) -> Result
         // b2nd chooses its blocks from the block shape.
         let b2nd = params.dims.len() >= 2;
         cparams.blocksize = if b2nd { 0 } else { i32::try_from(params.blocksize).unwrap_or(0) };
-        cparams.nthreads = 1;
+        // A chunk of many blocks (PyTables' blosc2 chunks reach hundreds of MB) is compressed
+        // by c-blosc2's own threads, one per core; smaller ones on the calling thread (the
+        // callers run many at once).
+        cparams.nthreads = if input.len() >= PARALLEL_ENCODE { cores() } else { 1 };
         cparams.filters[sys::BLOSC_LAST_FILTER as usize] = params.shuffle;
         let mut dparams = sys::blosc2_get_blosc2_dparams_defaults();
         dparams.nthreads = 1;
