@@ -533,3 +533,25 @@ fn damaged_heaps_under_vlarrays_are_errors_not_crashes() {
     }
     assert!(noticed > 0);
 }
+
+/// A read through the HDF5 library (a handle that writes, `read_bytes`) that fails on a
+/// damaged chunk names the chunk and why, as the raw path does, not "H5Dread failed".
+#[test]
+fn library_reads_of_a_damaged_chunk_name_it() {
+    let f = File::open(fixture("query_blosc2.h5"), Mode::Read).expect("open");
+    let c = f.leaf("/t2l").unwrap().chunks().unwrap()[3].clone();
+    drop(f);
+    let path = damaged("lib-read.h5", "query_blosc2.h5", |b| {
+        for (i, x) in b[c.addr as usize..c.addr as usize + 200].iter_mut().enumerate() {
+            *x = (i * 37) as u8;
+        }
+    });
+    let f = File::open(&path, Mode::ReadWrite).expect("open");
+    let leaf = f.leaf("/t2l").unwrap();
+    let e = leaf.read_bytes().expect_err("damaged").to_string();
+    assert!(e.contains(":/t2l: chunk [633] is damaged") && e.contains("blosc2"), "{e}");
+    let e = leaf.read_records(600, 700, 1).expect_err("damaged").to_string();
+    assert!(e.contains("chunk [633]"), "{e}");
+    // Rows in other chunks still read.
+    assert_eq!(leaf.read_records(0, 100, 1).expect("chunk 0").len(), 100 * leaf.layout().unwrap().size);
+}

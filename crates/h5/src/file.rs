@@ -528,6 +528,36 @@ impl Leaf {
         Ok(())
     }
 
+    /// The error of a library read of rows `rows` that failed: when a chunk there cannot be
+    /// decoded (the library says only "H5Dread failed"), that chunk and why, found by
+    /// decoding those chunks on the raw path; a filter outcore cannot undo is named as
+    /// unsupported; else `what` failed.
+    pub(crate) fn read_failure(&self, what: &str, rows: std::ops::Range<u64>) -> Error {
+        let generic = self.err(crate::error::failed(format!("{what} failed")));
+        let Some(chunk) = self.chunk_shape() else { return generic };
+        let Ok(decoder) = self.decoder() else { return generic };
+        if let Some(id) = decoder.unsupported() {
+            return self.err(crate::write::filter_label(id).replacen("filter", "unsupported filter", 1));
+        }
+        let Ok(chunks) = self.chunks() else { return generic };
+        let rows_per_chunk = chunk.first().copied().unwrap_or(1).max(1) as u64;
+        let (mut raw, mut out) = (Vec::new(), Vec::new());
+        for c in chunks {
+            let r0 = c.offset.first().copied().unwrap_or(0);
+            if r0 + rows_per_chunk <= rows.start || r0 >= rows.end {
+                continue;
+            }
+            let mask = match self.read_raw_chunk(&c, &mut raw) {
+                Ok(m) => m,
+                Err(e) => return e,
+            };
+            if let Err(e) = decoder.decode(&raw, mask, &mut out) {
+                return self.chunk_err(&c.offset, e);
+            }
+        }
+        generic
+    }
+
     /// A string attribute's value, when the leaf has it.
     pub(crate) fn attr_text(&self, name: &str) -> Option<String> {
         read_attr(&self.ds, &self.file, name).and_then(|v| v.as_str().map(String::from))
@@ -843,7 +873,7 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            return Err(self.err("H5Dread failed"));
+            return Err(self.read_failure("H5Dread", 0..u64::MAX));
         }
         // Safety: H5Dread succeeded, so all `bytes` bytes are initialised.
         unsafe { buf.set_len(bytes) };

@@ -161,8 +161,11 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            let what = if write { "H5Dwrite" } else { "H5Dread" };
-            return Err(self.node_err(crate::error::failed(format!("{what} of {n} rows at row {start} failed"))));
+            if !write {
+                let last = start as u64 + (n.max(1) as u64 - 1) * step.max(1) as u64;
+                return Err(self.read_failure(&format!("H5Dread of {n} rows at row {start}"), start as u64..last + 1));
+            }
+            return Err(self.node_err(crate::error::failed(format!("H5Dwrite of {n} rows at row {start} failed"))));
         }
         Ok(())
     }

@@ -219,7 +219,10 @@ impl Leaf {
             }
         });
         if rc < 0 {
-            return Err(self.node_err(crate::error::failed(if write { "H5Dwrite failed" } else { "H5Dread failed" })));
+            if !write {
+                return Err(self.read_failure("H5Dread", 0..u64::MAX));
+            }
+            return Err(self.node_err(crate::error::failed("H5Dwrite failed")));
         }
         Ok(())
     }
