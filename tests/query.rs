@@ -307,3 +307,27 @@ fn blosc2_chunks_larger_than_a_slab_are_read_in_part() {
         }
     }
 }
+
+/// Tables stored big-endian (tests/fixtures/pytables/bigendian.h5, from
+/// scripts/make_byteorder_fixture.py) are refused, naming the column, rather than misread
+/// (records are read as their bytes are); big-endian arrays read and compute right.
+#[test]
+fn big_endian_tables_are_refused_and_arrays_read_right() {
+    let f = File::open(fixture("bigendian.h5"), Mode::Read).expect("opens");
+    let Err(e) = Table::open(&f, "/t") else { panic!("a big-endian table is refused") };
+    let e = e.to_string();
+    assert!(e.ends_with("bigendian.h5:/t: column `i` is stored in the other byte order (big-endian), which outcore does not read yet"), "{e}");
+    let leaf = f.leaf("/t").unwrap();
+    let e = leaf.read_records(0, 10, 1).expect_err("refused").to_string();
+    assert!(e.contains("column `i` is stored in the other byte order"), "{e}");
+    let e = outcore::Expr::new("x * 2").unwrap().bind("x", &leaf.col("x").unwrap()).unwrap().eval();
+    let Err(e) = e else { panic!("a big-endian column is refused") };
+    assert!(e.to_string().contains("other byte order"), "{e}");
+    let c = f.leaf("/c").unwrap();
+    assert!(c.swapped());
+    let r = outcore::Expr::new("sum(c)").unwrap().bind("c", &c).unwrap().eval().unwrap();
+    assert_eq!(r.into_f64().unwrap().into_raw_vec_and_offset().0, vec![(0..300).map(|i| i as f64 * 0.5).sum::<f64>()]);
+    let e = f.leaf("/e").unwrap();
+    let r = outcore::Expr::new("e + 1").unwrap().bind("e", &e).unwrap().eval().unwrap();
+    assert_eq!(r.into_i32().unwrap().into_raw_vec_and_offset().0, (1..41).collect::<Vec<i32>>());
+}

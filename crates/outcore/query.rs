@@ -530,6 +530,7 @@ impl Table {
         if !matches!(layout.kind, Kind::Record(_)) {
             return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
         }
+        crate::source::native_columns(leaf)?;
         Ok(Table { leaf: leaf.clone(), layout, threads: None, progress: None, updates: Default::default() })
     }
 

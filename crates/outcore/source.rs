@@ -307,6 +307,22 @@ pub(crate) struct Located {
     raw: Option<Vec<u8>>,
 }
 
+/// Refuses a table with a column stored in the other byte order: records are read as their
+/// bytes are, so its values would be misread (an unsupported feature, not a wrong answer).
+pub(crate) fn native_columns(leaf: &Leaf) -> Result<()> {
+    match leaf.foreign_order_member() {
+        Some(m) => Err(Error::new(
+            crate::ErrorKind::Unsupported,
+            format!(
+                "{}:{}: column `{m}` is stored in the other byte order (big-endian), which outcore does not read yet",
+                leaf.file_path().display(),
+                leaf.path()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A sliced HDF5 operand, ready to stream.
 pub(crate) struct Reader {
     op: H5Operand,
@@ -357,6 +373,7 @@ impl Reader {
                 format!("{}:{}: {what}", leaf.file_path().display(), leaf.path()),
             ));
         }
+        native_columns(leaf)?;
         let pread = pread && !chunk.is_empty();
         let full_inner = chunk.iter().zip(&leaf_shape).skip(1).all(|(c, d)| c >= d);
         let file =

@@ -564,6 +564,13 @@ impl Leaf {
         py.detach(|| leaf.append_vl_rows(&refs)).py_err()
     }
 
+    /// Whether the values are stored in the other byte order (the bytes `read_raw` returns
+    /// are the file's).
+    #[getter]
+    fn swapped(&self) -> PyResult<bool> {
+        Ok(self.leaf()?.swapped())
+    }
+
     /// The filter pipeline in PyTables' words (`blosc2:zstd(5)+bitshuffle`, `none`).
     fn filters_text(&self) -> PyResult<String> {
         Ok(self.leaf()?.filters_text())

@@ -549,7 +549,14 @@ class Leaf(Node):
     def _read_rows(self, start, stop, step):
         raw, n = self._raw.read_raw(start, stop, step)
         shape = self.shape
-        return np.frombuffer(raw, dtype=self.dtype).reshape((n,) + shape[1:] if shape else ())
+        dt = self.dtype
+        if self._raw.swapped:
+            # The file's bytes, in the other byte order: returned in this machine's, as
+            # PyTables returns them.
+            a = np.frombuffer(raw, dtype=dt.newbyteorder()).astype(dt)
+        else:
+            a = np.frombuffer(raw, dtype=dt)
+        return a.reshape((n,) + shape[1:] if shape else ())
 
     def read(self, start=None, stop=None, step=None, out=None):
         """Rows ``start:stop:step`` of the first axis, as a NumPy array."""

@@ -439,3 +439,17 @@ def test_vlarrays_written_by_outcore_read_in_pytables(tmp_path):
         assert pt.root.strs.read() == [b"abc", b"", b"\x00\xff"]
         assert pt.root.unis.read() == ["h\u00e9", "", "\U0001f600"]
         assert pt.root.objs.read() == [{"a": 1}, [1, 2], None]
+
+
+def test_big_endian_arrays_read_right_and_tables_are_refused():
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "pytables", "bigendian.h5")
+    with tables.open_file(path) as pt, outcore.open_file(path) as oc:
+        for name in ["c", "e"]:
+            a, b = pt.get_node("/" + name), oc.get_node("/" + name)
+            assert np.array_equal(b.read(), a.read()) and b.read().dtype == a.read().dtype, name
+            assert np.array_equal(b[2:5], a[2:5]), name
+        assert outcore.Expr("sum(c)", uservars={"c": oc.root.c}).eval() == pt.root.c.read().sum()
+        with pytest.raises(Exception, match="column `i` is stored in the other byte order"):
+            oc.root.t.read()
+        with pytest.raises(Exception, match="other byte order"):
+            oc.root.t.get_where_list("i > 3")

@@ -78,10 +78,87 @@ impl Leaf {
         matches!(order, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && order != native
     }
 
+    /// The first member of a record type stored in the other byte order (`loc/lat`), if any:
+    /// records are read as their bytes are, so such a table is refused rather than misread.
+    pub fn foreign_order_member(&self) -> Option<String> {
+        use hdf5_sys::h5t::{
+            H5T_class_t, H5Tget_class, H5Tget_member_name, H5Tget_member_type, H5Tget_nmembers, H5Tget_super,
+        };
+        let native = if cfg!(target_endian = "little") { H5T_order_t::H5T_ORDER_LE } else { H5T_order_t::H5T_ORDER_BE };
+        // Safety: every type id opened here is closed; member names are freed.
+        unsafe fn walk(ty: hdf5_sys::h5i::hid_t, path: &str, native: H5T_order_t) -> Option<String> {
+            match H5Tget_class(ty) {
+                H5T_class_t::H5T_COMPOUND => {
+                    for i in 0..H5Tget_nmembers(ty).max(0) as u32 {
+                        let p = H5Tget_member_name(ty, i);
+                        let name = if p.is_null() {
+                            String::new()
+                        } else {
+                            let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+                            hdf5_sys::h5::H5free_memory(p.cast());
+                            s
+                        };
+                        let m = H5Tget_member_type(ty, i);
+                        if m < 0 {
+                            continue;
+                        }
+                        let sub = if path.is_empty() { name } else { format!("{path}/{name}") };
+                        let found = walk(m, &sub, native);
+                        H5Tclose(m);
+                        if found.is_some() {
+                            return found;
+                        }
+                    }
+                    None
+                }
+                H5T_class_t::H5T_ARRAY => {
+                    let b = H5Tget_super(ty);
+                    if b < 0 {
+                        return None;
+                    }
+                    let found = walk(b, path, native);
+                    H5Tclose(b);
+                    found
+                }
+                H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_FLOAT => {
+                    let o = H5Tget_order(ty);
+                    (matches!(o, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && o != native)
+                        .then(|| path.to_string())
+                }
+                _ => None,
+            }
+        }
+        let id = self.dataset().id();
+        hdf5::sync::sync(|| unsafe {
+            let ty = H5Dget_type(id);
+            if ty < 0 || H5Tget_class(ty) != H5T_class_t::H5T_COMPOUND {
+                if ty >= 0 {
+                    H5Tclose(ty);
+                }
+                return None;
+            }
+            let found = walk(ty, "", native);
+            H5Tclose(ty);
+            found
+        })
+    }
+
+    /// Refuses to read records with a member in the other byte order (their bytes would be
+    /// taken as this machine's).
+    pub(crate) fn native_records(&self) -> Result<()> {
+        match self.foreign_order_member() {
+            Some(m) => Err(self.node_err(format!(
+                "column `{m}` is stored in the other byte order (big-endian), which outcore does not read yet"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Reads `n` rows at `start, start + step, ...` through the library, in the dataset's own
     /// element type, packed.
     pub fn read_rows(&self, start: usize, step: usize, n: usize) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
+        self.native_records()?;
         let elem = self.layout()?.size;
         let inner: usize = self.shape().iter().skip(1).product();
         let mut buf = vec![0u8; n * inner * elem];

@@ -341,6 +341,7 @@ impl Leaf {
     /// Reads rows `start..stop` every `step` (`step >= 1`, bounds clamped to the rows).
     pub fn read_records(&self, start: usize, stop: usize, step: usize) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
+        self.native_records()?;
         if step == 0 {
             return Err(self.node_err("step must be at least 1"));
         }
@@ -359,6 +360,7 @@ impl Leaf {
     /// Reads the rows at the given coordinates, in the order given.
     pub fn read_coords(&self, coords: &[u64]) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
+        self.native_records()?;
         let rows = self.shape().first().copied().unwrap_or(0) as u64;
         if let Some(bad) = coords.iter().find(|&&c| c >= rows) {
             return Err(self.node_err(format!("row {bad} is past the end ({rows} rows)")));
