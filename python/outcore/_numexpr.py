@@ -67,7 +67,8 @@ def _arg(a):
     if not isinstance(a, np.ndarray):
         a = np.asarray(a)
     dt = a.dtype
-    if dt in _KEEP and dt.isnative:
+    # (_KEEP's types are native: a byte-swapped one is not equal to them.)
+    if dt in _KEEP:
         # The engine reads aligned values only (a record's field may be unaligned).
         return a if a.flags.aligned else a.copy()
     t = _compute_type(dt)
@@ -94,23 +95,29 @@ def _ref(out):
 
 
 def _frame_values(names, local_dict, global_dict, depth):
-    frame = sys._getframe(depth)
     if local_dict is None:
+        frame = sys._getframe(depth)
         local_dict = frame.f_locals
-    if global_dict is None:
-        global_dict = frame.f_globals
+        if global_dict is None:
+            global_dict = frame.f_globals
     values = []
     for name in names:
         try:
             v = local_dict[name]
         except KeyError:
+            if global_dict is None:
+                # Only now the caller's globals (a frame is costly to look up).
+                global_dict = sys._getframe(depth).f_globals
             v = global_dict[name]
         values.append(v)
     return values
 
 
+_CASTINGS = frozenset(("no", "equiv", "safe", "same_kind", "unsafe"))
+
+
 def _check_casting(casting):
-    if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
+    if casting not in _CASTINGS:
         raise ValueError(
             "casting must be one of 'no', 'equiv', 'safe', 'same_kind', or 'unsafe'"
         )
