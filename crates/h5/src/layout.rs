@@ -40,6 +40,21 @@ pub struct Layout {
     pub size: usize,
 }
 
+/// Member `i`'s name of a compound type (empty when HDF5 gives none). Must run under the
+/// HDF5 lock.
+///
+/// # Safety
+/// `id` is a valid compound datatype and `i` one of its members.
+pub(crate) unsafe fn member_name(id: hdf5_sys::h5i::hid_t, i: u32) -> String {
+    let p = hdf5_sys::h5t::H5Tget_member_name(id, i);
+    if p.is_null() {
+        return String::new();
+    }
+    let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+    hdf5_sys::h5::H5free_memory(p.cast());
+    s
+}
+
 impl Kind {
     /// NumPy's name for a scalar kind (`bool`, `int64`, `uint8`, `float32`, `complex128`,
     /// `S10`); `None` for records, array-shaped and other kinds.
@@ -83,14 +98,7 @@ impl Kind {
                     let n = H5Tget_nmembers(id).max(0) as u32;
                     let mut fields = Vec::with_capacity(n as usize);
                     for i in 0..n {
-                        let name_ptr = H5Tget_member_name(id, i);
-                        let name = if name_ptr.is_null() {
-                            String::new()
-                        } else {
-                            let s = std::ffi::CStr::from_ptr(name_ptr).to_string_lossy().into_owned();
-                            hdf5_sys::h5::H5free_memory(name_ptr.cast());
-                            s
-                        };
+                        let name = member_name(id, i);
                         let offset = H5Tget_member_offset(id, i);
                         let mid = H5Tget_member_type(id, i);
                         let kind =

@@ -81,23 +81,14 @@ impl Leaf {
     /// The first member of a record type stored in the other byte order (`loc/lat`), if any:
     /// records are read as their bytes are, so such a table is refused rather than misread.
     pub fn foreign_order_member(&self) -> Option<String> {
-        use hdf5_sys::h5t::{
-            H5T_class_t, H5Tget_class, H5Tget_member_name, H5Tget_member_type, H5Tget_nmembers, H5Tget_super,
-        };
+        use hdf5_sys::h5t::{H5T_class_t, H5Tget_class, H5Tget_member_type, H5Tget_nmembers, H5Tget_super};
         let native = if cfg!(target_endian = "little") { H5T_order_t::H5T_ORDER_LE } else { H5T_order_t::H5T_ORDER_BE };
         // Safety: every type id opened here is closed; member names are freed.
         unsafe fn walk(ty: hdf5_sys::h5i::hid_t, path: &str, native: H5T_order_t) -> Option<String> {
             match H5Tget_class(ty) {
                 H5T_class_t::H5T_COMPOUND => {
                     for i in 0..H5Tget_nmembers(ty).max(0) as u32 {
-                        let p = H5Tget_member_name(ty, i);
-                        let name = if p.is_null() {
-                            String::new()
-                        } else {
-                            let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
-                            hdf5_sys::h5::H5free_memory(p.cast());
-                            s
-                        };
+                        let name = crate::layout::member_name(ty, i);
                         let m = H5Tget_member_type(ty, i);
                         if m < 0 {
                             continue;

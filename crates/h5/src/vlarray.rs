@@ -141,6 +141,10 @@ impl Leaf {
             return Err(self.node_err(format!("rows {first}.. step {step} ({n} of them) are past its {total} rows")));
         }
         let elem = atom.element();
+        // Once for every row asked for (the chunk index is walked once).
+        if n > 0 {
+            self.check_heaps(self.vl_disk_elem_size()?, first, step, n)?;
+        }
         let mut out = Vec::with_capacity(n.min(1 << 20));
         let mut done = 0;
         while done < n {
@@ -163,6 +167,8 @@ impl Leaf {
     /// is read from the raw chunks, and each collection it points to is walked here: inside
     /// the file, every object inside the collection, the object there with exactly the bytes
     /// the row holds.
+    /// `elem_size` is the base type's size on disk, which each row's heap object holds per
+    /// element.
     fn check_heaps(&self, elem_size: usize, first: usize, step: usize, n: usize) -> Result<()> {
         use std::collections::HashMap;
         use std::os::unix::fs::FileExt;
@@ -250,9 +256,6 @@ impl Leaf {
     }
 
     fn read_batch(&self, elem: &Kind, first: usize, step: usize, n: usize, out: &mut Vec<Vec<u8>>) -> Result<()> {
-        // The base type's size on disk, which each row's heap object holds per element.
-        let disk = self.vl_disk_elem_size()?;
-        self.check_heaps(disk, first, step, n)?;
         let ds = self.dataset().id();
         let got = hdf5::sync::sync(|| -> std::result::Result<(), String> {
             // Safety: ids made here are closed; the selection lies inside the dataspace (checked
