@@ -6,6 +6,7 @@ mod crash;
 mod full_disk;
 mod fuzz_replay;
 mod hostile;
+mod indexes;
 mod limits;
 mod numexpr_diff;
 mod numexpr_fixtures;

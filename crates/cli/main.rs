@@ -230,10 +230,13 @@ struct QueryArgs {
     /// Print how many rows match (one of --count, --coords, --read, --append-to, --explain is needed).
     #[arg(long, group = "what")]
     count: bool,
-    /// Print what the query would read (rows and chunks, and whether chunk statistics rule
-    /// some out) without running it.
+    /// Print what the query would read (rows and chunks, whether PyTables' indexes or chunk
+    /// statistics rule some out) without running it.
     #[arg(long, group = "what")]
     explain: bool,
+    /// Do not use the table's PyTables indexes (scan every chunk the statistics leave).
+    #[arg(long)]
+    no_index: bool,
     /// Print the matching row numbers, one per line.
     #[arg(long, group = "what")]
     coords: bool,
@@ -669,7 +672,7 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
     let dest = a.append_to.as_ref().map(|d| split_target(d)).transpose()?;
     let writes_here = dest.as_ref().is_some_and(|(f, _)| is_same_file(f, &file));
     let f = File::open(&file, if writes_here { Mode::Append } else { Mode::Read })?;
-    let t = Table::open(&f, &path)?;
+    let t = Table::open(&f, &path)?.use_indexes(!a.no_index);
     let mut vars: Vec<(String, Operand<'_>)> = Vec::new();
     for (name, value) in parse_vars(&a.vars)? {
         vars.push((name, value.into_operand()));
@@ -684,10 +687,17 @@ fn query(a: QueryArgs) -> Result<(), Fail> {
                 outcore::Statistics::Unused => serde_json::json!({"state": "unused"}),
                 outcore::Statistics::Used(cols) => serde_json::json!({"state": "used", "columns": cols}),
             };
+            let index = match &e.index {
+                outcore::IndexUse::None => serde_json::json!({"state": "none"}),
+                outcore::IndexUse::Unused(why) => serde_json::json!({"state": "unused", "why": why}),
+                outcore::IndexUse::Used { indexes, candidates } => {
+                    serde_json::json!({"state": "used", "indexes": indexes, "candidates": candidates})
+                }
+            };
             outln!(
                 "{}",
                 serde_json::json!({"table": e.table, "rows": e.rows, "chunks": e.zones, "chunk_rows": e.zone_rows,
-                    "chunks_read": e.zones_read, "rows_read": e.rows_read, "statistics": stats})
+                    "chunks_read": e.zones_read, "rows_read": e.rows_read, "statistics": stats, "index": index})
             );
         } else {
             outln!("{e}");

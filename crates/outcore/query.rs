@@ -25,6 +25,8 @@ pub struct Table {
     layout: Layout,
     threads: Option<usize>,
     progress: Option<crate::stream::Progress>,
+    /// Whether queries may use PyTables' indexes (on unless [`Table::use_indexes`] says no).
+    indexes: bool,
     /// Rows updated (`row.update()`) and not yet written, shared by the table's clones.
     updates: Arc<std::sync::Mutex<Updates>>,
 }
@@ -531,7 +533,14 @@ impl Table {
             return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
         }
         crate::source::native_columns(leaf)?;
-        Ok(Table { leaf: leaf.clone(), layout, threads: None, progress: None, updates: Default::default() })
+        Ok(Table {
+            leaf: leaf.clone(),
+            layout,
+            threads: None,
+            progress: None,
+            indexes: true,
+            updates: Default::default(),
+        })
     }
 
     /// The table at `path` of `file`.
@@ -542,6 +551,13 @@ impl Table {
     /// Worker threads for scans (default: one per core).
     pub fn threads(mut self, n: usize) -> Table {
         self.threads = Some(n.max(1));
+        self
+    }
+
+    /// Whether queries may use the table's PyTables indexes (default: yes, when the planner
+    /// finds them cheaper than a scan). Off, every query scans (chunk statistics still apply).
+    pub fn use_indexes(mut self, on: bool) -> Table {
+        self.indexes = on;
         self
     }
 
@@ -851,23 +867,32 @@ impl Table {
             },
         };
         let zr = zone_rows.max(1);
-        let (jobs, zones_read) = match (&keep, &zones) {
-            (Some(pred), Some(z)) => {
-                let may = |zone: usize| pred.may_match(z, zone);
-                let jobs = slabs(first, step, n, size, Some((&may, zr)));
-                let read = if n == 0 {
-                    0
-                } else {
-                    let last = first + (n - 1) * step;
-                    (first / zr..=last / zr).filter(|&zone| may(zone)).count() as u64
-                };
-                (jobs, read)
-            }
-            _ => {
-                let jobs = slabs(first, step, n, size, None);
-                let read = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
-                (jobs, read)
-            }
+        // PyTables' indexes: candidate rows, when they narrow the scan enough.
+        let scan_bytes = (n as u64).saturating_mul(self.layout.size as u64);
+        let index = if n == 0 || !self.indexes {
+            crate::indexes::Plan { rows: None, used: crate::indexes::IndexUse::None }
+        } else {
+            crate::indexes::plan(&self.leaf, &self.layout, ast, &bind, self.nrows() as u64, scan_bytes, zr as u64)?
+        };
+        let by_index = |zone: usize| {
+            index.rows.as_ref().is_none_or(|r| crate::indexes::touches(r, (zone * zr) as u64, ((zone + 1) * zr) as u64))
+        };
+        let (jobs, zones_read) = if keep.is_some() || index.rows.is_some() {
+            let may = |zone: usize| {
+                by_index(zone) && keep.as_ref().zip(zones.as_ref()).is_none_or(|(pred, z)| pred.may_match(z, zone))
+            };
+            let jobs = slabs(first, step, n, size, Some((&may, zr)));
+            let read = if n == 0 {
+                0
+            } else {
+                let last = first + (n - 1) * step;
+                (first / zr..=last / zr).filter(|&zone| may(zone)).count() as u64
+            };
+            (jobs, read)
+        } else {
+            let jobs = slabs(first, step, n, size, None);
+            let read = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
+            (jobs, read)
         };
         let zones_total = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
         let explain = Explain {
@@ -878,6 +903,7 @@ impl Table {
             zones_read,
             rows_read: jobs.iter().map(|j| j.n as u64).sum(),
             statistics,
+            index: index.used,
         };
         Ok((jobs, explain))
     }

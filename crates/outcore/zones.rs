@@ -268,6 +268,8 @@ pub struct Explain {
     pub rows_read: u64,
     /// Whether chunk statistics are used.
     pub statistics: Statistics,
+    /// Whether PyTables' indexes are used.
+    pub index: crate::indexes::IndexUse,
 }
 
 impl std::fmt::Display for Explain {
@@ -281,6 +283,17 @@ impl std::fmt::Display for Explain {
                 writeln!(f, "statistics  not used: the condition compares no column they describe with a constant")?
             }
             Statistics::Used(cols) => writeln!(f, "statistics  chunk min/max of {}", cols.join(", "))?,
+        }
+        match &self.index {
+            crate::indexes::IndexUse::None => {}
+            crate::indexes::IndexUse::Unused(why) => {
+                for w in why {
+                    writeln!(f, "index       not used: {w}")?;
+                }
+            }
+            crate::indexes::IndexUse::Used { indexes, candidates } => {
+                writeln!(f, "index       PyTables' index of {}: {candidates} candidate rows", indexes.join(", "))?
+            }
         }
         let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
         write!(

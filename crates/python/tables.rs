@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use numpy::PyArrayDescrMethods;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use outcore::h5::{self, AttrValue, Complib, Filters, Kind, Layout};
-use outcore::{Operand, RowRange, Statistics, Table};
+use outcore::{IndexUse, Operand, RowRange, Statistics, Table};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -771,6 +771,17 @@ impl Leaf {
         d.set_item("statistics", kind)?;
         d.set_item("columns", columns)?;
         d.set_item("reason", reason)?;
+        let (state, indexes, candidates, reasons) = match e.index {
+            IndexUse::None => ("none", vec![], None, vec![]),
+            IndexUse::Unused(why) => ("unused", vec![], None, why),
+            IndexUse::Used { indexes, candidates } => ("used", indexes, Some(candidates), vec![]),
+        };
+        let ix = PyDict::new(py);
+        ix.set_item("state", state)?;
+        ix.set_item("indexes", indexes)?;
+        ix.set_item("candidates", candidates)?;
+        ix.set_item("reasons", reasons)?;
+        d.set_item("index", ix)?;
         Ok(d)
     }
 

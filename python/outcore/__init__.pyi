@@ -247,6 +247,11 @@ class Explain:
     statistics: str
     columns: Tuple[str, ...]
     reason: Optional[str]
+    index: str
+    indexes: Tuple[str, ...]
+    index_columns: Tuple[str, ...]
+    candidates: Optional[int]
+    index_reasons: Tuple[str, ...]
 
 class Expr:
     expression: str

@@ -1068,11 +1068,12 @@ class Table(Leaf):
         return Explain(self._raw.explain(condition, names, values, start, stop, step))
 
     def will_query_use_indexing(self, condition, condvars=None):
-        """The columns whose chunk statistics a query of ``condition`` would use to skip
-        chunks (PyTables: the indexed columns it would use), as a frozenset of column
-        pathnames; empty when the query reads every row of its range."""
+        """The columns whose PyTables indexes or chunk statistics a query of ``condition``
+        would use to skip rows (PyTables: the indexed columns it would use), as a frozenset
+        of column pathnames; empty when the query reads every row of its range."""
         names, values = self._condvars(condition, condvars, 2)
-        return frozenset(self._raw.explain(condition, names, values, None, None, None)["columns"])
+        d = self._raw.explain(condition, names, values, None, None, None)
+        return frozenset(d["columns"]) | frozenset(Explain(d).index_columns)
 
     def index_stats(self, columns=None):
         """Writes chunk statistics (zone maps) of ``columns`` (every numeric and boolean
@@ -1094,23 +1095,33 @@ class Explain:
     Attributes: ``table`` (``FILE:/node``), ``rows`` (in the range), ``chunks`` and
     ``chunk_rows`` (the chunks the range lies in), ``chunks_read`` and ``rows_read`` (what
     will be read and evaluated), ``statistics`` (``"none"``, ``"ignored"``, ``"unused"`` or
-    ``"used"``), ``columns`` (those whose statistics are used) and ``reason`` (why ignored)."""
+    ``"used"``), ``columns`` (those whose statistics are used) and ``reason`` (why ignored);
+    ``index`` (``"none"``, ``"unused"`` or ``"used"``: PyTables' indexes), ``indexes`` (those
+    used, as ``"column (kind)"``), ``index_columns`` (their columns), ``candidates`` (the
+    rows they leave, or None) and ``index_reasons`` (why an index is not used)."""
 
     __slots__ = ("table", "rows", "chunks", "chunk_rows", "chunks_read", "rows_read", "statistics",
-                 "columns", "reason", "_text")
+                 "columns", "reason", "index", "indexes", "index_columns", "candidates", "index_reasons",
+                 "_text")
 
     def __init__(self, d):
-        for k in self.__slots__[:-1]:
+        for k in self.__slots__[:9]:
             setattr(self, k, d[k])
         self.columns = tuple(self.columns)
+        ix = d["index"]
+        self.index = ix["state"]
+        self.indexes = tuple(ix["indexes"])
+        self.index_columns = tuple(i.rsplit(" (", 1)[0] for i in self.indexes)
+        self.candidates = ix["candidates"]
+        self.index_reasons = tuple(ix["reasons"])
         self._text = d["text"]
 
     def __str__(self):
         return self._text
 
     def __repr__(self):
-        return "<outcore.Explain %s: %d of %d chunks, statistics %s>" % (
-            self.table, self.chunks_read, self.chunks, self.statistics)
+        return "<outcore.Explain %s: %d of %d chunks, statistics %s, index %s>" % (
+            self.table, self.chunks_read, self.chunks, self.statistics, self.index)
 
 
 class _Description:

@@ -37,6 +37,7 @@ mod file;
 mod header;
 mod index;
 mod layout;
+mod pyindex;
 mod rows;
 mod stats;
 mod table;
@@ -51,6 +52,7 @@ pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, N
 pub use hdf5::types::FixedAscii;
 pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout};
+pub use pyindex::{Hits, Lookup, PyIndex};
 pub use rows::keep_written_prefix;
 pub use stats::{column_stat, zone_kind, Stat, ZoneColumn, Zones, ZONES_PREFIX};
 pub use table::Column;

@@ -320,7 +320,7 @@ fn parent_and_name(path: &str) -> (&str, &str) {
 
 impl Leaf {
     /// The file this leaf lives in, as a handle of its own.
-    fn file_handle(&self) -> Result<File> {
+    pub(crate) fn file_handle(&self) -> Result<File> {
         let h5 = self.dataset().file().map_err(|e| self.node_err(e))?;
         let mode = if self.read_only() { Mode::Read } else { Mode::ReadWrite };
         Ok(File { h5, path: self.file_ref().to_path_buf(), mode })

@@ -1,0 +1,500 @@
+//! PyTables' own indexes (`Column.create_index`, `create_csindex`), read to find the rows a
+//! condition on an indexed column can match.
+//!
+//! An index of column `c` of table `/p/t` is the group `/p/_i_t/c` (class `INDEX`). Its values
+//! are cut into *slices* of `slicesize`; each slice is sorted (`sorted`, one row per slice,
+//! every `reduction`-th value kept for the lighter kinds) and `indices` says where each sorted
+//! value came from: its row (kind `full`, 8 bytes) or its *bucket* of `lbucket` rows (`medium`,
+//! `light`, `ultralight`: 4, 2 and 1 bytes, the last two counted from their block or slice).
+//! `ranges` holds each slice's first and last value and `bounds` the first value of each of
+//! its chunks, so a search reads two chunks of `sorted` per slice. The rows past the last whole
+//! slice are in `sortedLR`/`indicesLR`. This is how PyTables' `Index.search` and
+//! `Index.get_chunkmap` read them (`tables/index.py`); like PyTables, a query then evaluates the
+//! whole condition on the candidate rows only, so an index needs to give every row that can
+//! match, never only those.
+//!
+//! Values are compared as float64 (rounded to nearest), with closed bounds: rounding keeps
+//! sorted values sorted, and a value inside an interval stays inside it once both are rounded
+//! the same way, so the candidates are a superset of the matches. An index that is dirty,
+//! covers more rows than the table, has another layout than PyTables writes, or is stored
+//! in the other byte order is not used (`Lookup::Ignored`), and the query scans.
+
+use std::ops::Range;
+
+use hdf5_sys::h5::hsize_t;
+use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread};
+use hdf5_sys::h5p::H5P_DEFAULT;
+use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
+use hdf5_sys::h5t::H5Tclose;
+
+use crate::attrs::AttrValue;
+use crate::error::Result;
+use crate::file::{Leaf, LeafClass};
+use crate::layout::Kind;
+
+/// Whether a column of this kind can have an index outcore uses.
+fn indexable(kind: &Kind) -> bool {
+    matches!(kind, Kind::Bool | Kind::Int { size: 1 | 2 | 4 | 8, .. } | Kind::Float { size: 4 | 8 })
+}
+
+/// What a table has for one column.
+#[derive(Debug)]
+pub enum Lookup {
+    /// No index (or one of a column kind outcore does not search).
+    Absent,
+    /// An index that must not be used, and why.
+    Ignored(String),
+    Found(Box<PyIndex>),
+}
+
+/// One column's index, opened and checked; its bounds held in memory.
+#[derive(Debug)]
+pub struct PyIndex {
+    column: String,
+    node: String,
+    kind: Kind,
+    /// Bytes per entry of `indices`: 1, 2, 4 or 8 (ultralight, light, medium, full).
+    indsize: usize,
+    optlevel: i64,
+    slicesize: usize,
+    blocksize: usize,
+    reduction: usize,
+    /// Whole slices (rows of `sorted`).
+    nslices: usize,
+    /// Values per row of `sorted` and per chunk of it (after the reduction).
+    rss: usize,
+    rcs: usize,
+    /// Values indexed: rows `0..nelements` of the table.
+    nelements: u64,
+    /// Sorted values and indices in the last row.
+    nslr: usize,
+    nilr: usize,
+    lbucket: usize,
+    /// Each slice's first and last sorted value.
+    ranges: Vec<f64>,
+    /// Each slice's chunk bounds, `nbounds` per slice.
+    bounds: Vec<f64>,
+    nbounds: usize,
+    sorted: Leaf,
+    indices: Leaf,
+    sorted_lr: Leaf,
+    indices_lr: Leaf,
+}
+
+/// The sorted values a search matched: in slice `slice` (`nslices` for the last row), the
+/// index entries `lo..hi`.
+#[derive(Clone, Debug, Default)]
+pub struct Hits {
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl Hits {
+    /// The index entries matched (the candidate values; more than the matches when reduced).
+    pub fn len(&self) -> u64 {
+        self.spans.iter().map(|&(_, lo, hi)| (hi - lo) as u64).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Leaf {
+    /// The PyTables index of `column` (a path such as `pos/x` for nested columns), if this
+    /// table has one outcore can use.
+    pub fn pytables_index(&self, column: &str) -> Result<Lookup> {
+        if self.class() != LeafClass::Table || self.is_zones() {
+            return Ok(Lookup::Absent);
+        }
+        let Some((_, kind)) = self.layout()?.field(column).map(|(o, k)| (o, k.clone())) else {
+            return Ok(Lookup::Absent);
+        };
+        if !indexable(&kind) {
+            return Ok(Lookup::Absent);
+        }
+        let (parent, name) = match self.path().rfind('/') {
+            Some(0) | None => ("/", self.path().trim_start_matches('/')),
+            Some(i) => (&self.path()[..i], &self.path()[i + 1..]),
+        };
+        let node = crate::write::join(parent, &format!("_i_{name}/{column}"));
+        let f = self.file_handle()?;
+        if !f.node_exists(&node) {
+            return Ok(Lookup::Absent);
+        }
+        let Ok(g) = f.group(&node) else { return Ok(Lookup::Absent) };
+        let attrs = g.attrs()?;
+        let attr = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+        let int = |k: &str| attr(k).and_then(AttrValue::as_i64);
+        if attr("CLASS").and_then(AttrValue::as_str) != Some("INDEX") {
+            return Ok(Lookup::Absent);
+        }
+        let ignored = |why: String| Ok(Lookup::Ignored(format!("the index of `{column}` ({node}) {why}")));
+        if int("DIRTY").is_some_and(|d| d != 0) || matches!(attr("DIRTY"), Some(AttrValue::Bool(true))) {
+            return ignored("is dirty (PyTables' `reindex_dirty()` rebuilds it)".into());
+        }
+        let version = attr("VERSION").and_then(AttrValue::as_str).unwrap_or("");
+        if version != "2.1" {
+            return ignored(format!("has format version {version:?}; outcore reads 2.1 (PyTables 2.2 and later)"));
+        }
+        let (Some(sbs), Some(bs), Some(ss), Some(cs), Some(opt), Some(red)) = (
+            int("superblocksize"),
+            int("blocksize"),
+            int("slicesize"),
+            int("chunksize"),
+            int("optlevel"),
+            int("reduction"),
+        ) else {
+            return ignored("lacks one of its size attributes".into());
+        };
+        let open = |n: &str| f.leaf(&format!("{node}/{n}"));
+        let (sorted, indices, sorted_lr, indices_lr) =
+            match (open("sorted"), open("indices"), open("sortedLR"), open("indicesLR")) {
+                (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+                _ => return ignored("lacks one of its arrays".into()),
+            };
+        let (ranges_leaf, bounds_leaf) = match (open("ranges"), open("bounds")) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return ignored("lacks one of its arrays".into()),
+        };
+        let lr_attr =
+            |l: &Leaf| crate::file::read_attr(l.dataset(), l.file_ref(), "nelements").and_then(|v| v.as_i64());
+        let (Some(nslr), Some(nilr)) = (lr_attr(&sorted_lr), lr_attr(&indices_lr)) else {
+            return ignored("lacks the `nelements` of its last row".into());
+        };
+        for l in [&sorted, &indices, &sorted_lr, &indices_lr, &ranges_leaf, &bounds_leaf] {
+            if l.swapped() {
+                return ignored("is stored in the other byte order (big-endian)".into());
+            }
+        }
+        let size = |l: &Leaf| l.layout().map(|x| (x.kind.clone(), x.size));
+        let indsize = match size(&indices)? {
+            (Kind::Int { size: s @ (1 | 2 | 4 | 8), signed: false }, _) => s,
+            _ => return ignored("has indices of an unexpected type".into()),
+        };
+        for l in [&sorted, &sorted_lr, &ranges_leaf, &bounds_leaf] {
+            if size(l)?.0 != kind {
+                return ignored(format!("holds values of another type than the column's ({kind:?})"));
+            }
+        }
+        if size(&indices_lr)?.0 != size(&indices)?.0 {
+            return ignored("has indices of an unexpected type".into());
+        }
+        let table_chunk = self.chunk_shape().and_then(|c| c.first().copied()).unwrap_or(0);
+        let (ss_shape, ix_shape) = (sorted.shape(), indices.shape());
+        let as_usize = |v: i64| usize::try_from(v).ok().filter(|&v| v > 0);
+        let (Some(sbs), Some(bs), Some(ss), Some(cs), Some(red)) =
+            (as_usize(sbs), as_usize(bs), as_usize(ss), as_usize(cs), as_usize(red))
+        else {
+            return ignored("has a size attribute out of range".into());
+        };
+        let nslices = ix_shape.first().copied().unwrap_or(0);
+        let rss = ss_shape.get(1).copied().unwrap_or(0);
+        let rcs = cs / red;
+        let nbounds = rss.saturating_sub(1).checked_div(rcs).unwrap_or(0);
+        let consistent = ss_shape.len() == 2
+            && ix_shape == [nslices, ss]
+            && ss_shape[0] == nslices
+            && table_chunk > 0
+            && ss % cs == 0
+            && cs % red == 0
+            && rcs > 0
+            && rss == ss / red
+            && bs % ss == 0
+            && sbs % bs == 0
+            && ranges_leaf.shape() == [nslices, 2]
+            && bounds_leaf.shape() == [nslices, nbounds]
+            && (0..=ss as i64).contains(&nilr)
+            && (0..=rss as i64).contains(&nslr)
+            && sorted_lr.shape().first().is_some_and(|&n| n >= nslr as usize)
+            && indices_lr.shape().first().is_some_and(|&n| n >= nilr as usize);
+        if !consistent {
+            return ignored("has shapes or sizes that do not agree (a damaged index?)".into());
+        }
+        let nelements = nslices as u64 * ss as u64 + nilr as u64;
+        if nelements > self.shape().first().copied().unwrap_or(0) as u64 {
+            return ignored(format!("covers {nelements} rows, more than the table's"));
+        }
+        // PyTables' `Index.lbucket`.
+        let mut lbucket = table_chunk.min(cs);
+        if indsize == 1 && ss > 256 * lbucket {
+            lbucket = ss.div_ceil(256);
+        } else if indsize == 2 && bs > 65536 * lbucket {
+            lbucket = bs.div_ceil(65536);
+        }
+        let values = |l: &Leaf| -> Result<Vec<f64>> { Ok(to_f64(&kind, &l.read_bytes()?)) };
+        Ok(Lookup::Found(Box::new(PyIndex {
+            column: column.to_string(),
+            ranges: values(&ranges_leaf)?,
+            bounds: values(&bounds_leaf)?,
+            node,
+            kind,
+            indsize,
+            optlevel: opt,
+            slicesize: ss,
+            blocksize: bs,
+            reduction: red,
+            nslices,
+            rss,
+            rcs,
+            nelements,
+            nslr: nslr as usize,
+            nilr: nilr as usize,
+            lbucket,
+            nbounds,
+            sorted,
+            indices,
+            sorted_lr,
+            indices_lr,
+        })))
+    }
+}
+
+/// Values of a column kind as float64 (rounded to nearest).
+fn to_f64(kind: &Kind, bytes: &[u8]) -> Vec<f64> {
+    macro_rules! conv {
+        ($t:ty) => {
+            bytes
+                .chunks_exact(std::mem::size_of::<$t>())
+                .map(|b| <$t>::from_ne_bytes(b.try_into().expect("sized")) as f64)
+                .collect()
+        };
+    }
+    match kind {
+        Kind::Bool => bytes.iter().map(|&b| (b != 0) as u8 as f64).collect(),
+        Kind::Int { size: 1, signed: true } => conv!(i8),
+        Kind::Int { size: 1, signed: false } => conv!(u8),
+        Kind::Int { size: 2, signed: true } => conv!(i16),
+        Kind::Int { size: 2, signed: false } => conv!(u16),
+        Kind::Int { size: 4, signed: true } => conv!(i32),
+        Kind::Int { size: 4, signed: false } => conv!(u32),
+        Kind::Int { size: 8, signed: true } => conv!(i64),
+        Kind::Int { size: 8, signed: false } => conv!(u64),
+        Kind::Float { size: 4 } => conv!(f32),
+        Kind::Float { size: 8 } => conv!(f64),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads `count` elements from `start` of a dataset (all dimensions), in its own type.
+fn read_slab(leaf: &Leaf, start: &[usize], count: &[usize], elem: usize) -> Result<Vec<u8>> {
+    let n: usize = count.iter().product();
+    let mut buf = vec![0u8; n * elem];
+    if n == 0 {
+        return Ok(buf);
+    }
+    let shape = leaf.shape();
+    if shape.len() != start.len() || start.iter().zip(count).zip(&shape).any(|((&s, &c), &d)| s + c > d) {
+        return Err(leaf.node_err(format!("elements {start:?} + {count:?} are outside shape {shape:?}")));
+    }
+    let id = leaf.dataset().id();
+    let rc = hdf5::sync::sync(|| {
+        // Safety: `buf` holds exactly the selected elements in the dataset's own type; every
+        // id opened here is closed here.
+        unsafe {
+            let ty = H5Dget_type(id);
+            let fspace = H5Dget_space(id);
+            let c: Vec<hsize_t> = count.iter().map(|&v| v as hsize_t).collect();
+            let s: Vec<hsize_t> = start.iter().map(|&v| v as hsize_t).collect();
+            let mspace = H5Screate_simple(c.len() as i32, c.as_ptr(), std::ptr::null());
+            let mut rc = H5Sselect_hyperslab(
+                fspace,
+                H5S_seloper_t::H5S_SELECT_SET,
+                s.as_ptr(),
+                std::ptr::null(),
+                c.as_ptr(),
+                std::ptr::null(),
+            );
+            if rc >= 0 {
+                rc = H5Dread(id, ty, mspace, fspace, H5P_DEFAULT, buf.as_mut_ptr().cast());
+            }
+            H5Sclose(mspace);
+            H5Sclose(fspace);
+            H5Tclose(ty);
+            rc
+        }
+    });
+    if rc < 0 {
+        return Err(leaf.node_err(crate::error::failed(format!("H5Dread of elements {start:?} + {count:?} failed"))));
+    }
+    Ok(buf)
+}
+
+/// How many of `sorted` (ascending, NaNs last) satisfy `p`, a predicate true on a prefix.
+fn prefix(sorted: &[f64], p: impl Fn(f64) -> bool) -> usize {
+    sorted.partition_point(|&v| p(v))
+}
+
+impl PyIndex {
+    /// The column's path.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// The index's group (`/_i_t/x`).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// PyTables' name of the kind: `ultralight`, `light`, `medium` or `full`.
+    pub fn kind(&self) -> &'static str {
+        match self.indsize {
+            1 => "ultralight",
+            2 => "light",
+            4 => "medium",
+            _ => "full",
+        }
+    }
+
+    pub fn optlevel(&self) -> i64 {
+        self.optlevel
+    }
+
+    /// The rows the index covers: `0..nelements()`.
+    pub fn nelements(&self) -> u64 {
+        self.nelements
+    }
+
+    /// Rows per bucket: the unit of the candidates an index gives.
+    pub fn bucket_rows(&self) -> usize {
+        self.lbucket
+    }
+
+    fn damaged(&self, what: impl std::fmt::Display) -> crate::Error {
+        self.sorted.node_err(format!("damaged PyTables index of `{}`: {what}", self.column))
+    }
+
+    /// How many sorted values of slice `s` satisfy `p` (true on a prefix), reading at most one
+    /// chunk of the slice.
+    fn count(&self, s: usize, p: &dyn Fn(f64) -> bool) -> Result<usize> {
+        let (first, last) = (self.ranges[2 * s], self.ranges[2 * s + 1]);
+        if !p(first) {
+            return Ok(0);
+        }
+        if p(last) {
+            return Ok(self.rss);
+        }
+        let k = prefix(&self.bounds[s * self.nbounds..(s + 1) * self.nbounds], p);
+        let lo = k * self.rcs;
+        let hi = ((k + 1) * self.rcs).min(self.rss);
+        let elem = self.kind_size();
+        let chunk = to_f64(&self.kind, &read_slab(&self.sorted, &[s, lo], &[1, hi - lo], elem)?);
+        if chunk.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
+            return Err(self.damaged(format!("slice {s} is not sorted at values {lo}..{hi}")));
+        }
+        Ok(lo + prefix(&chunk, p))
+    }
+
+    fn kind_size(&self) -> usize {
+        match self.kind {
+            Kind::Bool => 1,
+            Kind::Int { size, .. } | Kind::Float { size } => size,
+            _ => 1,
+        }
+    }
+
+    /// The index entries whose values may lie in `lo..=hi` (both compared as float64).
+    pub fn search(&self, lo: f64, hi: f64) -> Result<Hits> {
+        let mut hits = Hits::default();
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            return Ok(hits);
+        }
+        let below = |v: f64| v < lo;
+        let within = |v: f64| v <= hi;
+        let red = self.reduction;
+        // Entries `a..b` of the reduced values, widened to the unreduced ones they stand for.
+        let widen = |a: usize, b: usize, len: usize| {
+            let a = if red > 1 && a > 0 { (a - 1) * red + 1 } else { a * red };
+            (a.min(len), (b * red).min(len))
+        };
+        for s in 0..self.nslices {
+            // Widened first: with a reduction, equal counts still leave the values between two
+            // of those kept.
+            let (a, b) = widen(self.count(s, &below)?, self.count(s, &within)?, self.slicesize);
+            if b > a {
+                hits.spans.push((s, a, b));
+            }
+        }
+        if self.nslr > 0 {
+            let lr = to_f64(&self.kind, &read_slab(&self.sorted_lr, &[0], &[self.nslr], self.kind_size())?);
+            if lr.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
+                return Err(self.damaged("its last row is not sorted"));
+            }
+            let (a, b) = widen(prefix(&lr, below), prefix(&lr, within), self.nilr);
+            if b > a {
+                hits.spans.push((self.nslices, a, b));
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The rows that may hold the values of `hits`: whole buckets, as sorted, disjoint ranges
+    /// of rows below [`nelements`](Self::nelements).
+    pub fn rows(&self, hits: &Hits) -> Result<Vec<Range<u64>>> {
+        let lb = self.lbucket as u64;
+        let nbuckets = self.nelements.div_ceil(lb) as usize;
+        let mut map = vec![false; nbuckets];
+        let nsb = (self.blocksize / self.slicesize) as u64;
+        let bucketsinblock = self.blocksize as u64;
+        for &(s, a, b) in &hits.spans {
+            let raw = if s < self.nslices {
+                read_slab(&self.indices, &[s, a], &[1, b - a], self.indsize)?
+            } else {
+                read_slab(&self.indices_lr, &[a], &[b - a], self.indsize)?
+            };
+            let s = s as u64;
+            let offset = match self.indsize {
+                2 => (s / nsb) * bucketsinblock / lb,
+                1 => s * self.slicesize as u64 / lb,
+                _ => 0,
+            };
+            for e in raw.chunks_exact(self.indsize) {
+                let v = match self.indsize {
+                    1 => e[0] as u64,
+                    2 => u16::from_ne_bytes([e[0], e[1]]) as u64,
+                    4 => u32::from_ne_bytes(e.try_into().expect("4 bytes")) as u64,
+                    _ => u64::from_ne_bytes(e.try_into().expect("8 bytes")),
+                };
+                let bucket = if self.indsize == 8 { v / lb } else { v.saturating_add(offset) };
+                match map.get_mut(bucket as usize) {
+                    Some(m) => *m = true,
+                    None => {
+                        return Err(self.damaged(format!(
+                            "slice {s} points at row bucket {bucket} of {lb} rows, past the {} rows indexed",
+                            self.nelements
+                        )))
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Range<u64>> = Vec::new();
+        for (b, _) in map.iter().enumerate().filter(|(_, &m)| m) {
+            let (lo, hi) = (b as u64 * lb, ((b as u64 + 1) * lb).min(self.nelements));
+            match out.last_mut() {
+                Some(r) if r.end == lo => r.end = hi,
+                _ => out.push(lo..hi),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_put_nans_last() {
+        let v = [1.0, 2.0, 2.0, 3.0, f64::NAN, f64::NAN];
+        assert_eq!(prefix(&v, |x| x < 2.0), 1);
+        assert_eq!(prefix(&v, |x| x <= 2.0), 3);
+        assert_eq!(prefix(&v, |x| x <= f64::INFINITY), 4);
+        assert_eq!(prefix(&v, |x| x < f64::NEG_INFINITY), 0);
+    }
+
+    #[test]
+    fn values_convert_by_kind() {
+        let b: Vec<u8> = [(1i64 << 53) + 1, -3].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        assert_eq!(to_f64(&Kind::Int { size: 8, signed: true }, &b), vec![(1u64 << 53) as f64, -3.0]);
+        assert_eq!(to_f64(&Kind::Bool, &[0, 1, 2]), vec![0.0, 1.0, 1.0]);
+    }
+}

@@ -1,0 +1,413 @@
+//! Which rows of a table a condition can match, from PyTables' own indexes
+//! ([`outcore_h5::PyIndex`]), as PyTables' `Table.where` finds them: the condition is read as
+//! ranges of indexed columns (`lo <= x <= hi`, from `<`, `<=`, `==`, `>=`, `>` against
+//! constants or scalar variables, either side; a boolean column or its `~`), joined by `&`
+//! (one indexed side is enough: the other is evaluated on its candidates) and `|` (both
+//! sides indexed). Each range gives candidate rows (whole buckets of the index); the scan then
+//! reads and evaluates those only.
+//!
+//! A planner keeps an index from making a query slower than the scan: an index is searched
+//! first (two chunks of its sorted values per slice), and its row numbers are read only when
+//! they are few against what a scan reads; candidates that cover most of the rows are dropped.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use outcore_expr::ast::{Expr as Ast, ExprKind, UnaryOp};
+use outcore_expr::typed::BinOp;
+use outcore_h5::{Kind, Layout, Leaf, Lookup, PyIndex};
+
+use crate::error::Result;
+use crate::zones::Binding;
+
+/// How a query uses PyTables' indexes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexUse {
+    /// The condition compares no indexed column with a constant.
+    None,
+    /// An index of a column the condition compares exists but is not used: why (dirty,
+    /// stale, damaged, or a scan reads less).
+    Unused(Vec<String>),
+    /// Used: the indexes that gave candidate rows, and how many rows those hold.
+    Used {
+        /// Each index used, as `column (kind)`.
+        indexes: Vec<String>,
+        /// The candidate rows: only these are read and evaluated.
+        candidates: u64,
+    },
+}
+
+/// A condition as an index sees it.
+#[derive(Clone, Debug)]
+enum Cond {
+    /// May hold on any row.
+    Any,
+    /// `lo <= column <= hi`, compared as float64.
+    Range {
+        col: String,
+        lo: f64,
+        hi: f64,
+    },
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+}
+
+/// A comparison's side.
+enum Side {
+    Col(String, Kind),
+    Num(f64),
+}
+
+/// The column at `offset` of `kind` (a name the condition binds), as a path.
+fn column_path(layout: &Layout, offset: usize, kind: &Kind) -> Option<String> {
+    layout.columns().into_iter().find(|p| layout.field(p).is_some_and(|(o, k)| o == offset && k == kind))
+}
+
+fn side(e: &Ast, layout: &Layout, bind: &dyn Fn(&str) -> Binding) -> Option<Side> {
+    match &e.kind {
+        ExprKind::Int(v) => Some(Side::Num(*v as f64)),
+        ExprKind::Float(v) => Some(Side::Num(*v)),
+        ExprKind::Bool(b) => Some(Side::Num(*b as u8 as f64)),
+        ExprKind::Unary(UnaryOp::Neg, x) => match side(x, layout, bind)? {
+            Side::Num(v) => Some(Side::Num(-v)),
+            Side::Col(..) => None,
+        },
+        ExprKind::Unary(UnaryOp::Pos, x) => side(x, layout, bind),
+        ExprKind::Name(n) => match bind(n) {
+            Binding::Column(off, kind) => column_path(layout, off, &kind).map(|p| Side::Col(p, kind)),
+            Binding::Number(v) => Some(Side::Num(v)),
+            Binding::Other => None,
+        },
+        _ => None,
+    }
+}
+
+/// The float64 interval that holds every value of a column of `kind` the engine finds in
+/// `lo..=hi`: for float32 columns one float32 step wider on each side, since the engine may
+/// compare a float32 column with the constant rounded to float32.
+fn widen(kind: &Kind, lo: f64, hi: f64) -> (f64, f64) {
+    if *kind != (Kind::Float { size: 4 }) {
+        return (lo, hi);
+    }
+    let next = |v: f64, up: bool| -> f64 {
+        let f = v as f32;
+        if !f.is_finite() {
+            return if up { f64::INFINITY } else { f64::NEG_INFINITY };
+        }
+        let bits = f.to_bits();
+        let stepped = if f == 0.0 {
+            f32::from_bits(1) * if up { 1.0 } else { -1.0 }
+        } else if (f > 0.0) == up {
+            f32::from_bits(bits + 1)
+        } else {
+            f32::from_bits(bits - 1)
+        };
+        let w = stepped as f64;
+        if up {
+            w.max(v)
+        } else {
+            w.min(v)
+        }
+    };
+    (if lo == f64::NEG_INFINITY { lo } else { next(lo, false) }, if hi == f64::INFINITY { hi } else { next(hi, true) })
+}
+
+impl Cond {
+    fn of(ast: &Ast, layout: &Layout, bind: &dyn Fn(&str) -> Binding) -> Cond {
+        let range = |col: String, kind: &Kind, lo: f64, hi: f64| {
+            let (lo, hi) = widen(kind, lo, hi);
+            Cond::Range { col, lo, hi }
+        };
+        match &ast.kind {
+            ExprKind::Name(_) => match side(ast, layout, bind) {
+                Some(Side::Col(c, Kind::Bool)) => Cond::Range { col: c, lo: 1.0, hi: 1.0 },
+                _ => Cond::Any,
+            },
+            ExprKind::Unary(UnaryOp::Invert, x) => match side(x, layout, bind) {
+                Some(Side::Col(c, Kind::Bool)) => Cond::Range { col: c, lo: 0.0, hi: 0.0 },
+                _ => Cond::Any,
+            },
+            ExprKind::Binary(BinOp::And, l, r) => {
+                let mut parts = Vec::new();
+                for c in [Cond::of(l, layout, bind), Cond::of(r, layout, bind)] {
+                    match c {
+                        Cond::And(v) => parts.extend(v),
+                        Cond::Any => {}
+                        c => parts.push(c),
+                    }
+                }
+                // Ranges of one column meet: `(lo < x) & (x < hi)` is one search.
+                let mut merged: Vec<Cond> = Vec::new();
+                for p in parts {
+                    if let Cond::Range { col, lo, hi } = &p {
+                        if let Some(Cond::Range { lo: l2, hi: h2, .. }) =
+                            merged.iter_mut().find(|m| matches!(m, Cond::Range { col: c2, .. } if c2 == col))
+                        {
+                            *l2 = l2.max(*lo);
+                            *h2 = h2.min(*hi);
+                            continue;
+                        }
+                    }
+                    merged.push(p);
+                }
+                match merged.len() {
+                    0 => Cond::Any,
+                    1 => merged.pop().expect("one"),
+                    _ => Cond::And(merged),
+                }
+            }
+            ExprKind::Binary(BinOp::Or, l, r) => {
+                let (l, r) = (Cond::of(l, layout, bind), Cond::of(r, layout, bind));
+                if matches!(l, Cond::Any) || matches!(r, Cond::Any) {
+                    return Cond::Any;
+                }
+                let mut parts = Vec::new();
+                for c in [l, r] {
+                    match c {
+                        Cond::Or(v) => parts.extend(v),
+                        c => parts.push(c),
+                    }
+                }
+                Cond::Or(parts)
+            }
+            ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq), l, r) => {
+                let (col, kind, v, op) = match (side(l, layout, bind), side(r, layout, bind)) {
+                    (Some(Side::Col(c, k)), Some(Side::Num(v))) => (c, k, v, *op),
+                    (Some(Side::Num(v)), Some(Side::Col(c, k))) => {
+                        let flipped = match op {
+                            BinOp::Lt => BinOp::Gt,
+                            BinOp::Le => BinOp::Ge,
+                            BinOp::Gt => BinOp::Lt,
+                            BinOp::Ge => BinOp::Le,
+                            o => *o,
+                        };
+                        (c, k, v, flipped)
+                    }
+                    _ => return Cond::Any,
+                };
+                if v.is_nan() {
+                    // Every such comparison with NaN is false: no row matches.
+                    return Cond::Range { col, lo: f64::NAN, hi: f64::NAN };
+                }
+                // Open bounds are searched closed: a superset, which the scan then narrows.
+                match op {
+                    BinOp::Lt | BinOp::Le => range(col, &kind, f64::NEG_INFINITY, v),
+                    BinOp::Gt | BinOp::Ge => range(col, &kind, v, f64::INFINITY),
+                    _ => range(col, &kind, v, v),
+                }
+            }
+            _ => Cond::Any,
+        }
+    }
+
+    fn has_range(&self) -> bool {
+        match self {
+            Cond::Any => false,
+            Cond::Range { .. } => true,
+            Cond::And(v) | Cond::Or(v) => v.iter().any(Cond::has_range),
+        }
+    }
+}
+
+/// What the planner found: the candidate rows (sorted, disjoint), or `None` for a scan.
+pub(crate) struct Plan {
+    pub(crate) rows: Option<Vec<Range<u64>>>,
+    pub(crate) used: IndexUse,
+}
+
+struct Ctx<'a> {
+    leaf: &'a Leaf,
+    nrows: u64,
+    /// What a scan reads, in bytes: an index is searched further only while it reads less.
+    budget: u64,
+    found: HashMap<String, Option<PyIndex>>,
+    used: Vec<String>,
+    unused: Vec<String>,
+}
+
+impl Ctx<'_> {
+    fn index(&mut self, col: &str) -> Result<Option<&PyIndex>> {
+        if !self.found.contains_key(col) {
+            let got = match self.leaf.pytables_index(col)? {
+                Lookup::Found(i) => Some(*i),
+                Lookup::Ignored(why) => {
+                    self.unused.push(why);
+                    None
+                }
+                Lookup::Absent => None,
+            };
+            self.found.insert(col.to_string(), got);
+        }
+        Ok(self.found.get(col).and_then(Option::as_ref))
+    }
+
+    /// The candidate rows of `c`, or `None` when an index cannot narrow them (cheaply).
+    fn eval(&mut self, c: &Cond) -> Result<Option<Vec<Range<u64>>>> {
+        match c {
+            Cond::Any => Ok(None),
+            Cond::Range { col, lo, hi } => {
+                let (nrows, budget) = (self.nrows, self.budget);
+                let Some(ix) = self.index(col)? else { return Ok(None) };
+                let hits = ix.search(*lo, *hi)?;
+                let entry = match ix.kind() {
+                    "ultralight" => 1,
+                    "light" => 2,
+                    "medium" => 4,
+                    _ => 8,
+                };
+                if hits.len() * entry > budget {
+                    let why = format!(
+                        "the index of `{col}` ({}) matches {} of {nrows} rows: a scan reads less",
+                        ix.kind(),
+                        hits.len()
+                    );
+                    self.unused.push(why);
+                    return Ok(None);
+                }
+                let mut rows = ix.rows(&hits)?;
+                // Rows past those indexed are candidates too.
+                if ix.nelements() < nrows {
+                    push(&mut rows, ix.nelements()..nrows);
+                }
+                let name = format!("{col} ({})", ix.kind());
+                if !self.used.contains(&name) {
+                    self.used.push(name);
+                }
+                Ok(Some(rows))
+            }
+            Cond::And(parts) => {
+                let mut out: Option<Vec<Range<u64>>> = None;
+                for p in parts {
+                    if let Some(rows) = self.eval(p)? {
+                        out = Some(match out {
+                            None => rows,
+                            Some(o) => intersect(&o, &rows),
+                        });
+                    }
+                }
+                Ok(out)
+            }
+            Cond::Or(parts) => {
+                let mut out = Vec::new();
+                for p in parts {
+                    match self.eval(p)? {
+                        Some(rows) => out = union(&out, &rows),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some(out))
+            }
+        }
+    }
+}
+
+fn push(v: &mut Vec<Range<u64>>, r: Range<u64>) {
+    if r.is_empty() {
+        return;
+    }
+    match v.last_mut() {
+        Some(l) if l.end >= r.start => l.end = l.end.max(r.end),
+        _ => v.push(r),
+    }
+}
+
+fn intersect(a: &[Range<u64>], b: &[Range<u64>]) -> Vec<Range<u64>> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        let (lo, hi) = (a[i].start.max(b[j].start), a[i].end.min(b[j].end));
+        if lo < hi {
+            push(&mut out, lo..hi);
+        }
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+fn union(a: &[Range<u64>], b: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut all: Vec<Range<u64>> = a.iter().chain(b).cloned().collect();
+    all.sort_by_key(|r| r.start);
+    let mut out = Vec::new();
+    for r in all {
+        push(&mut out, r);
+    }
+    out
+}
+
+/// Whether any of `rows` (sorted, disjoint) lies in `lo..hi`.
+pub(crate) fn touches(rows: &[Range<u64>], lo: u64, hi: u64) -> bool {
+    let i = rows.partition_point(|r| r.end <= lo);
+    rows.get(i).is_some_and(|r| r.start < hi)
+}
+
+/// Plans a condition against the table's PyTables indexes. `scan_bytes`: what a scan of the
+/// query's rows reads.
+pub(crate) fn plan(
+    leaf: &Leaf,
+    layout: &Layout,
+    ast: &Ast,
+    bind: &dyn Fn(&str) -> Binding,
+    nrows: u64,
+    scan_bytes: u64,
+    zone_rows: u64,
+) -> Result<Plan> {
+    let cond = Cond::of(ast, layout, bind);
+    if !cond.has_range() {
+        return Ok(Plan { rows: None, used: IndexUse::None });
+    }
+    let mut ctx =
+        Ctx { leaf, nrows, budget: scan_bytes / 8, found: HashMap::new(), used: Vec::new(), unused: Vec::new() };
+    let rows = ctx.eval(&cond)?;
+    if let Some(r) = &rows {
+        let held: u64 = r.iter().map(|r| r.end - r.start).sum();
+        // Candidates in most of the chunks: the scan reads as much, in bigger pieces.
+        let zr = zone_rows.max(1);
+        let (mut touched, mut last) = (0u64, None);
+        for x in r {
+            let (a, b) = (x.start / zr, (x.end - 1) / zr);
+            let a = if last == Some(a) { a + 1 } else { a };
+            touched += (b + 1).saturating_sub(a);
+            last = Some(b);
+        }
+        let chunks = nrows.div_ceil(zr);
+        if touched * 10 > chunks * 9 {
+            let why = format!(
+                "the candidates of {} lie in {touched} of {chunks} chunks: a scan reads as much",
+                ctx.used.join(", ")
+            );
+            return Ok(Plan { rows: None, used: IndexUse::Unused(vec![why]) });
+        }
+        return Ok(Plan { used: IndexUse::Used { indexes: ctx.used, candidates: held }, rows });
+    }
+    let used = if ctx.unused.is_empty() && ctx.found.values().all(Option::is_none) {
+        IndexUse::None
+    } else {
+        IndexUse::Unused(ctx.unused)
+    };
+    Ok(Plan { rows: None, used })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_sets_meet_and_join() {
+        let a = vec![0..10, 20..30, 40..50];
+        let b = vec![5..25, 45..60];
+        assert_eq!(intersect(&a, &b), vec![5..10, 20..25, 45..50]);
+        assert_eq!(union(&a, &b), vec![0..30, 40..60]);
+        assert!(touches(&a, 9, 12) && !touches(&a, 10, 20) && touches(&a, 49, 50) && !touches(&a, 50, 99));
+    }
+
+    #[test]
+    fn float32_ranges_widen_by_a_float32_step() {
+        let (lo, hi) = widen(&Kind::Float { size: 4 }, 0.1, 0.1);
+        assert!(lo < 0.1f32 as f64 && (0.1f32 as f64) < hi && lo < 0.1 && 0.1 < hi);
+        assert_eq!(widen(&Kind::Float { size: 8 }, 0.1, 0.2), (0.1, 0.2));
+        assert_eq!(widen(&Kind::Float { size: 4 }, f64::NEG_INFINITY, 1.0).0, f64::NEG_INFINITY);
+    }
+}

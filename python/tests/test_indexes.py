@@ -1,0 +1,45 @@
+"""PyTables' own indexes from Python: queries on tables PyTables indexed (every kind) give
+the full scan's rows, ``explain`` and ``will_query_use_indexing`` say which index is used."""
+import json
+import pathlib
+
+import numpy as np
+import tables
+
+import outcore
+
+FIX = pathlib.Path(__file__).resolve().parents[2] / "tests/fixtures/pytables"
+
+
+def test_indexed_queries_give_the_scans_rows():
+    cases = json.loads((FIX / "indexes.json").read_text())
+    used = 0
+    with outcore.open_file(str(FIX / "indexes.h5")) as f, tables.open_file(str(FIX / "indexes.h5")) as p:
+        for name, case in cases.items():
+            t, pt = f.get_node("/" + name), p.get_node("/" + name)
+            data = pt.read()
+            for q in case["queries"]:
+                cond = q["cond"]
+                got = t.get_where_list(cond)
+                # The scan's rows, from NumPy over PyTables' read of the whole table.
+                want = np.nonzero(tables.Expr(cond, {c: data[c] for c in data.dtype.names}).eval())[0]
+                assert got.tolist() == want.tolist(), (name, cond)
+                assert t.read_where(cond).tobytes() == data[want].tobytes(), (name, cond)
+                e = t.explain(cond)
+                if e.index == "used":
+                    used += 1
+                    assert e.candidates >= len(want) and e.rows_read < e.rows
+                    assert set(e.index_columns) <= t.will_query_use_indexing(cond)
+    assert used > 40
+
+
+def test_explain_names_the_index():
+    with outcore.open_file(str(FIX / "indexes.h5")) as f:
+        t = f.root.full_0_small
+        e = t.explain("(s >= 50) & (s <= 51)")
+        assert (e.index, e.indexes, e.candidates, e.chunks_read) == ("used", ("s (full)",), 24, 2)
+        assert "PyTables' index of s (full): 24 candidate rows" in str(e)
+        assert t.will_query_use_indexing("(s >= 50) & (s <= 51)") == frozenset({"s"})
+        d = f.root.dirty.explain("s == 3")
+        assert d.index == "unused" and "is dirty" in d.index_reasons[0]
+        assert f.root.dirty.will_query_use_indexing("s == 3") == frozenset()
