@@ -218,6 +218,12 @@ pub(crate) struct Plan {
 struct Ctx<'a> {
     leaf: &'a Leaf,
     nrows: u64,
+    /// Candidates are counted in cells of this many rows, and an index is dropped when they
+    /// lie in more than `max_cells` of them.
+    cell_rows: u64,
+    max_cells: u64,
+    /// The scan can read single rows: a `full` index gives the rows themselves.
+    exact: bool,
     /// What a scan reads, in bytes: an index is searched further only while it reads less.
     budget: u64,
     found: HashMap<String, Option<PyIndex>>,
@@ -247,6 +253,7 @@ impl Ctx<'_> {
             Cond::Any => Ok(None),
             Cond::Range { col, lo, hi } => {
                 let (nrows, budget) = (self.nrows, self.budget);
+                let (exact, cell_rows, max_cells) = (self.exact, self.cell_rows, self.max_cells);
                 let Some(ix) = self.index(col)? else { return Ok(None) };
                 let hits = ix.search(*lo, *hi)?;
                 let entry = match ix.kind() {
@@ -264,7 +271,14 @@ impl Ctx<'_> {
                     self.unused.push(why);
                     return Ok(None);
                 }
-                let mut rows = ix.rows(&hits)?;
+                let Some(mut rows) = ix.rows(&hits, exact, cell_rows, max_cells)? else {
+                    let why = format!(
+                        "the candidates of the index of `{col}` ({}) lie in most of the table: a scan reads as much",
+                        ix.kind()
+                    );
+                    self.unused.push(why);
+                    return Ok(None);
+                };
                 // Rows past those indexed are candidates too.
                 if ix.nelements() < nrows {
                     push(&mut rows, ix.nelements()..nrows);
@@ -343,8 +357,32 @@ pub(crate) fn touches(rows: &[Range<u64>], lo: u64, hi: u64) -> bool {
     rows.get(i).is_some_and(|r| r.start < hi)
 }
 
+/// Rows between two candidates that a scan reads through rather than start a new slab: about
+/// what one slab costs beyond its rows.
+const GAP_BYTES: u64 = 64 << 10;
+
+/// The rows a query reads for `rows` (candidates) when it reads through gaps of `gap` rows.
+pub(crate) fn spans(rows: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
+    let mut out: Vec<Range<u64>> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some(l) if r.start <= l.end + gap => l.end = l.end.max(r.end),
+            _ => out.push(r.clone()),
+        }
+    }
+    out
+}
+
+/// The rows between candidates a scan reads through, for records of `row_bytes` in chunks of
+/// `zone_rows`: about 64 KiB, at most a chunk.
+pub(crate) fn gap(row_bytes: usize, zone_rows: u64) -> u64 {
+    (GAP_BYTES / row_bytes.max(1) as u64).clamp(1, zone_rows.max(1))
+}
+
 /// Plans a condition against the table's PyTables indexes. `scan_bytes`: what a scan of the
-/// query's rows reads.
+/// query's rows reads; `zone_rows`: the rows of a chunk; `partial`: whether the scan reads any
+/// rows of a chunk (then candidates are read row by row, through gaps of [`gap`] rows), not
+/// whole chunks.
 pub(crate) fn plan(
     leaf: &Leaf,
     layout: &Layout,
@@ -353,31 +391,47 @@ pub(crate) fn plan(
     nrows: u64,
     scan_bytes: u64,
     zone_rows: u64,
+    partial: bool,
 ) -> Result<Plan> {
     let cond = Cond::of(ast, layout, bind);
     if !cond.has_range() {
         return Ok(Plan { rows: None, used: IndexUse::None });
     }
-    let mut ctx =
-        Ctx { leaf, nrows, budget: scan_bytes / 8, found: HashMap::new(), used: Vec::new(), unused: Vec::new() };
+    // Reading row by row: cells of a gap, at most half of them (the gaps are read too);
+    // reading whole chunks: at most 90% of them.
+    let (cell_rows, exact) = if partial { (gap(layout.size, zone_rows), true) } else { (zone_rows.max(1), false) };
+    let cells = nrows.div_ceil(cell_rows);
+    let max_cells = if exact { cells / 2 } else { cells * 9 / 10 };
+    let mut ctx = Ctx {
+        leaf,
+        nrows,
+        cell_rows,
+        max_cells,
+        exact,
+        budget: scan_bytes / 8,
+        found: HashMap::new(),
+        used: Vec::new(),
+        unused: Vec::new(),
+    };
     let rows = ctx.eval(&cond)?;
     if let Some(r) = &rows {
         let held: u64 = r.iter().map(|r| r.end - r.start).sum();
-        // Candidates in most of the chunks: the scan reads as much, in bigger pieces.
-        let zr = zone_rows.max(1);
-        let (mut touched, mut last) = (0u64, None);
-        for x in r {
-            let (a, b) = (x.start / zr, (x.end - 1) / zr);
-            let a = if last == Some(a) { a + 1 } else { a };
-            touched += (b + 1).saturating_sub(a);
-            last = Some(b);
-        }
-        let chunks = nrows.div_ceil(zr);
-        if touched * 10 > chunks * 9 {
-            let why = format!(
-                "the candidates of {} lie in {touched} of {chunks} chunks: a scan reads as much",
-                ctx.used.join(", ")
-            );
+        // The candidates (of several indexes) lie in most of the table: a scan reads as much.
+        let read: u64 = if exact {
+            spans(r, cell_rows).iter().map(|r| r.end - r.start).sum()
+        } else {
+            let (mut touched, mut last) = (0u64, None);
+            for x in r {
+                let (a, b) = (x.start / cell_rows, (x.end - 1) / cell_rows);
+                let a = if last == Some(a) { a + 1 } else { a };
+                touched += (b + 1).saturating_sub(a);
+                last = Some(b);
+            }
+            touched * cell_rows
+        };
+        if read * 10 > nrows * 9 {
+            let why =
+                format!("the candidates of {} lie in most of the table: a scan reads as much", ctx.used.join(", "));
             return Ok(Plan { rows: None, used: IndexUse::Unused(vec![why]) });
         }
         return Ok(Plan { used: IndexUse::Used { indexes: ctx.used, candidates: held }, rows });

@@ -808,7 +808,8 @@ impl Table {
         let base = reader.slab_unit();
         let target = (1usize << 15).div_ceil(base).max(1);
         let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
-        let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), size, base)?;
+        let partial = reader.reads_rows_in_part();
+        let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), size, base, partial)?;
         Ok(Query {
             table: self.clone(),
             program,
@@ -830,6 +831,7 @@ impl Table {
         (first, step, n): (usize, usize, usize),
         size: usize,
         base: usize,
+        partial: bool,
     ) -> Result<(Vec<Slab>, crate::zones::Explain)> {
         use crate::zones::{slabs, Binding, Explain, Pred, Statistics};
         let names = ast.names();
@@ -867,32 +869,61 @@ impl Table {
             },
         };
         let zr = zone_rows.max(1);
-        // PyTables' indexes: candidate rows, when they narrow the scan enough.
+        // PyTables' indexes: candidate rows, when they narrow the scan enough. A reader that
+        // reads any rows of a chunk reads the candidates themselves (through small gaps);
+        // otherwise the chunks that hold them.
         let scan_bytes = (n as u64).saturating_mul(self.layout.size as u64);
         let index = if n == 0 || !self.indexes {
             crate::indexes::Plan { rows: None, used: crate::indexes::IndexUse::None }
         } else {
-            crate::indexes::plan(&self.leaf, &self.layout, ast, &bind, self.nrows() as u64, scan_bytes, zr as u64)?
+            let nrows = self.nrows() as u64;
+            crate::indexes::plan(&self.leaf, &self.layout, ast, &bind, nrows, scan_bytes, zr as u64, partial)?
         };
-        let by_index = |zone: usize| {
-            index.rows.as_ref().is_none_or(|r| crate::indexes::touches(r, (zone * zr) as u64, ((zone + 1) * zr) as u64))
+        let by_stats = |zone: usize| keep.as_ref().zip(zones.as_ref()).is_none_or(|(pred, z)| pred.may_match(z, zone));
+        let last = if n == 0 { first } else { first + (n - 1) * step };
+        let (jobs, zones_read) = match &index.rows {
+            Some(rows) if partial => {
+                let gap = crate::indexes::gap(self.layout.size, zr as u64);
+                let spans = crate::indexes::spans(rows, gap);
+                let jobs: Vec<Slab> = crate::zones::slabs_within(&spans, first, step, n, size)
+                    .into_iter()
+                    .filter(|s| (s.first / zr..=(s.first + (s.n - 1) * s.step) / zr).any(by_stats))
+                    .collect();
+                (jobs, 0)
+            }
+            rows => {
+                let by_index = |zone: usize| {
+                    rows.as_ref()
+                        .is_none_or(|r| crate::indexes::touches(r, (zone * zr) as u64, ((zone + 1) * zr) as u64))
+                };
+                if keep.is_some() || rows.is_some() {
+                    let may = |zone: usize| by_index(zone) && by_stats(zone);
+                    let jobs = slabs(first, step, n, size, Some((&may, zr)));
+                    let read =
+                        if n == 0 { 0 } else { (first / zr..=last / zr).filter(|&zone| may(zone)).count() as u64 };
+                    (jobs, read)
+                } else {
+                    let jobs = slabs(first, step, n, size, None);
+                    let read = if n == 0 { 0 } else { (last / zr - first / zr + 1) as u64 };
+                    (jobs, read)
+                }
+            }
         };
-        let (jobs, zones_read) = if keep.is_some() || index.rows.is_some() {
-            let may = |zone: usize| {
-                by_index(zone) && keep.as_ref().zip(zones.as_ref()).is_none_or(|(pred, z)| pred.may_match(z, zone))
-            };
-            let jobs = slabs(first, step, n, size, Some((&may, zr)));
-            let read = if n == 0 {
-                0
-            } else {
-                let last = first + (n - 1) * step;
-                (first / zr..=last / zr).filter(|&zone| may(zone)).count() as u64
-            };
-            (jobs, read)
+        // Zones counted from the slabs when they are not cut on zones.
+        let zones_read = if index.rows.is_some() && partial {
+            let mut seen = None;
+            let mut count = 0u64;
+            for s in &jobs {
+                for z in s.first / zr..=(s.first + (s.n - 1) * s.step) / zr {
+                    if seen.is_none_or(|p| z > p) {
+                        count += 1;
+                        seen = Some(z);
+                    }
+                }
+            }
+            count
         } else {
-            let jobs = slabs(first, step, n, size, None);
-            let read = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
-            (jobs, read)
+            zones_read
         };
         let zones_total = if n == 0 { 0 } else { ((first + (n - 1) * step) / zr - first / zr + 1) as u64 };
         let explain = Explain {

@@ -417,6 +417,17 @@ impl Reader {
         }
     }
 
+    /// Whether a slab reads only its own rows of a chunk it does not cover (a blosc2 frame
+    /// read in part, or rows stored as they are in a chunk of rank 1).
+    pub(crate) fn reads_rows_in_part(&self) -> bool {
+        self.ranged.is_some() || self.plain_rows()
+    }
+
+    /// Rows of rank-1 chunks stored as they are (no filters), read with `pread`.
+    fn plain_rows(&self) -> bool {
+        self.file.is_some() && self.chunk.len() == 1 && self.decoder.codecs.is_empty()
+    }
+
     pub(crate) fn chunk_rows(&self) -> usize {
         self.chunk.first().copied().unwrap_or(1).max(1)
     }
@@ -531,7 +542,10 @@ impl Reader {
         for c in &located {
             let r0 = c.offset[0] as usize;
             let r1 = (r0 + c0).min(total_rows);
-            if let (Some(path), Some(info)) = (&self.ranged, &c.info) {
+            // A slab that needs only part of a chunk reads only that part, where it can.
+            let whole = r0 >= rows.first && r1 <= rows.first + (rows.n - 1) * rows.step + 1 && rows.step == 1;
+            let partial = self.ranged.is_some() || (self.plain_rows() && !whole);
+            if let (true, Some(info)) = (partial, &c.info) {
                 // Only the slab's rows of the chunk (rank 1: a row is one stored element).
                 let lo = r0.max(rows.first);
                 let hi = r1.min(rows.first + (rows.n - 1) * rows.step + 1);
@@ -550,10 +564,12 @@ impl Reader {
                         f.read_exact_at(&mut s.decoded, info.addr + at as u64)
                             .map_err(|e| self.chunk_err(&c.offset, e))?;
                     }
-                } else {
+                } else if let Some(path) = &self.ranged {
                     self.decoder
                         .read_range_at(path, info, at, &mut s.decoded)
                         .map_err(|e| self.chunk_err(&c.offset, e))?;
+                } else {
+                    return Err(self.chunk_err(&c.offset, "a chunk with filters cannot be read in part"));
                 }
                 self.copy_rows(rows, c, (lo, hi), &s.decoded, out, &leaf_shape);
                 continue;

@@ -368,6 +368,34 @@ pub(crate) fn slabs(
     out
 }
 
+/// The slabs of `size` rows at most that read the rows of `first..` (`n` of them, `step`
+/// apart) within `spans` (sorted, disjoint row ranges), and no others.
+pub(crate) fn slabs_within(
+    spans: &[std::ops::Range<u64>],
+    first: usize,
+    step: usize,
+    n: usize,
+    size: usize,
+) -> Vec<Slab> {
+    let mut out = Vec::new();
+    if n == 0 {
+        return out;
+    }
+    let (step, size) = (step.max(1), size.max(1));
+    for r in spans {
+        // The positions `k` with `first + k * step` in the span.
+        let lo = (r.start as usize).saturating_sub(first).div_ceil(step);
+        let hi = ((r.end as usize).saturating_sub(first).div_ceil(step)).min(n);
+        let mut k = lo;
+        while k < hi {
+            let m = size.min(hi - k);
+            out.push(Slab { first: first + k * step, step, n: m });
+            k += m;
+        }
+    }
+    out
+}
+
 /// Builds and stores chunk statistics of `columns` of `table` (see
 /// [`crate::Table::index_stats`]), reading the table once on all workers.
 pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64> {

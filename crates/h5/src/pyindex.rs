@@ -363,21 +363,40 @@ impl PyIndex {
         self.sorted.node_err(format!("damaged PyTables index of `{}`: {what}", self.column))
     }
 
-    /// How many sorted values of slice `s` satisfy `p` (true on a prefix), reading at most one
-    /// chunk of the slice.
-    fn count(&self, s: usize, p: &dyn Fn(f64) -> bool) -> Result<usize> {
-        let (first, last) = (self.ranges[2 * s], self.ranges[2 * s + 1]);
+    /// How many sorted values of slice `s` (`nslices`: the last row) satisfy `p` (true on a
+    /// prefix), reading at most one chunk of the slice.
+    fn count(&self, s: usize, p: &dyn Fn(f64) -> bool, lr: &[f64]) -> Result<usize> {
+        // The slice's first and last values, the first value of each chunk but the first, and
+        // its length.
+        let (first, last, bounds, len) = if s < self.nslices {
+            let b = &self.bounds[s * self.nbounds..(s + 1) * self.nbounds];
+            (self.ranges[2 * s], self.ranges[2 * s + 1], b, self.rss)
+        } else {
+            // The last row keeps its bounds after its values: `values[::rcs]`, then the last.
+            match lr {
+                [f, mid @ .., l] => (*f, *l, mid, self.nslr),
+                _ => return Ok(0),
+            }
+        };
         if !p(first) {
             return Ok(0);
         }
         if p(last) {
-            return Ok(self.rss);
+            return Ok(len);
         }
-        let k = prefix(&self.bounds[s * self.nbounds..(s + 1) * self.nbounds], p);
+        let k = prefix(bounds, p);
         let lo = k * self.rcs;
-        let hi = ((k + 1) * self.rcs).min(self.rss);
+        let hi = ((k + 1) * self.rcs).min(len);
+        if lo >= hi {
+            return Err(self.damaged(format!("slice {s} has bounds past its {len} values")));
+        }
         let elem = self.kind_size();
-        let chunk = to_f64(&self.kind, &read_slab(&self.sorted, &[s, lo], &[1, hi - lo], elem)?);
+        let raw = if s < self.nslices {
+            read_slab(&self.sorted, &[s, lo], &[1, hi - lo], elem)?
+        } else {
+            read_slab(&self.sorted_lr, &[lo], &[hi - lo], elem)?
+        };
+        let chunk = to_f64(&self.kind, &raw);
         if chunk.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
             return Err(self.damaged(format!("slice {s} is not sorted at values {lo}..{hi}")));
         }
@@ -406,35 +425,53 @@ impl PyIndex {
             let a = if red > 1 && a > 0 { (a - 1) * red + 1 } else { a * red };
             (a.min(len), (b * red).min(len))
         };
-        for s in 0..self.nslices {
+        // The last row's bounds: `values[::rcs]` and the last value, after its values.
+        let lr = if self.nslr > 0 {
+            let n = (self.nslr - 1) / self.rcs + 2;
+            if self.sorted_lr.shape().first().is_none_or(|&len| len < self.nslr + n) {
+                return Err(self.damaged("its last row is shorter than its values and bounds"));
+            }
+            let b = to_f64(&self.kind, &read_slab(&self.sorted_lr, &[self.nslr], &[n], self.kind_size())?);
+            if b.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
+                return Err(self.damaged("the bounds of its last row are not sorted"));
+            }
+            b
+        } else {
+            Vec::new()
+        };
+        for s in 0..=self.nslices {
+            if s == self.nslices && self.nslr == 0 {
+                break;
+            }
+            let len = if s < self.nslices { self.slicesize } else { self.nilr };
             // Widened first: with a reduction, equal counts still leave the values between two
             // of those kept.
-            let (a, b) = widen(self.count(s, &below)?, self.count(s, &within)?, self.slicesize);
+            let (a, b) = widen(self.count(s, &below, &lr)?, self.count(s, &within, &lr)?, len);
             if b > a {
                 hits.spans.push((s, a, b));
-            }
-        }
-        if self.nslr > 0 {
-            let lr = to_f64(&self.kind, &read_slab(&self.sorted_lr, &[0], &[self.nslr], self.kind_size())?);
-            if lr.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
-                return Err(self.damaged("its last row is not sorted"));
-            }
-            let (a, b) = widen(prefix(&lr, below), prefix(&lr, within), self.nilr);
-            if b > a {
-                hits.spans.push((self.nslices, a, b));
             }
         }
         Ok(hits)
     }
 
-    /// The rows that may hold the values of `hits`: whole buckets, as sorted, disjoint ranges
-    /// of rows below [`nelements`](Self::nelements).
-    pub fn rows(&self, hits: &Hits) -> Result<Vec<Range<u64>>> {
+    /// Whether the index points at rows themselves (kind `full`), not at buckets of them.
+    pub fn exact(&self) -> bool {
+        self.indsize == 8
+    }
+
+    /// The rows that may hold the values of `hits`, as sorted, disjoint ranges of rows below
+    /// [`nelements`](Self::nelements): the rows themselves for a `full` index when `exact`,
+    /// else whole buckets. `None` as soon as the candidates lie in more than `max_cells` cells
+    /// of `cell_rows` rows (the rest of the index is not read: a scan is as good).
+    pub fn rows(&self, hits: &Hits, exact: bool, cell_rows: u64, max_cells: u64) -> Result<Option<Vec<Range<u64>>>> {
+        let exact = exact && self.exact();
         let lb = self.lbucket as u64;
-        let nbuckets = self.nelements.div_ceil(lb) as usize;
-        let mut map = vec![false; nbuckets];
+        let cr = cell_rows.max(1);
+        let mut cells = vec![false; self.nelements.div_ceil(cr) as usize];
+        let mut touched = 0u64;
+        let mut buckets = if exact { Vec::new() } else { vec![false; self.nelements.div_ceil(lb) as usize] };
+        let mut exact_rows: Vec<u64> = Vec::new();
         let nsb = (self.blocksize / self.slicesize) as u64;
-        let bucketsinblock = self.blocksize as u64;
         for &(s, a, b) in &hits.spans {
             let raw = if s < self.nslices {
                 read_slab(&self.indices, &[s, a], &[1, b - a], self.indsize)?
@@ -443,7 +480,7 @@ impl PyIndex {
             };
             let s = s as u64;
             let offset = match self.indsize {
-                2 => (s / nsb) * bucketsinblock / lb,
+                2 => (s / nsb) * self.blocksize as u64 / lb,
                 1 => s * self.slicesize as u64 / lb,
                 _ => 0,
             };
@@ -454,27 +491,53 @@ impl PyIndex {
                     4 => u32::from_ne_bytes(e.try_into().expect("4 bytes")) as u64,
                     _ => u64::from_ne_bytes(e.try_into().expect("8 bytes")),
                 };
-                let bucket = if self.indsize == 8 { v / lb } else { v.saturating_add(offset) };
-                match map.get_mut(bucket as usize) {
-                    Some(m) => *m = true,
-                    None => {
-                        return Err(self.damaged(format!(
-                            "slice {s} points at row bucket {bucket} of {lb} rows, past the {} rows indexed",
-                            self.nelements
-                        )))
+                // The rows `lo..hi` this entry stands for.
+                let (lo, hi) = if exact {
+                    (v, v + 1)
+                } else {
+                    let bucket = if self.indsize == 8 { v / lb } else { v.saturating_add(offset) };
+                    match buckets.get_mut(bucket as usize) {
+                        Some(m) if *m => continue,
+                        Some(m) => *m = true,
+                        None => (),
+                    }
+                    (bucket.saturating_mul(lb), bucket.saturating_add(1).saturating_mul(lb).min(self.nelements))
+                };
+                if lo >= self.nelements {
+                    return Err(
+                        self.damaged(format!("slice {s} points at row {lo}, past the {} rows indexed", self.nelements))
+                    );
+                }
+                if exact {
+                    exact_rows.push(v);
+                }
+                for c in &mut cells[(lo / cr) as usize..=((hi - 1) / cr) as usize] {
+                    if !*c {
+                        *c = true;
+                        touched += 1;
                     }
                 }
             }
-        }
-        let mut out: Vec<Range<u64>> = Vec::new();
-        for (b, _) in map.iter().enumerate().filter(|(_, &m)| m) {
-            let (lo, hi) = (b as u64 * lb, ((b as u64 + 1) * lb).min(self.nelements));
-            match out.last_mut() {
-                Some(r) if r.end == lo => r.end = hi,
-                _ => out.push(lo..hi),
+            if touched > max_cells {
+                return Ok(None);
             }
         }
-        Ok(out)
+        let mut out: Vec<Range<u64>> = Vec::new();
+        let mut add = |lo: u64, hi: u64| match out.last_mut() {
+            Some(r) if r.end >= lo => r.end = r.end.max(hi),
+            _ => out.push(lo..hi),
+        };
+        if exact {
+            exact_rows.sort_unstable();
+            for r in exact_rows {
+                add(r, r + 1);
+            }
+        } else {
+            for (b, _) in buckets.iter().enumerate().filter(|(_, &m)| m) {
+                add(b as u64 * lb, ((b as u64 + 1) * lb).min(self.nelements));
+            }
+        }
+        Ok(Some(out))
     }
 }
 
