@@ -384,15 +384,14 @@ pub(crate) fn gap(row_bytes: usize, zone_rows: u64) -> u64 {
 /// rows of a chunk (then candidates are read row by row, through gaps of [`gap`] rows), not
 /// whole chunks.
 pub(crate) fn plan(
-    leaf: &Leaf,
-    layout: &Layout,
+    table: &crate::Table,
     ast: &Ast,
     bind: &dyn Fn(&str) -> Binding,
-    nrows: u64,
     scan_bytes: u64,
     zone_rows: u64,
     partial: bool,
 ) -> Result<Plan> {
+    let (leaf, layout, nrows) = (table.leaf(), table.layout(), table.nrows() as u64);
     let cond = Cond::of(ast, layout, bind);
     if !cond.has_range() {
         return Ok(Plan { rows: None, used: IndexUse::None });

@@ -809,7 +809,7 @@ impl Table {
         let target = (1usize << 15).div_ceil(base).max(1);
         let size = if step == 1 { base * target } else { target * base / step.max(1) }.max(1);
         let partial = reader.reads_rows_in_part();
-        let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), size, base, partial)?;
+        let (jobs, explain) = self.plan(&ast, &srcs, vars, (first, step, n), (size, base, partial))?;
         Ok(Query {
             table: self.clone(),
             program,
@@ -829,9 +829,7 @@ impl Table {
         srcs: &[Src],
         vars: &[(String, Operand<'_>)],
         (first, step, n): (usize, usize, usize),
-        size: usize,
-        base: usize,
-        partial: bool,
+        (size, base, partial): (usize, usize, bool),
     ) -> Result<(Vec<Slab>, crate::zones::Explain)> {
         use crate::zones::{slabs, Binding, Explain, Pred, Statistics};
         let names = ast.names();
@@ -876,8 +874,7 @@ impl Table {
         let index = if n == 0 || !self.indexes {
             crate::indexes::Plan { rows: None, used: crate::indexes::IndexUse::None }
         } else {
-            let nrows = self.nrows() as u64;
-            crate::indexes::plan(&self.leaf, &self.layout, ast, &bind, nrows, scan_bytes, zr as u64, partial)?
+            crate::indexes::plan(self, ast, &bind, scan_bytes, zr as u64, partial)?
         };
         let by_stats = |zone: usize| keep.as_ref().zip(zones.as_ref()).is_none_or(|(pred, z)| pred.may_match(z, zone));
         let last = if n == 0 { first } else { first + (n - 1) * step };
