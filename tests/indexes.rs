@@ -192,3 +192,113 @@ fn explain_says_which_index_is_used() {
     insta::assert_snapshot!("index_scan_cheaper", run("/csi", "(f > -0.5) & (f < 0.25)"));
     insta::assert_snapshot!("index_dirty", run("/dirty", "i == 7"));
 }
+
+/// A table of `n` rows: `x` float64 random with NaNs, `t` int64 sorted, `k` int16 random,
+/// `b` bool; written by outcore.
+fn random_table(path: &std::path::Path, n: usize) -> File {
+    use outcore::h5::{Field, Layout};
+    let fields = vec![
+        Field { name: "x".into(), offset: 0, kind: Kind::Float { size: 8 } },
+        Field { name: "t".into(), offset: 8, kind: Kind::Int { size: 8, signed: true } },
+        Field { name: "k".into(), offset: 16, kind: Kind::Int { size: 2, signed: true } },
+        Field { name: "b".into(), offset: 18, kind: Kind::Bool },
+    ];
+    let layout = Layout { kind: Kind::Record(fields), size: 19 };
+    let f = File::open(path, Mode::Write).unwrap();
+    let leaf = f.create_table("/", "t", &layout, n as u64, Some(1000), None, "random").unwrap();
+    let mut rng = Rng(5);
+    let mut recs = Vec::with_capacity(n * 19);
+    for i in 0..n {
+        let x = if rng.below(50) == 0 { f64::NAN } else { (rng.below(1 << 20) as f64) / 1024.0 - 512.0 };
+        recs.extend(x.to_le_bytes());
+        recs.extend((1_700_000_000_000i64 + 10 * i as i64).to_le_bytes());
+        recs.extend((rng.below(2000) as i16 - 1000).to_le_bytes());
+        recs.push((rng.below(3) == 0) as u8);
+    }
+    leaf.append_records(&recs).unwrap();
+    f
+}
+
+#[test]
+fn outcore_writes_indexes_pytables_uses() {
+    let dir = std::env::temp_dir().join(format!("outcore-indexes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("written.h5");
+    let n = 250_000;
+    let f = random_table(&path, n);
+    let t = Table::open(&f, "/t").unwrap();
+    assert_eq!(t.create_csindex("x").unwrap(), n as u64);
+    assert_eq!(t.create_csindex("k").unwrap(), n as u64);
+    // Written again: replaced.
+    assert_eq!(t.create_csindex("k").unwrap(), n as u64);
+    let e = t.create_csindex("b").unwrap_err();
+    assert_eq!(e.kind(), outcore::ErrorKind::Unsupported);
+    assert_eq!(e.to_string(), "column `b` is bool: outcore writes PyTables indexes of integer and float columns");
+    assert!(t.create_csindex("nope").unwrap_err().to_string().starts_with("no column `nope`"));
+    let scan = Table::open(&f, "/t").unwrap().use_indexes(false);
+    let mut rng = Rng(9);
+    let mut cases = Vec::new();
+    for i in 0..200 {
+        let (a, b) = ((rng.below(1 << 20) as f64) / 1024.0 - 512.0, rng.below(3000) as f64 / 1024.0);
+        let cond = match i % 4 {
+            0 => format!("(x >= {a}) & (x < {})", a + b / 100.0),
+            1 => format!("x == {a}"),
+            2 => format!("(k > {}) & (k <= {}) & ~b", (a as i64) % 1000, (a as i64) % 1000 + 2),
+            _ => format!("(x < {}) | (k == {})", a.min(-511.0), (a as i64) % 1000),
+        };
+        let want = scan.get_where_list(&cond, &[], RowRange::default()).unwrap();
+        assert_eq!(t.get_where_list(&cond, &[], RowRange::default()).unwrap(), want, "{cond}");
+        let ex = t.explain(&cond, &[], RowRange::default()).unwrap();
+        // Narrow ranges of `x` read little; the planner judges the others (random `k` values
+        // lie in most chunks).
+        if i % 4 < 2 {
+            assert!(matches!(ex.index, IndexUse::Used { .. }), "{cond}: {ex}");
+            assert!(ex.rows_read < 2 * want.len() as u64 + 10_000, "{cond}: {ex}");
+        }
+        cases.push(serde_json::json!({"cond": cond, "coords": want}));
+    }
+    drop((t, scan, f));
+    let Some(py) = crate::cli::peers_python() else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs the peers' Python (.venv-peers)");
+        return;
+    };
+    let spec = dir.join("written.json");
+    std::fs::write(&spec, serde_json::to_string(&cases).unwrap()).unwrap();
+    let script = r#"
+import json, sys, tables, numpy as np
+cases = json.load(open(sys.argv[2]))
+with tables.open_file(sys.argv[1]) as f:
+    t = f.root.t
+    assert t.colindexed["x"] and t.colindexed["k"] and not t.colindexed["b"]
+    assert t.cols.x.index.is_csi and not t.cols.x.index.dirty and t.cols.x.index.kind == "full"
+    for c in cases:
+        assert t.will_query_use_indexing(c["cond"]), c["cond"]
+        got = sorted(t.get_where_list(c["cond"]).tolist())
+        assert got == c["coords"], (c["cond"], len(got), len(c["coords"]))
+    x = t.col("x")
+    assert np.array_equal(t.read_sorted("x", field="x"), np.sort(x), equal_nan=True)
+    assert np.array_equal(t.read_sorted("k", field="k"), np.sort(t.col("k")))
+print(len(cases))
+"#;
+    let out = crate::command(&py).arg("-c").arg(script).arg(&path).arg(&spec).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "200");
+}
+
+#[test]
+fn index_command_writes_full_indexes() {
+    let dir = std::env::temp_dir().join(format!("outcore-indexes-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cli.h5");
+    drop(random_table(&path, 20_000));
+    let target = format!("{}:/t", path.display());
+    let (code, out, err) = crate::run_outcore(&["index", &target, "--columns", "x,t", "--kind", "full"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote a completely sorted index of x (20000 rows)") && out.contains("index of t"), "{out}");
+    let (code, out, _) =
+        crate::run_outcore(&["query", &target, "(t >= 1700000000100) & (t < 1700000000200)", "--explain"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("PyTables' index of t (full): 11 candidate rows"), "{out}");
+    let (code, _, err) = crate::run_outcore(&["index", &target, "--kind", "full"]);
+    assert_eq!((code, err.trim()), (2, "--kind full: name the columns to index (--columns a,b)"));
+}

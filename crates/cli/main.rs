@@ -111,26 +111,32 @@ enum Cmd {
         after_help = "Examples:\n  outcore query data.h5:/t '(col4 >= lo) & (col4 < hi)' --var lo=20 --var hi=30 --count\n  outcore query data.h5:/t 'col1 < 42' --read --field col2 --csv\n  outcore query data.h5:/t 'col1 < 42' --coords --npy hits.npy\n  outcore query data.h5:/t 'col1 < 42' --read --npy rows.npy\n  outcore query data.h5:/t 'col1 < 42' --append-to out.h5:/hits"
     )]
     Query(QueryArgs),
-    /// Writes chunk statistics of a table's columns, so that queries skip chunks (FILE:/table).
+    /// Writes chunk statistics or PyTables indexes of a table's columns, so that queries read
+    /// less (FILE:/table).
     ///
-    /// For every chunk and column: the smallest and largest value and whether a NaN occurs,
-    /// stored in the hidden node `_p_outcore_zones_<table>` beside the table (PyTables and
-    /// h5py leave it alone). A query then reads only the chunks its condition can match: on
-    /// sorted or clustered columns (time, id) that is a small part of the table. outcore's
-    /// appends keep them current; after another program appends or removes rows they are
-    /// ignored until this runs again.
+    /// `--kind stats` (the default): for every chunk and column, the smallest and largest value
+    /// and whether a NaN occurs, stored in the hidden node `_p_outcore_zones_<table>` beside the
+    /// table (PyTables and h5py leave it alone). A query then reads only the chunks its
+    /// condition can match: on sorted or clustered columns (time, id) that is a small part of
+    /// the table. outcore's appends keep them current; after another program appends or
+    /// removes rows they are ignored until this runs again.
+    ///
+    /// `--kind full`: a completely sorted PyTables index of each column named (what PyTables'
+    /// `create_csindex` writes, in `_i_<table>`), replacing any index it had. PyTables uses it
+    /// for its queries, and so does outcore: a query of a few rows reads those rows only.
     #[command(
-        after_help = "Examples:\n  outcore index data.h5:/t\n  outcore index data.h5:/t --columns time,id\n  outcore query data.h5:/t '(time >= 100) & (time < 200)' --explain"
+        after_help = "Examples:\n  outcore index data.h5:/t\n  outcore index data.h5:/t --columns time,id\n  outcore index data.h5:/t --columns energy --kind full\n  outcore query data.h5:/t '(time >= 100) & (time < 200)' --explain"
     )]
     Index {
         /// FILE:/path of the table.
         target: String,
-        /// The columns, comma-separated (default: every boolean, integer and float column).
+        /// The columns, comma-separated (default for `stats`: every boolean, integer and float
+        /// column; `full` needs them named).
         #[arg(long, value_delimiter = ',')]
         columns: Vec<String>,
-        /// What to build: `stats`, chunk statistics (PyTables' own `full` indexes are read by
-        /// PyTables only, for now).
-        #[arg(long, default_value = "stats", value_parser = ["stats"])]
+        /// What to build: `stats` (chunk statistics) or `full` (PyTables' completely sorted
+        /// index of each column).
+        #[arg(long, default_value = "stats", value_parser = ["stats", "full"])]
         kind: String,
     },
     /// Writes a benchmark file: the layout of ../shared/bench/peers.py gen.
@@ -307,7 +313,7 @@ fn main() -> ExitCode {
         Cmd::Repack(a) => repack::run(a),
         Cmd::Eval(a) => eval(a),
         Cmd::Query(a) => query(a),
-        Cmd::Index { target, columns, kind: _ } => index(&target, &columns),
+        Cmd::Index { target, columns, kind } => index(&target, &columns, &kind),
         Cmd::Gen { file, rows, filters } => gen(&file, rows, &filters),
         Cmd::Bench { file, workloads, json, repeat } => {
             let w = if workloads.is_empty() { bench::ALL.iter().map(|s| s.to_string()).collect() } else { workloads };
@@ -779,12 +785,26 @@ fn append_to(
     Ok(())
 }
 
-fn index(target: &str, columns: &[String]) -> Result<(), Fail> {
+fn index(target: &str, columns: &[String], kind: &str) -> Result<(), Fail> {
     let (file, path) = split_target(target)?;
     let f = File::open(&file, Mode::Append)?;
     let t = Table::open(&f, &path)?;
     let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
     let t0 = std::time::Instant::now();
+    if kind == "full" {
+        if cols.is_empty() {
+            return Err(usage("--kind full: name the columns to index (--columns a,b)"));
+        }
+        for c in &cols {
+            let rows = t.create_csindex(c)?;
+            outln!(
+                "wrote a completely sorted index of {c} ({rows} rows) of {}:{path} in {:.2} s",
+                file.display(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
     let (bar, p) = progress_bar("index");
     let zones = t.clone().on_progress(p).index_stats(&cols);
     bar.finish_and_clear();

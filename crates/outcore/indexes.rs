@@ -443,6 +443,140 @@ pub(crate) fn plan(
     Ok(Plan { rows: None, used })
 }
 
+/// An order-preserving key of a value: unsigned integers compare as the values do, NaN
+/// (of either sign) after every number, as NumPy and PyTables sort.
+fn key_of(kind: &Kind, b: &[u8]) -> Option<u64> {
+    let le = |n: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(&b[..n]);
+        u64::from_ne_bytes(w)
+    };
+    let signed = |v: i64| (v as u64) ^ (1 << 63);
+    let float = |bits: u64, nan: bool| {
+        if nan {
+            u64::MAX
+        } else if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    Some(match *kind {
+        Kind::Int { size: 1, signed: true } => signed(b[0] as i8 as i64),
+        Kind::Int { size: 2, signed: true } => signed(i16::from_ne_bytes([b[0], b[1]]) as i64),
+        Kind::Int { size: 4, signed: true } => signed(i32::from_ne_bytes(b[..4].try_into().ok()?) as i64),
+        Kind::Int { size: 8, signed: true } => signed(i64::from_ne_bytes(b[..8].try_into().ok()?)),
+        Kind::Int { size: n @ (1 | 2 | 4 | 8), signed: false } => le(n),
+        Kind::Float { size: 4 } => {
+            let v = f32::from_ne_bytes(b[..4].try_into().ok()?);
+            // float32 keys widened to float64 bits: the same order.
+            float((v as f64).to_bits(), v.is_nan())
+        }
+        Kind::Float { size: 8 } => {
+            let v = f64::from_ne_bytes(b[..8].try_into().ok()?);
+            float(v.to_bits(), v.is_nan())
+        }
+        _ => return None,
+    })
+}
+
+/// The value of a key ([`key_of`]) in the bytes of `kind` (NaN for a NaN).
+fn value_of(kind: &Kind, key: u64, out: &mut [u8]) {
+    let signed = (key ^ (1 << 63)) as i64;
+    let float = || -> f64 {
+        if key == u64::MAX {
+            f64::NAN
+        } else if key >> 63 == 1 {
+            f64::from_bits(key & !(1 << 63))
+        } else {
+            f64::from_bits(!key)
+        }
+    };
+    match *kind {
+        Kind::Int { size: 1, signed: true } => out.copy_from_slice(&(signed as i8).to_ne_bytes()),
+        Kind::Int { size: 2, signed: true } => out.copy_from_slice(&(signed as i16).to_ne_bytes()),
+        Kind::Int { size: 4, signed: true } => out.copy_from_slice(&(signed as i32).to_ne_bytes()),
+        Kind::Int { size: 8, signed: true } => out.copy_from_slice(&signed.to_ne_bytes()),
+        Kind::Int { size: 1, signed: false } => out.copy_from_slice(&(key as u8).to_ne_bytes()),
+        Kind::Int { size: 2, signed: false } => out.copy_from_slice(&(key as u16).to_ne_bytes()),
+        Kind::Int { size: 4, signed: false } => out.copy_from_slice(&(key as u32).to_ne_bytes()),
+        Kind::Int { size: 8, signed: false } => out.copy_from_slice(&key.to_ne_bytes()),
+        Kind::Float { size: 4 } => out.copy_from_slice(&(float() as f32).to_ne_bytes()),
+        Kind::Float { size: 8 } => out.copy_from_slice(&float().to_ne_bytes()),
+        _ => {}
+    }
+}
+
+/// Writes a completely sorted PyTables index (kind `full`) of `column` (see
+/// [`crate::Table::create_csindex`]): the table read once on all workers through the raw-chunk
+/// path, the column's values sorted with their rows on all cores. Returns the rows indexed.
+pub(crate) fn build_full(table: &crate::Table, column: &str) -> Result<u64> {
+    use crate::error::Error;
+    use crate::source::{Buf, H5Operand, Reader, Scratch};
+    use rayon::prelude::*;
+    let leaf = table.leaf();
+    let layout = table.layout();
+    let Some((offset, kind)) = layout.field(column).map(|(o, k)| (o, k.clone())) else {
+        return Err(Error::name(format!(
+            "no column `{column}` in {} (columns: {})",
+            leaf.path(),
+            layout.columns().join(", ")
+        )));
+    };
+    let size = match kind {
+        Kind::Int { size, .. } | Kind::Float { size } if key_of(&kind, &vec![0u8; size]).is_some() => size,
+        _ => {
+            let what = kind.scalar_name().unwrap_or_else(|| "a compound or array-shaped column".into());
+            return Err(Error::new(
+                crate::ErrorKind::Unsupported,
+                format!("column `{column}` is {what}: outcore writes PyTables indexes of integer and float columns"),
+            ));
+        }
+    };
+    if leaf.read_only() {
+        return Err(Error::from(outcore_h5::Error::ReadOnly {
+            file: leaf.file_path().to_path_buf(),
+            node: leaf.path().to_string(),
+            hint: "",
+        }));
+    }
+    leaf.flush_file()?;
+    let records = H5Operand::records(leaf, layout.size);
+    let reader = Reader::new(&records, true)?;
+    let nrows = table.nrows();
+    let unit = reader.slab_unit().max(1);
+    let jobs = crate::zones::slabs(0, 1, nrows, unit * (1usize << 16).div_ceil(unit), None);
+    let rec = layout.size;
+    let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(nrows);
+    crate::stream::run(
+        0..jobs.len(),
+        &table.shape(),
+        |j| reader.fetch(jobs[j]),
+        || (Buf::new(outcore_expr::DType::Bytes(rec)), Scratch::default()),
+        |j, located, (buf, scratch)| {
+            let rows = jobs[j];
+            reader.fill(rows, located, scratch, buf)?;
+            let Buf::Bytes(recs, _) = &*buf else { return Err(Error::internal("records")) };
+            Ok(recs[..rows.n * rec]
+                .chunks_exact(rec)
+                .enumerate()
+                .map(|(i, r)| (key_of(&kind, &r[offset..offset + size]).unwrap_or(u64::MAX), (rows.first + i) as u64))
+                .collect::<Vec<_>>())
+        },
+        |_, part: Vec<(u64, u64)>| {
+            pairs.extend_from_slice(&part);
+            Ok(crate::stream::Flow::Continue)
+        },
+    )?;
+    pairs.par_sort_unstable();
+    let mut values = vec![0u8; pairs.len() * size];
+    values.par_chunks_exact_mut(size).zip(pairs.par_iter()).for_each(|(dst, &(k, _))| value_of(&kind, k, dst));
+    let rows: Vec<u64> = pairs.into_par_iter().map(|(_, r)| r).collect();
+    leaf.write_pytables_index(column, &values, &rows)?;
+    leaf.flush_file()?;
+    Ok(rows.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +588,31 @@ mod tests {
         assert_eq!(intersect(&a, &b), vec![5..10, 20..25, 45..50]);
         assert_eq!(union(&a, &b), vec![0..30, 40..60]);
         assert!(touches(&a, 9, 12) && !touches(&a, 10, 20) && touches(&a, 49, 50) && !touches(&a, 50, 99));
+    }
+
+    #[test]
+    fn keys_sort_as_values_with_nans_last() {
+        let f = Kind::Float { size: 8 };
+        let k = |v: f64| key_of(&f, &v.to_ne_bytes()).unwrap();
+        let mut v = [3.5, -0.0, f64::NAN, -f64::NAN, -2.0, f64::INFINITY, f64::NEG_INFINITY, 1e-300];
+        v.sort_by_key(|&x| k(x));
+        assert_eq!(&v[..6], &[f64::NEG_INFINITY, -2.0, -0.0, 1e-300, 3.5, f64::INFINITY]);
+        assert!(v[6].is_nan() && v[7].is_nan());
+        let i = Kind::Int { size: 2, signed: true };
+        let ki = |v: i16| key_of(&i, &v.to_ne_bytes()).unwrap();
+        assert!(ki(-5) < ki(-1) && ki(-1) < ki(0) && ki(0) < ki(7));
+        assert_eq!(key_of(&Kind::Bool, &[1]), None);
+        // Keys give their values back.
+        for (kind, bytes) in [
+            (f, (-2.5f64).to_ne_bytes().to_vec()),
+            (Kind::Float { size: 4 }, 0.1f32.to_ne_bytes().to_vec()),
+            (i, (-7i16).to_ne_bytes().to_vec()),
+            (Kind::Int { size: 8, signed: false }, u64::MAX.to_ne_bytes().to_vec()),
+        ] {
+            let mut out = vec![0u8; bytes.len()];
+            value_of(&kind, key_of(&kind, &bytes).unwrap(), &mut out);
+            assert_eq!(out, bytes, "{kind:?}");
+        }
     }
 
     #[test]

@@ -956,6 +956,16 @@ impl Table {
         crate::zones::build(self, columns)
     }
 
+    /// Writes a completely sorted PyTables index of `column` (a numeric top-level column), as
+    /// PyTables' `Column.create_csindex` does, replacing any index the column had: the hidden
+    /// group `_i_<table>/<column>`, kind `full`, optimization level 9. PyTables opens it,
+    /// reports the column indexed and answers from it; outcore's queries use it too. Returns
+    /// the rows indexed.
+    pub fn create_csindex(&self, column: &str) -> Result<u64> {
+        self.settle()?;
+        crate::indexes::build_full(self, column)
+    }
+
     /// The rows matching `cond` (table columns by name, no variables), in row order.
     pub fn where_(&self, cond: &str) -> Result<RowIter<'_>> {
         self.where_vars(cond, &[], RowRange::default())

@@ -793,6 +793,13 @@ impl Leaf {
         py.detach(|| in_pool(|| t.index_stats(&cols))).py_err()
     }
 
+    /// Writes a completely sorted PyTables index of `column` (PyTables' `create_csindex`);
+    /// returns the rows indexed.
+    fn create_csindex(&self, py: Python<'_>, column: &str) -> PyResult<u64> {
+        let t = self.table()?;
+        py.detach(|| in_pool(|| t.create_csindex(column))).py_err()
+    }
+
     /// Appends the matching rows to the table `dest`; returns how many.
     #[pyo3(signature = (dest, cond, names, values, start=None, stop=None, step=None))]
     fn append_where<'py>(

@@ -43,3 +43,34 @@ def test_explain_names_the_index():
         d = f.root.dirty.explain("s == 3")
         assert d.index == "unused" and "is dirty" in d.index_reasons[0]
         assert f.root.dirty.will_query_use_indexing("s == 3") == frozenset()
+
+
+def test_create_csindex_writes_an_index_pytables_uses(tmp_path):
+    path = str(tmp_path / "cs.h5")
+    rng = np.random.default_rng(3)
+    with tables.open_file(path, "w") as f:
+        t = f.create_table("/", "t", {"x": tables.Float64Col(), "n": tables.Int32Col(), "ok": tables.BoolCol()})
+        a = np.empty(100_000, dtype=t.dtype)
+        a["x"], a["n"], a["ok"] = rng.random(100_000), rng.integers(0, 10**6, 100_000), rng.random(100_000) < 0.5
+        t.append(a)
+    with outcore.open_file(path, "a") as f:
+        t = f.root.t
+        assert not t.cols.x.is_indexed
+        assert t.cols.x.create_csindex() == 100_000
+        assert t.cols.n.create_index(kind="full") == 100_000
+        assert t.cols.x.is_indexed and t.cols.n.is_indexed
+        try:
+            t.cols.x.create_index()
+        except NotImplementedError as e:
+            assert "kind 'full'" in str(e)
+        else:
+            raise AssertionError("kind medium written")
+        e = t.explain("(x > 0.5) & (x < 0.5001)")
+        assert e.index == "used" and e.rows_read < 10_000
+        ours = t.get_where_list("(x > 0.5) & (x < 0.5001)")
+    with tables.open_file(path) as f:
+        t = f.root.t
+        assert t.cols.x.index.is_csi and t.cols.n.index.is_csi
+        assert t.will_query_use_indexing("(x > 0.5) & (x < 0.5001)") == frozenset({"x"})
+        assert sorted(t.get_where_list("(x > 0.5) & (x < 0.5001)").tolist()) == ours.tolist()
+        assert np.array_equal(t.read_sorted("n", field="n"), np.sort(t.col("n")))
