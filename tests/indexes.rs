@@ -302,3 +302,26 @@ fn index_command_writes_full_indexes() {
     let (code, _, err) = crate::run_outcore(&["index", &target, "--kind", "full"]);
     assert_eq!((code, err.trim()), (2, "--kind full: name the columns to index (--columns a,b)"));
 }
+
+#[test]
+fn repack_rebuilds_indexes_with_propindexes() {
+    let dir = std::env::temp_dir().join(format!("outcore-indexes-repack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = format!("{}:/csi", fixture("indexes.h5").display());
+    let (with, without) = (dir.join("with.h5"), dir.join("without.h5"));
+    let _ = (std::fs::remove_file(&with), std::fs::remove_file(&without));
+    let (code, _, err) = crate::run_outcore(&["repack", &src, with.to_str().unwrap(), "--propindexes"]);
+    assert_eq!(code, 0, "{err}");
+    // The boolean column's index cannot be rebuilt (outcore writes numeric ones): a warning.
+    assert!(err.contains("the index of `b` is not rebuilt: column `b` is bool"), "{err}");
+    let (code, _, err) = crate::run_outcore(&["repack", &src, without.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("note: indexes are not copied (--propindexes rebuilds them)"), "{err}");
+    let f = File::open(&with, Mode::Read).unwrap();
+    let t = Table::open(&f, "/csi").unwrap();
+    assert_eq!(t.leaf().pytables_indexed_columns().unwrap(), ["f", "g", "i", "l", "s"]);
+    let e = t.explain("(s >= 50) & (s <= 51)", &[], RowRange::default()).unwrap();
+    assert!(matches!(e.index, IndexUse::Used { candidates: 20, .. }), "{e}");
+    let g = File::open(&without, Mode::Read).unwrap();
+    assert!(Table::open(&g, "/csi").unwrap().leaf().pytables_indexed_columns().unwrap().is_empty());
+}

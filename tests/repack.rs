@@ -148,7 +148,7 @@ fn repack_keeps_everything_by_default_and_sets_the_filters_asked_for() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("copied raw"), "{out}");
     assert!(!err.contains("skipping"), "{err}");
-    assert!(err.contains("indexes are not copied; run create_index again") && err.contains("/ti"), "{err}");
+    assert!(err.contains("indexes are not copied (--propindexes rebuilds them)") && err.contains("/ti"), "{err}");
     check(&py, &src, &dst, &ALL, None, &[]);
     // The indexed table is there, its index is not.
     let out = python(

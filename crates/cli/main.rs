@@ -89,9 +89,10 @@ enum Cmd {
     /// otherwise decoded and encoded again on all cores a slab at a time, so memory stays flat.
     /// With no filter option every leaf keeps its filters (ptrepack's documented default). A table's chunk
     /// statistics (`outcore index`) are copied, or built again for new chunks; PyTables'
-    /// indexes are not copied (run create_index again); VLArrays are copied row by row.
+    /// indexes are rebuilt with --propindexes (as completely sorted full indexes), else not
+    /// copied; VLArrays are copied row by row.
     #[command(
-        after_help = "Examples:\n  outcore repack data.h5 small.h5 --complevel 5 --complib zlib --shuffle\n  outcore repack data.h5:/grp out.h5:/grp --complevel 1 --complib blosc:lz4 --chunkshape auto\n  outcore repack data.h5:/t out.h5:/t --chunkshape 65536 --overwrite"
+        after_help = "Examples:\n  outcore repack data.h5 small.h5 --complevel 5 --complib zlib --shuffle\n  outcore repack data.h5:/grp out.h5:/grp --complevel 1 --complib blosc:lz4 --chunkshape auto\n  outcore repack data.h5:/t out.h5:/t --chunkshape 65536 --overwrite\n  outcore repack data.h5 copy.h5 --propindexes"
     )]
     Repack(repack::RepackArgs),
     /// Evaluates an expression over a file's arrays and columns.

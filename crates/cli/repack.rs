@@ -44,6 +44,11 @@ pub struct RepackArgs {
     /// ptrepack's; it sets new filters, as the options above do).
     #[arg(long)]
     fletcher32: bool,
+    /// Rebuild the PyTables indexes of the tables copied, as completely sorted `full`
+    /// indexes of the same columns (ptrepack's --propindexes copies them as they are; default:
+    /// not copied, with a note).
+    #[arg(long)]
+    pub propindexes: bool,
     /// Keep every leaf's own filters even when filter options are given (default: kept
     /// only when none is given).
     #[arg(long)]
@@ -165,6 +170,8 @@ struct Copier<'a> {
     raw: usize,
     /// Tables whose PyTables indexes were left behind.
     indexed: Vec<String>,
+    /// Rebuild the PyTables indexes of the tables copied (`--propindexes`).
+    propindexes: bool,
 }
 
 impl Copier<'_> {
@@ -284,8 +291,16 @@ impl Copier<'_> {
             if self.src.node_exists(&l.zones_path()) {
                 self.zones(&l, &new)?;
             }
-            let (parent, name) = parent_and_name(src_path);
-            if self.src.node_exists(&join(parent, &format!("_i_{name}"))) {
+            let cols = l.pytables_indexed_columns()?;
+            if self.propindexes && !cols.is_empty() {
+                self.dst.flush()?;
+                let t = outcore::Table::new(&new)?;
+                for c in &cols {
+                    if let Err(e) = t.create_csindex(c) {
+                        self.warn(format!("{}: the index of `{c}` is not rebuilt: {e}", self.src_name(src_path)));
+                    }
+                }
+            } else if !cols.is_empty() {
                 self.indexed.push(dst_path.to_string());
             }
         }
@@ -396,6 +411,7 @@ pub fn run(a: RepackArgs) -> Result<(), Fail> {
         groups: 0,
         raw: 0,
         indexed: Vec::new(),
+        propindexes: a.propindexes,
     };
     let t0 = Instant::now();
     let r = if src_is_group { c.group(&spath, &dpath, dpath != "/" || fresh) } else { c.leaf(&spath, &dpath) };
@@ -411,7 +427,7 @@ pub fn run(a: RepackArgs) -> Result<(), Fail> {
     }
     if !c.indexed.is_empty() {
         eprintln!(
-            "note: indexes are not copied; run create_index again (PyTables) for {}",
+            "note: indexes are not copied (--propindexes rebuilds them) for {}",
             c.indexed.iter().map(|t| format!("{}:{t}", dfile.display())).collect::<Vec<_>>().join(", ")
         );
     }

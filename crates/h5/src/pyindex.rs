@@ -249,6 +249,39 @@ impl Leaf {
     }
 }
 
+impl Leaf {
+    /// The columns of this table that have a PyTables index (clean or dirty), as paths.
+    pub fn pytables_indexed_columns(&self) -> Result<Vec<String>> {
+        if self.class() != LeafClass::Table || self.is_zones() {
+            return Ok(Vec::new());
+        }
+        let (parent, name) = match self.path().rfind('/') {
+            Some(0) | None => ("/", self.path().trim_start_matches('/')),
+            Some(i) => (&self.path()[..i], &self.path()[i + 1..]),
+        };
+        let top = crate::write::join(parent, &format!("_i_{name}"));
+        let f = self.file_handle()?;
+        if !f.node_exists(&top) {
+            return Ok(Vec::new());
+        }
+        let (mut out, mut groups) = (Vec::new(), vec![(f.group(&top)?, String::new())]);
+        while let Some((g, prefix)) = groups.pop() {
+            for child in g.children()? {
+                let crate::file::Node::Group(c) = g.child(&child)? else { continue };
+                let path = if prefix.is_empty() { child.clone() } else { format!("{prefix}/{child}") };
+                let index = c.attrs()?.iter().any(|(k, v)| k == "CLASS" && v.as_str() == Some("INDEX"));
+                if index {
+                    out.push(path);
+                } else {
+                    groups.push((c, path));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
 /// Values of a column kind as float64 (rounded to nearest).
 fn to_f64(kind: &Kind, bytes: &[u8]) -> Vec<f64> {
     macro_rules! conv {
