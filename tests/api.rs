@@ -107,3 +107,72 @@ fn bytes_and_zero_length_inputs() {
     assert!(r.is_empty());
     assert!(matches!(r, Array::Float64(_)));
 }
+
+/// Tables made from a schema and filled with typed rows, as PyTables' `IsDescription` and
+/// `row['x'] = v; row.append()`; PyTables reads what they wrote.
+#[test]
+fn schemas_and_typed_row_appends() {
+    use outcore::h5::{File, Kind, Mode, Schema};
+    let dir = std::env::temp_dir().join(format!("outcore-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("schema.h5");
+    let schema = Schema::new()
+        .int64("time")
+        .float64("energy")
+        .string("name", 8)
+        .nested("pos", Schema::new().float32("x").float32("y"))
+        .bool("ok");
+    let layout = schema.layout();
+    assert_eq!(layout.size, 8 + 8 + 8 + 4 + 4 + 1);
+    assert_eq!(layout.columns(), ["time", "energy", "name", "pos/x", "pos/y", "ok"]);
+    assert_eq!(layout.field("ok"), Some((32, &Kind::Bool)));
+    let f = File::open(&path, Mode::Write).unwrap();
+    f.create_table("/", "t", &layout, 10_000, None, None, "typed rows").unwrap();
+    let t = outcore::Table::open(&f, "/t").unwrap();
+    {
+        let mut row = t.row();
+        for i in 0..5000i64 {
+            row.set("time", (1i64 << 53) + i).unwrap().set("energy", i as f64 * 0.5).unwrap();
+            row.set("name", format!("s{}", i % 7)).unwrap().set("pos/x", i as f32).unwrap();
+            if i % 2 == 0 {
+                row.set("ok", true).unwrap();
+            }
+            assert_eq!(row.get::<i64>("time").unwrap(), (1i64 << 53) + i);
+            row.append().unwrap();
+        }
+        // A row starts again at the defaults once appended.
+        assert!(!row.get::<bool>("ok").unwrap());
+        row.flush().unwrap();
+        assert_eq!(t.nrows(), 5000);
+        for i in 5000..5003i64 {
+            row.set("time", i).unwrap();
+            row.append().unwrap();
+        }
+        // Wrong types and names are errors naming the column and both types.
+        let e = row.set("energy", "x".to_string()).unwrap_err();
+        assert_eq!(e.to_string(), "column `energy` is float64; a str value cannot be stored in it");
+        let e = row.set("nope", 1i64).unwrap_err();
+        assert!(e.to_string().starts_with("no column `nope` (columns: time, energy, name, pos/x, pos/y, ok)"), "{e}");
+    } // dropped: the last three rows are written
+    assert_eq!(t.nrows(), 5003);
+    let r = t.read(..).unwrap();
+    assert_eq!(r.get::<i64>(4999, "time").unwrap(), (1i64 << 53) + 4999);
+    assert_eq!(r.get::<String>(10, "name").unwrap(), "s3");
+    assert_eq!(r.get::<f32>(7, "pos/x").unwrap(), 7.0);
+    assert_eq!(t.count_where("ok", &[], ..).unwrap(), 2500);
+    t.flush().unwrap();
+    drop((r, t, f));
+    let Some(py) = crate::cli::peers_python() else { return };
+    let script = r#"
+import sys, tables
+with tables.open_file(sys.argv[1]) as f:
+    t = f.root.t
+    print(t.nrows, t.colnames, int(t[4999]["time"]), t[10]["name"].decode(), float(t.cols.pos.x[7]), int(t.cols.ok[:5000].sum()))
+"#;
+    let out = crate::command(&py).arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("5003 ['time', 'energy', 'name', 'pos', 'ok'] {} s3 7.0 2500", (1i64 << 53) + 4999)
+    );
+}

@@ -90,6 +90,8 @@ fn every_kind_of_index_gives_every_matching_row() {
                 let (a, b) = (pick(&mut rng), pick(&mut rng));
                 let (lo, hi) = if case % 10 == 0 { (b, a) } else { (a.min(b), a.max(b)) };
                 let hits = ix.search(lo, hi).unwrap();
+                // The planner's estimate from the bounds alone is a lower bound.
+                assert!(ix.estimate(lo, hi).unwrap() <= hits.len(), "/{name} {col} [{lo}, {hi}]");
                 // Buckets, or (a full index) the rows themselves.
                 let exact = case % 2 == 0;
                 let rows = ix.rows(&hits, exact, 1, u64::MAX).unwrap().expect("no limit");

@@ -255,22 +255,29 @@ impl Ctx<'_> {
                 let (nrows, budget) = (self.nrows, self.budget);
                 let (exact, cell_rows, max_cells) = (self.exact, self.cell_rows, self.max_cells);
                 let Some(ix) = self.index(col)? else { return Ok(None) };
-                let hits = ix.search(*lo, *hi)?;
                 let entry = match ix.kind() {
                     "ultralight" => 1,
                     "light" => 2,
                     "medium" => 4,
                     _ => 8,
                 };
-                if hits.len() * entry > budget {
+                // From the bounds alone first: a wide range is judged without a search.
+                let least = ix.estimate(*lo, *hi)?;
+                let (hits, many) = if least * entry > budget {
+                    (None, format!("at least {least}"))
+                } else {
+                    let h = ix.search(*lo, *hi)?;
+                    let n = h.len();
+                    (Some(h).filter(|_| n * entry <= budget), n.to_string())
+                };
+                let Some(hits) = hits else {
                     let why = format!(
-                        "the index of `{col}` ({}) matches {} of {nrows} rows: a scan reads less",
-                        ix.kind(),
-                        hits.len()
+                        "the index of `{col}` ({}) matches {many} of {nrows} rows: a scan reads less",
+                        ix.kind()
                     );
                     self.unused.push(why);
                     return Ok(None);
-                }
+                };
                 let Some(mut rows) = ix.rows(&hits, exact, cell_rows, max_cells)? else {
                     let why = format!(
                         "the candidates of the index of `{col}` ({}) lie in most of the table: a scan reads as much",

@@ -40,7 +40,7 @@ pub use outcore_expr as expr_lang;
 pub use outcore_expr::{DType, Value};
 pub use outcore_h5 as h5;
 pub use outcore_vm as vm;
-pub use query::{Batches, Records, Row, RowIter, Rows, Table};
+pub use query::{Batches, NewRow, Records, Row, RowIter, Rows, Table};
 pub use source::H5Operand;
 pub use stream::Progress;
 pub use zones::{Explain, Statistics};

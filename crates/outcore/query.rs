@@ -171,6 +171,94 @@ fn field_of<T: FieldValue>(layout: &Layout, rec: &[u8], path: &str) -> Result<T>
     T::decode(kind, bytes).map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, false))
 }
 
+/// A new row being filled, to append to a table: PyTables' `table.row` with `row['x'] = v`
+/// and `row.append()` ([`Table::row`]). Fields start at the table's defaults (its fill value);
+/// rows appended are buffered and written by [`NewRow::flush`], by the table's next read,
+/// query or flush, or when the `NewRow` is dropped.
+///
+/// ```no_run
+/// # fn main() -> outcore::Result<()> {
+/// use outcore::h5::{File, Mode, Schema};
+/// let f = File::open("log.h5", Mode::Write)?;
+/// let schema = Schema::new().int64("time").float64("energy").string("name", 8);
+/// f.create_table("/", "t", &schema.layout(), 1000, None, None, "a log")?;
+/// let t = outcore::Table::open(&f, "/t")?;
+/// let mut row = t.row();
+/// for i in 0..1000i64 {
+///     row.set("time", i)?.set("energy", i as f64 * 0.5)?.set("name", "sensor".to_string())?;
+///     row.append()?;
+/// }
+/// row.flush()?;
+/// assert_eq!(t.nrows(), 1000);
+/// # Ok(()) }
+/// ```
+pub struct NewRow<'t> {
+    table: &'t Table,
+    record: Vec<u8>,
+    defaults: Vec<u8>,
+    pending: Vec<u8>,
+}
+
+/// Rows buffered before a write: about 1 MiB.
+const APPEND_BATCH_BYTES: usize = 1 << 20;
+
+impl<'t> NewRow<'t> {
+    /// Sets a field (`"energy"`, `"pos/x"`), converting the value to the column's type as
+    /// outputs are converted (an error names the column and both types).
+    pub fn set<T: FieldValue>(&mut self, path: &str, value: T) -> Result<&mut Self> {
+        let layout = &self.table.layout;
+        let (offset, kind) = layout
+            .field(path)
+            .ok_or_else(|| Error::name(format!("no column `{path}` (columns: {})", layout.columns().join(", "))))?;
+        value
+            .encode(kind, &mut self.record[offset..offset + kind.size()])
+            .map_err(|m| mismatch::<T>(&format!("column `{path}`"), kind, m, true))?;
+        Ok(self)
+    }
+
+    /// A field of the row as filled so far.
+    pub fn get<T: FieldValue>(&self, path: &str) -> Result<T> {
+        field_of::<T>(&self.table.layout, &self.record, path)
+    }
+
+    /// Appends the row (buffered) and starts the next one at the defaults.
+    pub fn append(&mut self) -> Result<()> {
+        self.pending.extend_from_slice(&self.record);
+        self.record.copy_from_slice(&self.defaults);
+        if self.pending.len() >= APPEND_BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows appended so far to the table.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let r = self.table.append_records(&self.pending);
+        self.pending.clear();
+        r
+    }
+}
+
+impl std::fmt::Debug for NewRow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows = self.pending.len() / self.table.layout.size.max(1);
+        write!(f, "NewRow({:?}, {rows} rows buffered)", self.table.leaf)
+    }
+}
+
+impl Drop for NewRow<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            if let Ok(mut u) = self.table.updates.lock() {
+                u.failed.get_or_insert(e);
+            }
+        }
+    }
+}
+
 /// One row a `where_` scan found: its number, its record, typed field access, and updates.
 #[derive(Clone, Debug)]
 pub struct Row<'t> {
@@ -552,6 +640,19 @@ impl Table {
     pub fn threads(mut self, n: usize) -> Table {
         self.threads = Some(n.max(1));
         self
+    }
+
+    /// A new row to fill and append (PyTables' `table.row`): see [`NewRow`].
+    pub fn row(&self) -> NewRow<'_> {
+        let defaults = self.leaf.fill_bytes(self.layout.size);
+        NewRow { table: self, record: defaults.clone(), defaults, pending: Vec::new() }
+    }
+
+    /// Appends packed records (`layout().size` bytes each) at the end of the table; its chunk
+    /// statistics grow with them and its PyTables indexes are marked dirty.
+    pub fn append_records(&self, records: &[u8]) -> Result<()> {
+        self.settle()?;
+        Ok(self.leaf.append_records(records)?)
     }
 
     /// Whether queries may use the table's PyTables indexes (default: yes, when the planner

@@ -181,3 +181,114 @@ impl Layout {
         }
     }
 }
+
+/// A table's columns, built one by one in order and packed as PyTables packs them (each
+/// column right after the one before, no padding): what PyTables' `IsDescription` or a dict
+/// of `Col`s describes, in place of a hand-built [`Layout`] with byte offsets.
+///
+/// ```
+/// use outcore_h5::{Kind, Schema};
+/// let layout = Schema::new()
+///     .int64("time")
+///     .float64("energy")
+///     .string("name", 16)
+///     .nested("pos", Schema::new().float32("x").float32("y"))
+///     .bool("ok")
+///     .layout();
+/// assert_eq!(layout.size, 8 + 8 + 16 + 8 + 1);
+/// assert_eq!(layout.field("pos/y"), Some((36, &Kind::Float { size: 4 })));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schema {
+    fields: Vec<Field>,
+    size: usize,
+}
+
+impl Schema {
+    /// No columns yet.
+    pub fn new() -> Schema {
+        Schema::default()
+    }
+
+    /// Adds a column of `kind` after the others.
+    pub fn col(mut self, name: &str, kind: Kind) -> Schema {
+        let size = kind.size();
+        self.fields.push(Field { name: name.to_string(), offset: self.size, kind });
+        self.size += size;
+        self
+    }
+
+    /// Adds a column of `shape`-shaped values of `kind` (PyTables' `Col(shape=...)`).
+    pub fn array(self, name: &str, kind: Kind, shape: &[usize]) -> Schema {
+        self.col(name, Kind::Array(Box::new(kind), shape.to_vec()))
+    }
+
+    /// Adds nested columns (PyTables' nested `IsDescription`), reached as `name/column`.
+    pub fn nested(self, name: &str, inner: Schema) -> Schema {
+        self.col(name, Kind::Record(inner.fields))
+    }
+
+    /// Adds a boolean column.
+    pub fn bool(self, name: &str) -> Schema {
+        self.col(name, Kind::Bool)
+    }
+    /// Adds an int8 column.
+    pub fn int8(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 1, signed: true })
+    }
+    /// Adds an int16 column.
+    pub fn int16(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 2, signed: true })
+    }
+    /// Adds an int32 column.
+    pub fn int32(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 4, signed: true })
+    }
+    /// Adds an int64 column.
+    pub fn int64(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 8, signed: true })
+    }
+    /// Adds a uint8 column.
+    pub fn uint8(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 1, signed: false })
+    }
+    /// Adds a uint16 column.
+    pub fn uint16(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 2, signed: false })
+    }
+    /// Adds a uint32 column.
+    pub fn uint32(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 4, signed: false })
+    }
+    /// Adds a uint64 column.
+    pub fn uint64(self, name: &str) -> Schema {
+        self.col(name, Kind::Int { size: 8, signed: false })
+    }
+    /// Adds a float32 column.
+    pub fn float32(self, name: &str) -> Schema {
+        self.col(name, Kind::Float { size: 4 })
+    }
+    /// Adds a float64 column.
+    pub fn float64(self, name: &str) -> Schema {
+        self.col(name, Kind::Float { size: 8 })
+    }
+    /// Adds a complex128 column.
+    pub fn complex128(self, name: &str) -> Schema {
+        self.col(name, Kind::Complex { size: 16 })
+    }
+    /// Fixed-length byte strings of `len` bytes (PyTables' `StringCol(len)`).
+    pub fn string(self, name: &str, len: usize) -> Schema {
+        self.col(name, Kind::Bytes(len))
+    }
+
+    /// The layout of one record.
+    pub fn layout(&self) -> Layout {
+        Layout { kind: Kind::Record(self.fields.clone()), size: self.size }
+    }
+}
+
+impl From<Schema> for Layout {
+    fn from(s: Schema) -> Layout {
+        Layout { size: s.size, kind: Kind::Record(s.fields) }
+    }
+}

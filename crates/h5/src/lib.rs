@@ -52,7 +52,7 @@ pub use file::{ChunkInfo, File, Group, Leaf, LeafClass, Mode, Node, NodeClass, N
 /// Fixed-length ASCII strings, the element type of string arrays (PyTables' StringAtom).
 pub use hdf5::types::FixedAscii;
 pub use index::ChunkIndex;
-pub use layout::{Field, Kind, Layout};
+pub use layout::{Field, Kind, Layout, Schema};
 pub use pyindex::{Hits, Lookup, PyIndex};
 pub use pyindex_write::full_index_sizes;
 pub use rows::keep_written_prefix;

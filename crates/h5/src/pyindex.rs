@@ -396,9 +396,10 @@ impl PyIndex {
         self.sorted.node_err(format!("damaged PyTables index of `{}`: {what}", self.column))
     }
 
-    /// How many sorted values of slice `s` (`nslices`: the last row) satisfy `p` (true on a
-    /// prefix), reading at most one chunk of the slice.
-    fn count(&self, s: usize, p: &dyn Fn(f64) -> bool, lr: &[f64]) -> Result<usize> {
+    /// Where the prefix of slice `s` (`nslices`: the last row) satisfying `p` ends: `Ok(n)`
+    /// when the slice's first and last values and its bounds say, else `Err(k)`: in its chunk
+    /// `k`, which has to be read. Also the slice's length.
+    fn locate(&self, s: usize, p: &dyn Fn(f64) -> bool, lr: &[f64]) -> (std::result::Result<usize, usize>, usize) {
         // The slice's first and last values, the first value of each chunk but the first, and
         // its length.
         let (first, last, bounds, len) = if s < self.nslices {
@@ -408,16 +409,20 @@ impl PyIndex {
             // The last row keeps its bounds after its values: `values[::rcs]`, then the last.
             match lr {
                 [f, mid @ .., l] => (*f, *l, mid, self.nslr),
-                _ => return Ok(0),
+                _ => return (Ok(0), 0),
             }
         };
         if !p(first) {
-            return Ok(0);
+            return (Ok(0), len);
         }
         if p(last) {
-            return Ok(len);
+            return (Ok(len), len);
         }
-        let k = prefix(bounds, p);
+        (Err(prefix(bounds, p)), len)
+    }
+
+    /// Chunk `k` of slice `s` (of `len` values), checked to be sorted.
+    fn chunk(&self, s: usize, k: usize, len: usize) -> Result<Vec<f64>> {
         let lo = k * self.rcs;
         let hi = ((k + 1) * self.rcs).min(len);
         if lo >= hi {
@@ -433,7 +438,50 @@ impl PyIndex {
         if chunk.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
             return Err(self.damaged(format!("slice {s} is not sorted at values {lo}..{hi}")));
         }
-        Ok(lo + prefix(&chunk, p))
+        Ok(chunk)
+    }
+
+    /// The last row's bounds: `values[::rcs]` and the last value, stored after its values.
+    fn lr_bounds(&self) -> Result<Vec<f64>> {
+        if self.nslr == 0 {
+            return Ok(Vec::new());
+        }
+        let n = (self.nslr - 1) / self.rcs + 2;
+        if self.sorted_lr.shape().first().is_none_or(|&len| len < self.nslr + n) {
+            return Err(self.damaged("its last row is shorter than its values and bounds"));
+        }
+        let b = to_f64(&self.kind, &read_slab(&self.sorted_lr, &[self.nslr], &[n], self.kind_size())?);
+        if b.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
+            return Err(self.damaged("the bounds of its last row are not sorted"));
+        }
+        Ok(b)
+    }
+
+    /// The slices to search: the whole ones, and the last row if it holds values.
+    fn slices(&self) -> std::ops::Range<usize> {
+        0..self.nslices + usize::from(self.nslr > 0)
+    }
+
+    /// At least how many index entries hold values in `lo..=hi`, from the bounds alone (no
+    /// sorted values read): what a planner weighs before searching.
+    pub fn estimate(&self, lo: f64, hi: f64) -> Result<u64> {
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            return Ok(0);
+        }
+        let lr = self.lr_bounds()?;
+        let (below, within) = (|v: f64| v < lo, |v: f64| v <= hi);
+        let mut n = 0u64;
+        for s in self.slices() {
+            // The prefix ends: exactly, or inside chunk `k` (at least `k * rcs`, at most
+            // `(k + 1) * rcs`).
+            let (a, _) = self.locate(s, &below, &lr);
+            let (b, _) = self.locate(s, &within, &lr);
+            let a = a.unwrap_or_else(|k| (k + 1) * self.rcs);
+            let b = b.unwrap_or_else(|k| k * self.rcs);
+            let full = if s < self.nslices { self.slicesize } else { self.nilr };
+            n += (b.saturating_sub(a) * self.reduction).min(full) as u64;
+        }
+        Ok(n)
     }
 
     fn kind_size(&self) -> usize {
@@ -444,7 +492,8 @@ impl PyIndex {
         }
     }
 
-    /// The index entries whose values may lie in `lo..=hi` (both compared as float64).
+    /// The index entries whose values may lie in `lo..=hi` (both compared as float64): two
+    /// chunks of sorted values read per slice at most, one when both ends fall in the same.
     pub fn search(&self, lo: f64, hi: f64) -> Result<Hits> {
         let mut hits = Hits::default();
         if lo.is_nan() || hi.is_nan() || lo > hi {
@@ -458,28 +507,28 @@ impl PyIndex {
             let a = if red > 1 && a > 0 { (a - 1) * red + 1 } else { a * red };
             (a.min(len), (b * red).min(len))
         };
-        // The last row's bounds: `values[::rcs]` and the last value, after its values.
-        let lr = if self.nslr > 0 {
-            let n = (self.nslr - 1) / self.rcs + 2;
-            if self.sorted_lr.shape().first().is_none_or(|&len| len < self.nslr + n) {
-                return Err(self.damaged("its last row is shorter than its values and bounds"));
-            }
-            let b = to_f64(&self.kind, &read_slab(&self.sorted_lr, &[self.nslr], &[n], self.kind_size())?);
-            if b.windows(2).any(|w| w[0] > w[1] || (w[0].is_nan() && !w[1].is_nan())) {
-                return Err(self.damaged("the bounds of its last row are not sorted"));
-            }
-            b
-        } else {
-            Vec::new()
-        };
-        for s in 0..=self.nslices {
-            if s == self.nslices && self.nslr == 0 {
-                break;
-            }
-            let len = if s < self.nslices { self.slicesize } else { self.nilr };
+        let lr = self.lr_bounds()?;
+        for s in self.slices() {
+            let (a, len) = self.locate(s, &below, &lr);
+            let (b, _) = self.locate(s, &within, &lr);
+            let mut held: Option<(usize, Vec<f64>)> = None;
+            let mut end = |r: std::result::Result<usize, usize>, p: &dyn Fn(f64) -> bool| -> Result<usize> {
+                match r {
+                    Ok(n) => Ok(n),
+                    Err(k) => {
+                        if held.as_ref().is_none_or(|(hk, _)| *hk != k) {
+                            held = Some((k, self.chunk(s, k, len)?));
+                        }
+                        let c = &held.as_ref().expect("held").1;
+                        Ok(k * self.rcs + prefix(c, p))
+                    }
+                }
+            };
+            let (a, b) = (end(a, &below)?, end(b, &within)?);
             // Widened first: with a reduction, equal counts still leave the values between two
             // of those kept.
-            let (a, b) = widen(self.count(s, &below, &lr)?, self.count(s, &within, &lr)?, len);
+            let full = if s < self.nslices { self.slicesize } else { self.nilr };
+            let (a, b) = widen(a, b, full);
             if b > a {
                 hits.spans.push((s, a, b));
             }
@@ -505,12 +554,21 @@ impl PyIndex {
         let mut buckets = if exact { Vec::new() } else { vec![false; self.nelements.div_ceil(lb) as usize] };
         let mut exact_rows: Vec<u64> = Vec::new();
         let nsb = (self.blocksize / self.slicesize) as u64;
-        for &(s, a, b) in &hits.spans {
+        // Entries are read a piece at a time; once enough are, the cells they touch are
+        // projected to all the entries, and a projection past the limit gives up early
+        // (entries of random rows touch a new cell each).
+        const PIECE: usize = 4096;
+        let total = hits.len().max(1);
+        let mut seen = 0u64;
+        let pieces =
+            hits.spans.iter().flat_map(|&(s, a, b)| (a..b).step_by(PIECE).map(move |x| (s, x, (x + PIECE).min(b))));
+        for (s, a, b) in pieces {
             let raw = if s < self.nslices {
                 read_slab(&self.indices, &[s, a], &[1, b - a], self.indsize)?
             } else {
                 read_slab(&self.indices_lr, &[a], &[b - a], self.indsize)?
             };
+            seen += (b - a) as u64;
             let s = s as u64;
             let offset = match self.indsize {
                 2 => (s / nsb) * self.blocksize as u64 / lb,
@@ -551,7 +609,8 @@ impl PyIndex {
                     }
                 }
             }
-            if touched > max_cells {
+            let projected = touched as f64 * (total as f64 / seen as f64);
+            if touched > max_cells || (seen >= PIECE as u64 / 2 && projected > max_cells as f64) {
                 return Ok(None);
             }
         }
