@@ -120,3 +120,39 @@ fn an_append_into_the_input_on_a_full_disk_leaves_it_readable() {
     let got = Table::open(&f, "/t").unwrap().read(RowRange::default()).unwrap();
     assert_eq!((got.len(), got.bytes(want.len() - 1)), (want.len(), want.bytes(want.len() - 1)));
 }
+
+/// Writing a PyTables index on a full disk fails saying so; the index left behind is dirty (so
+/// neither PyTables nor outcore uses it), the table reads and queries as before, and PyTables
+/// opens the file.
+#[test]
+fn an_index_written_on_a_full_disk_is_dirty_and_the_table_intact() {
+    let orig = source("index-src.h5", 200_000);
+    // Room for the file and 1 MiB more (a full index of col2 needs 3.2 MB).
+    let room = std::fs::metadata(&orig).unwrap().len() / 1024 + 1024;
+    let Some(fs) = Tmpfs::new("tmpfs-index", &format!("{room}k")) else { return };
+    let src = fs.0.join("index.h5");
+    std::fs::copy(&orig, &src).unwrap();
+    let out = crate::command(env!("CARGO_BIN_EXE_outcore"))
+        .args(["index", &format!("{}:/t", src.display()), "--columns", "col2", "--kind", "full"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no space left on device"), "{err}");
+    let f = File::open(&src, Mode::Read).unwrap_or_else(|e| panic!("the file opens: {e}"));
+    let t = Table::open(&f, "/t").unwrap();
+    assert_eq!(t.nrows(), 200_000);
+    if let outcore::h5::Lookup::Found(_) = t.leaf().pytables_index("col2").unwrap() {
+        panic!("a half-written index is used");
+    }
+    let cond = "(col2 > 10) & (col2 < 10.5)";
+    let want = File::open(&orig, Mode::Read).unwrap();
+    let want = Table::open(&want, "/t").unwrap().get_where_list(cond, &[], RowRange::default()).unwrap();
+    assert_eq!(t.get_where_list(cond, &[], RowRange::default()).unwrap(), want);
+    drop((t, f));
+    let Some(py) = crate::cli::peers_python() else { return };
+    let script = "import sys, tables\nwith tables.open_file(sys.argv[1]) as f:\n    t = f.root.t\n    i = t.cols.col2.index\n    print(t.nrows, i is None or i.dirty, len(t.get_where_list(sys.argv[2])))";
+    let out = crate::command(py).args(["-c", script, src.to_str().unwrap(), cond]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("200000 True {}", want.len()));
+}

@@ -39,15 +39,32 @@ pub(crate) fn clear_errno() {
 /// call left it (see [`clear_errno`]).
 pub(crate) fn failed(what: impl std::fmt::Display) -> String {
     let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    let why = match errno {
+    match cause(errno) {
+        Some(why) => format!("{what}: {why}"),
+        None => what.to_string(),
+    }
+}
+
+/// What a system error that stops a write means, in words.
+fn cause(errno: i32) -> Option<&'static str> {
+    Some(match errno {
         libc::ENOSPC => "no space left on device",
         libc::EDQUOT => "disk quota exceeded",
         libc::EFBIG => "the file size limit is reached (ulimit -f)",
         libc::EIO => "input/output error",
         libc::EROFS => "read-only file system",
-        _ => return what.to_string(),
-    };
-    format!("{what}: {why}")
+        _ => return None,
+    })
+}
+
+/// The library's message of a failed file write (`... file write failed: time = ...,
+/// errno = 28, error message = ...`), cut to what failed and why in words.
+pub(crate) fn tidy(msg: String) -> String {
+    let Some(at) = msg.find(", errno = ") else { return msg };
+    let errno: i32 = msg[at + 10..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0);
+    let Some(why) = cause(errno) else { return msg };
+    let head = msg.split(": time = ").next().unwrap_or(&msg).trim_end();
+    format!("{head}: {why}")
 }
 
 #[cfg(test)]
@@ -59,5 +76,13 @@ mod tests {
         // Safety: the thread's own errno.
         unsafe { *libc::__errno_location() = libc::ENOSPC };
         assert_eq!(super::failed("H5Dwrite failed"), "H5Dwrite failed: no space left on device");
+    }
+
+    #[test]
+    fn library_messages_of_full_disks_are_cut_to_the_cause() {
+        let m = "H5Dwrite(): can't write data: file write failed: time = Fri Dec  4 2026\n, filename = 'x.h5', \
+                 file descriptor = 3, errno = 28, error message = 'No space left on device', buf = 0x1";
+        assert_eq!(super::tidy(m.into()), "H5Dwrite(): can't write data: file write failed: no space left on device");
+        assert_eq!(super::tidy("H5Dcreate failed".into()), "H5Dcreate failed");
     }
 }

@@ -479,7 +479,7 @@ impl Leaf {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
-        Error::Node { file: self.file.clone(), node: self.path.clone(), msg: e.to_string() }
+        Error::Node { file: self.file.clone(), node: self.path.clone(), msg: crate::error::tidy(e.to_string()) }
     }
 
     pub(crate) fn node_err(&self, e: impl std::fmt::Display) -> Error {

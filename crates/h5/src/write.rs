@@ -286,7 +286,7 @@ pub(crate) fn join(parent: &str, name: &str) -> String {
 
 impl File {
     fn werr(&self, node: &str, e: impl std::fmt::Display) -> Error {
-        Error::Node { file: self.path().to_path_buf(), node: node.to_string(), msg: e.to_string() }
+        Error::Node { file: self.path().to_path_buf(), node: node.to_string(), msg: crate::error::tidy(e.to_string()) }
     }
 
     pub(crate) fn check_new(&self, node: &str) -> Result<()> {
