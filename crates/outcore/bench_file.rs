@@ -54,7 +54,7 @@ pub fn write(path: &Path, rows: usize, filters: Option<&Filters>) -> Result<()> 
     write_with(path, rows, filters, None)
 }
 
-/// [`write`], telling `progress` the rows written so far (of four times `rows`: the table,
+/// [`write()`], telling `progress` the rows written so far (of four times `rows`: the table,
 /// then each array).
 pub fn write_with(
     path: &Path,

@@ -7,10 +7,15 @@ use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 /// An attribute's value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AttrValue {
+    /// A boolean.
     Bool(bool),
+    /// A signed integer.
     Int(i64),
+    /// An unsigned integer.
     UInt(u64),
+    /// A float.
     Float(f64),
+    /// A string (UTF-8).
     Str(String),
     /// Fixed-length bytes that are not valid UTF-8.
     Bytes(Vec<u8>),
@@ -21,6 +26,7 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             AttrValue::Str(s) => Some(s),
@@ -28,6 +34,7 @@ impl AttrValue {
         }
     }
 
+    /// The integer, if this is one that fits in an i64.
     pub fn as_i64(&self) -> Option<i64> {
         match *self {
             AttrValue::Int(v) => Some(v),

@@ -25,6 +25,7 @@ pub enum Codec {
 /// A dataset's filter pipeline, ready to decode its chunks (`Send + Sync`: share it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decoder {
+    /// The codecs of the pipeline, in the order they were applied when writing.
     pub codecs: Vec<Codec>,
     /// The size of a whole chunk once decoded.
     pub chunk_bytes: usize,

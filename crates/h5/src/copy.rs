@@ -46,7 +46,9 @@ pub enum Chunking {
 /// What a copied leaf gets: filters (`None`: the source's pipeline as it is) and chunks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// New filters, or `None` to keep the source's.
     pub filters: Option<Filters>,
+    /// How the copy is chunked.
     pub chunk: Chunking,
 }
 
@@ -167,6 +169,7 @@ pub fn copy_vlarray(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<(
     Ok((new, skipped, dropped))
 }
 
+/// Creates an empty leaf at `path` of `dst` shaped like `src` (its kind, type, shape and PyTables attributes), with the filters and chunks of `plan`.
 pub fn create_like(src: &Leaf, dst: &File, path: &str, plan: &Plan) -> Result<Leaf> {
     dst.check_new(path)?;
     let err = |e: &dyn std::fmt::Display| node_err(dst.path(), path, e);

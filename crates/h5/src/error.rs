@@ -2,30 +2,42 @@
 
 use std::path::PathBuf;
 
+/// What went wrong, with the file (and the node, the chunk) it happened in. Every variant's
+/// fields are what its message shows: `file` the file's path, `node` the node's path in it,
+/// `msg` what the library or outcore found.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The file does not exist.
     #[error("{file}: no such file")]
     NotFound { file: PathBuf },
+    /// The file is not HDF5 (its signature is missing) or the library cannot open it.
     #[error("{file}: not an HDF5 file (or a damaged one): {msg}")]
     NotHdf5 { file: PathBuf, msg: String },
+    /// A mode other than PyTables' `r`, `w`, `a` and `r+`.
     #[error("{file}: unknown mode `{mode}` (use r, w, a or r+)")]
     Mode { file: PathBuf, mode: String },
     /// No node at a path; `near` is the closest existing path, when one is close.
     #[error("{file}: no node `{node}`{}", near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default())]
     NoNode { file: PathBuf, node: String, near: Option<String> },
+    /// A node that cannot be read or written as asked.
     #[error("{file}:{node}: {msg}")]
     Node { file: PathBuf, node: String, msg: String },
+    /// A chunk (`chunk`: its first element's coordinates) that does not decode.
     #[error("{file}:{node}: chunk {chunk} is damaged: {msg}")]
     Chunk { file: PathBuf, node: String, chunk: String, msg: String },
+    /// The file as a whole (flushing, closing, its size).
     #[error("{file}: {msg}")]
     File { file: PathBuf, msg: String },
     /// A write through a handle opened read-only.
     #[error("{file}:{node}: the file is open read-only (mode r){hint}")]
     ReadOnly { file: PathBuf, node: String, hint: &'static str },
+    /// Bytes that do not decode, before the chunk they came from is known.
     #[error("corrupt chunk: {0}")]
     Decode(String),
 }
 
+/// The storage layer's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Clears the thread's `errno`, before a library call whose failure [`failed`] explains.

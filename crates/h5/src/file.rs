@@ -44,16 +44,24 @@ pub struct File {
 /// What a node is, by PyTables' `CLASS` attribute (or its HDF5 shape when it has none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeClass {
+    /// A group.
     Group,
+    /// A leaf of this class.
     Leaf(LeafClass),
 }
 
+/// The PyTables class of a leaf (its `CLASS` attribute).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeafClass {
+    /// A table of records.
     Table,
+    /// A contiguous Array.
     Array,
+    /// A chunked array of fixed shape.
     CArray,
+    /// A chunked array that grows along its first dimension.
     EArray,
+    /// An array of variable-length rows.
     VLArray,
     /// A dataset PyTables did not write (h5py's, say).
     Dataset,
@@ -62,10 +70,15 @@ pub enum LeafClass {
 /// One node of a file's tree, as `walk` lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeInfo {
+    /// The node's path.
     pub path: String,
+    /// Group or leaf, and which.
     pub class: NodeClass,
+    /// Its `TITLE`.
     pub title: String,
+    /// A leaf's shape.
     pub shape: Option<Vec<usize>>,
+    /// A chunked leaf's chunk shape.
     pub chunks: Option<Vec<usize>>,
 }
 
@@ -76,6 +89,7 @@ pub struct ChunkInfo {
     pub offset: Vec<u64>,
     /// Bit `i` set: filter `i` was not applied to this chunk.
     pub filter_mask: u32,
+    /// Where the chunk's bytes start in the file.
     pub addr: u64,
     /// Stored (encoded) size in bytes.
     pub size: u64,
@@ -83,10 +97,13 @@ pub struct ChunkInfo {
 
 /// A group or a leaf.
 pub enum Node {
+    /// A group.
     Group(Group),
+    /// A leaf.
     Leaf(Leaf),
 }
 
+/// A group of an open file.
 pub struct Group {
     g: hdf5::Group,
     file: PathBuf,
@@ -211,14 +228,17 @@ impl File {
         File::open(path, m)
     }
 
+    /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The mode it was opened in.
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
+    /// The root group.
     pub fn root(&self) -> Result<Group> {
         let g = self.h5.as_group().map_err(|e| self.err("/", e))?;
         Ok(Group { g, file: self.path.clone(), path: "/".into(), read_only: self.mode == Mode::Read })
@@ -368,6 +388,7 @@ pub(crate) fn read_attr(loc: &hdf5::Location, file: &Path, name: &str) -> Option
 }
 
 impl Group {
+    /// The group's path.
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -474,6 +495,7 @@ impl Leaf {
         Ok(())
     }
 
+    /// The leaf's path in its file.
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -563,10 +585,12 @@ impl Leaf {
         read_attr(&self.ds, &self.file, name).and_then(|v| v.as_str().map(String::from))
     }
 
+    /// Its `TITLE` attribute (empty when it has none).
     pub fn title(&self) -> String {
         read_attr(&self.ds, &self.file, "TITLE").and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 
+    /// Its attributes, each read whatever its type.
     pub fn attrs(&self) -> Result<Vec<(String, AttrValue)>> {
         read_attrs(&self.ds, &self.file, &self.path)
     }
@@ -886,6 +910,7 @@ impl Leaf {
 /// the lock into their place in the result. At most `2 × workers` raw chunks are in flight and
 /// raw buffers are recycled, so memory beyond the result stays flat.
 impl Leaf {
+    /// Every value of the leaf, packed in its own type, its chunks read and decoded on all cores.
     pub fn read_parallel(&self) -> Result<Vec<u8>> {
         use std::sync::mpsc::sync_channel;
         use std::sync::Mutex;

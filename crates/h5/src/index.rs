@@ -41,6 +41,7 @@ impl ChunkIndex {
         self.chunks.len()
     }
 
+    /// Whether no chunk is stored.
     pub fn is_empty(&self) -> bool {
         self.chunks.is_empty()
     }

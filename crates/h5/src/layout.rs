@@ -5,15 +5,23 @@
 /// The kind of one stored value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
+    /// A boolean (one byte).
     Bool,
+    /// An integer of `size` bytes.
     Int {
+        /// Bytes.
         size: usize,
+        /// Whether signed.
         signed: bool,
     },
+    /// An IEEE float of `size` bytes.
     Float {
+        /// Bytes.
         size: usize,
     },
+    /// A complex number of `size` bytes (two floats).
     Complex {
+        /// Bytes.
         size: usize,
     },
     /// Fixed-length bytes (PyTables' StringCol), NUL padded.
@@ -26,17 +34,23 @@ pub enum Kind {
     Other(String),
 }
 
+/// A named field of a record, at its byte offset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
+    /// The field's name.
     pub name: String,
+    /// Its offset in the record.
     pub offset: usize,
+    /// Its kind.
     pub kind: Kind,
 }
 
 /// A leaf's element layout: its kind and the size of one element in bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
+    /// The kind of one element.
     pub kind: Kind,
+    /// The bytes of one element.
     pub size: usize,
 }
 
@@ -70,6 +84,7 @@ impl Kind {
         })
     }
 
+    /// The bytes of one value of this kind.
     pub fn size(&self) -> usize {
         match self {
             Kind::Bool => 1,

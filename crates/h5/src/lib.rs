@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! HDF5 storage with PyTables' on-disk conventions, and a raw-chunk path that moves
 //! (de)compression out of the HDF5 library's global lock.
 //!

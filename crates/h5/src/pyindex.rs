@@ -44,6 +44,7 @@ pub enum Lookup {
     Absent,
     /// An index that must not be used, and why.
     Ignored(String),
+    /// An index to use.
     Found(Box<PyIndex>),
 }
 
@@ -94,6 +95,7 @@ impl Hits {
         self.spans.iter().map(|&(_, lo, hi)| (hi - lo) as u64).sum()
     }
 
+    /// Whether no entry matched.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -378,6 +380,7 @@ impl PyIndex {
         }
     }
 
+    /// The optimization level it was built with (0 to 9).
     pub fn optlevel(&self) -> i64 {
         self.optlevel
     }

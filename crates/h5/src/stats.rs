@@ -30,6 +30,7 @@ pub struct ZoneColumn {
     pub path: String,
     /// Its byte offset in the table's record.
     pub offset: usize,
+    /// The column's kind.
     pub kind: Kind,
 }
 
@@ -70,6 +71,7 @@ pub struct Zones {
     pub zone_rows: usize,
     /// The rows the statistics cover (`0..rows`).
     pub rows: u64,
+    /// The columns described.
     pub columns: Vec<ZoneColumn>,
     /// The number of the first zone held.
     first: usize,

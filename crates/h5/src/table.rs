@@ -398,11 +398,13 @@ impl File {
 /// packed record.
 #[derive(Clone)]
 pub struct Column {
+    /// The table.
     pub table: Leaf,
     /// The field's `/`-separated path.
     pub path: String,
     /// Its byte offset in a record.
     pub offset: usize,
+    /// The column's kind.
     pub kind: Kind,
     /// The size of a whole record.
     pub record_size: usize,

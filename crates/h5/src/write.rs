@@ -14,17 +14,27 @@ use crate::file::{File, Group, Leaf};
 /// `blosc2`, `blosc2:zstd`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Complib {
+    /// zlib (HDF5's deflate).
     Zlib,
+    /// Blosc with its default codec (blosclz).
     Blosc,
+    /// Blosc with LZ4.
     BloscLz4,
+    /// Blosc with Zstandard.
     BloscZstd,
+    /// Blosc with zlib.
     BloscZlib,
+    /// LZF.
     Lzf,
     /// blosc2 with its blosclz codec (PyTables' `blosc2`).
     Blosc2,
+    /// Blosc2 with LZ4.
     Blosc2Lz4,
+    /// Blosc2 with LZ4HC.
     Blosc2Lz4hc,
+    /// Blosc2 with zlib.
     Blosc2Zlib,
+    /// Blosc2 with Zstandard.
     Blosc2Zstd,
 }
 
@@ -52,9 +62,13 @@ impl std::str::FromStr for Complib {
 /// (bit shuffling is blosc's), and a Fletcher-32 checksum of each chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Filters {
+    /// The compression level, 0 (none) to 9.
     pub complevel: u8,
+    /// The compression library.
     pub complib: Complib,
+    /// Whether bytes are shuffled before compressing.
     pub shuffle: bool,
+    /// Whether bits are shuffled (blosc and blosc2).
     pub bitshuffle: bool,
     /// A checksum after each (compressed) chunk, checked on every read.
     pub fletcher32: bool,
@@ -661,6 +675,7 @@ impl Leaf {
         }
     }
 
+    /// The leaf's filters as PyTables describes them, when outcore knows them all.
     pub fn filters(&self) -> Option<Filters> {
         use hdf5::filters::{Blosc, BloscShuffle, Filter};
         let pipeline = self.dataset().filters();
