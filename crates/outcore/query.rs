@@ -18,7 +18,30 @@ use crate::ooc::RowRange;
 use crate::source::{compute_dtype, Buf, H5Operand, Reader, Rows as Slab, Scratch};
 use crate::stream::{self, Flow, Shape};
 
-/// A table of an HDF5 file, ready for queries.
+/// A table of an HDF5 file, ready for queries: PyTables' `Table` (reads, `where`,
+/// `read_where`, `get_where_list`, `append_where`, appends, its indexes).
+///
+/// ```
+/// use outcore::h5::{File, Mode, Schema};
+/// use outcore::{vars, Table};
+/// let path = std::env::temp_dir().join(format!("doc-table-{}.h5", std::process::id()));
+/// let f = File::open(&path, Mode::Write)?;
+/// let layout = Schema::new().int64("id").float64("energy").layout();
+/// f.create_table("/", "events", &layout, 10_000, None, None, "events")?;
+/// let t = Table::open(&f, "/events")?;
+/// let mut row = t.row();
+/// for i in 0..10_000i64 {
+///     row.set("id", i)?.set("energy", (i % 100) as f64)?;
+///     row.append()?;
+/// }
+/// row.flush()?;
+/// let hot = t.get_where_list("energy > lim", &vars! {"lim" => 98.0}, ..)?;
+/// assert_eq!(hot.len(), 100);
+/// let ids = t.read_where("energy > 98", &[], Some("id"), 0..1000)?.values::<i64>()?;
+/// assert_eq!(ids, (0..10).map(|k| k * 100 + 99).collect::<Vec<i64>>());
+/// # drop(row); drop((t, f)); std::fs::remove_file(&path).ok();
+/// # Ok::<(), outcore::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Table {
     leaf: Leaf,

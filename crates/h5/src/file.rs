@@ -34,7 +34,22 @@ impl FromStr for Mode {
     }
 }
 
-/// An open HDF5 file.
+/// An open HDF5 file, in one of PyTables' modes; its nodes by path.
+///
+/// ```
+/// use outcore_h5::{File, LeafClass, Mode, NodeClass};
+/// let path = std::env::temp_dir().join(format!("doc-file-{}.h5", std::process::id()));
+/// let f = File::open(&path, Mode::Write)?;
+/// f.create_group("/", "run1", "first run")?;
+/// let data = ndarray::Array1::linspace(0.0, 1.0, 1000);
+/// f.create_carray("/run1", "x", data.view(), None, None, "samples")?;
+/// let names: Vec<String> = f.walk()?.into_iter().map(|n| n.path).collect();
+/// assert_eq!(names, ["/", "/run1", "/run1/x"]);
+/// let x = f.leaf("/run1/x")?;
+/// assert_eq!((x.class(), x.shape()), (LeafClass::CArray, vec![1000]));
+/// # drop((x, f)); std::fs::remove_file(&path).ok();
+/// # Ok::<(), outcore_h5::Error>(())
+/// ```
 pub struct File {
     pub(crate) h5: hdf5::File,
     pub(crate) path: PathBuf,
@@ -112,7 +127,23 @@ pub struct Group {
     read_only: bool,
 }
 
-/// A dataset: a Table, an Array of some kind, or a plain HDF5 dataset.
+/// A dataset: a Table, an Array of some kind, or a plain HDF5 dataset. Its class, shape,
+/// chunks, filters and attributes; its values read whole, by rows, or chunk by chunk.
+///
+/// ```
+/// use outcore_h5::{File, Mode};
+/// let path = std::env::temp_dir().join(format!("doc-leaf-{}.h5", std::process::id()));
+/// let f = File::open(&path, Mode::Write)?;
+/// let data = ndarray::Array2::<i32>::from_shape_fn((100, 3), |(i, j)| (i * 3 + j) as i32);
+/// let a = f.create_earray("/", "grid", data.view(), None, 100, None, "a grid")?;
+/// a.append(data.view())?;                                  // grows along its first dimension
+/// assert_eq!(a.shape(), vec![200, 3]);
+/// let v = a.read_array::<i64>()?;                          // converted by HDF5
+/// assert_eq!(v[[199, 2]], 299);
+/// assert_eq!(a.read_rows(1, 1, 1)?.len(), 3 * 4);          // one row, in its own type
+/// # drop((a, f)); std::fs::remove_file(&path).ok();
+/// # Ok::<(), outcore_h5::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Leaf {
     ds: hdf5::Dataset,
