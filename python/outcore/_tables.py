@@ -1095,6 +1095,22 @@ class Table(Leaf):
         names, values = self._condvars(condition, condvars, 2)
         return Explain(self._raw.explain(condition, names, values, start, stop, step))
 
+    @property
+    def colindexed(self):
+        """For each column pathname, whether it has a PyTables index (PyTables'
+        ``Table.colindexed``)."""
+        return {p: Column(self, p).is_indexed for p in self.colpathnames}
+
+    @property
+    def indexed(self):
+        """Whether some column has a PyTables index."""
+        return any(self.colindexed.values())
+
+    @property
+    def indexedcolpathnames(self):
+        """The pathnames of the columns with a PyTables index."""
+        return [p for p, i in self.colindexed.items() if i]
+
     def will_query_use_indexing(self, condition, condvars=None):
         """The columns whose PyTables indexes or chunk statistics a query of ``condition``
         would use to skip rows (PyTables: the indexed columns it would use), as a frozenset

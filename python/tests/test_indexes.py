@@ -59,6 +59,8 @@ def test_create_csindex_writes_an_index_pytables_uses(tmp_path):
         assert t.cols.x.create_csindex() == 100_000
         assert t.cols.n.create_index(kind="full") == 100_000
         assert t.cols.x.is_indexed and t.cols.n.is_indexed
+        assert t.colindexed == {"n": True, "ok": False, "x": True} and t.indexed
+        assert sorted(t.indexedcolpathnames) == ["n", "x"]
         try:
             t.cols.x.create_index()
         except NotImplementedError as e:
