@@ -7,28 +7,14 @@
 use outcore::h5::{File, Kind, Lookup, Mode};
 use outcore::{IndexUse, RowRange, Table};
 
+use crate::Rng;
+
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytables").join(name)
 }
 
 fn answers() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture("indexes.json")).unwrap()).unwrap()
-}
-
-/// splitmix64: the same cases on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// A column's values as float64 (as the index compares them).

@@ -37,6 +37,25 @@ pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Com
     cmd
 }
 
+/// splitmix64: the same cases on every run.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 /// Runs the `outcore` binary: its exit status, standard output and standard error.
 pub(crate) fn run_outcore(args: &[&str]) -> (i32, String, String) {
     let out = command(env!("CARGO_BIN_EXE_outcore")).args(args).output().expect("runs");

@@ -519,7 +519,6 @@ fn value_of(kind: &Kind, key: u64, out: &mut [u8]) {
 /// path, the column's values sorted with their rows on all cores. Returns the rows indexed.
 pub(crate) fn build_full(table: &crate::Table, column: &str) -> Result<u64> {
     use crate::error::Error;
-    use crate::source::{Buf, H5Operand, Reader, Scratch};
     use rayon::prelude::*;
     let leaf = table.leaf();
     let layout = table.layout();
@@ -540,40 +539,19 @@ pub(crate) fn build_full(table: &crate::Table, column: &str) -> Result<u64> {
             ));
         }
     };
-    if leaf.read_only() {
-        return Err(Error::from(outcore_h5::Error::ReadOnly {
-            file: leaf.file_path().to_path_buf(),
-            node: leaf.path().to_string(),
-            hint: "",
-        }));
-    }
-    leaf.flush_file()?;
-    let records = H5Operand::records(leaf, layout.size);
-    let reader = Reader::new(&records, true)?;
-    let nrows = table.nrows();
-    let unit = reader.slab_unit().max(1);
-    let jobs = crate::zones::slabs(0, 1, nrows, unit * (1usize << 16).div_ceil(unit), None);
-    let rec = layout.size;
-    let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(nrows);
-    crate::stream::run(
-        0..jobs.len(),
-        &table.shape(),
-        |j| reader.fetch(jobs[j]),
-        || (Buf::new(outcore_expr::DType::Bytes(rec)), Scratch::default()),
-        |j, located, (buf, scratch)| {
-            let rows = jobs[j];
-            reader.fill(rows, located, scratch, buf)?;
-            let Buf::Bytes(recs, _) = &*buf else { return Err(Error::internal("records")) };
-            Ok(recs[..rows.n * rec]
-                .chunks_exact(rec)
+    let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(table.nrows());
+    crate::zones::scan_table(
+        table,
+        1 << 16,
+        |r| r.slab_unit(),
+        |rows, recs| {
+            Ok(recs
+                .chunks_exact(layout.size)
                 .enumerate()
                 .map(|(i, r)| (key_of(&kind, &r[offset..offset + size]).unwrap_or(u64::MAX), (rows.first + i) as u64))
                 .collect::<Vec<_>>())
         },
-        |_, part: Vec<(u64, u64)>| {
-            pairs.extend_from_slice(&part);
-            Ok(crate::stream::Flow::Continue)
-        },
+        |part: Vec<(u64, u64)>| pairs.extend_from_slice(&part),
     )?;
     pairs.par_sort_unstable();
     let mut values = vec![0u8; pairs.len() * size];

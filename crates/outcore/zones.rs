@@ -396,14 +396,20 @@ pub(crate) fn slabs_within(
     out
 }
 
-/// Builds and stores chunk statistics of `columns` of `table` (see
-/// [`crate::Table::index_stats`]), reading the table once on all workers.
-pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64> {
+/// Reads every row of `table` once, on all workers through the raw-chunk path, in slabs of
+/// about `target` rows cut on `unit(reader)` rows: `work` turns each slab's packed records
+/// into a part, and `sink` takes the parts in row order. For writers of what describes the
+/// table (its statistics, its indexes): a read-only file is refused first.
+pub(crate) fn scan_table<T: Send>(
+    table: &crate::Table,
+    target: usize,
+    unit: impl Fn(&crate::source::Reader) -> usize,
+    work: impl Fn(Slab, &[u8]) -> crate::Result<T> + Sync,
+    mut sink: impl FnMut(T),
+) -> crate::Result<()> {
     use crate::error::Error;
     use crate::source::{Buf, H5Operand, Reader, Scratch};
-    use outcore_h5::{zone_kind, ZoneColumn};
     let leaf = table.leaf();
-    let layout = table.layout();
     if leaf.read_only() {
         return Err(Error::from(outcore_h5::Error::ReadOnly {
             file: leaf.file_path().to_path_buf(),
@@ -411,6 +417,36 @@ pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64
             hint: "",
         }));
     }
+    leaf.flush_file()?;
+    let rec = table.layout().size;
+    let reader = Reader::new(&H5Operand::records(leaf, rec), true)?;
+    let u = unit(&reader).max(1);
+    let jobs = slabs(0, 1, table.nrows(), u * target.div_ceil(u).max(1), None);
+    crate::stream::run(
+        0..jobs.len(),
+        &table.shape(),
+        |j| reader.fetch(jobs[j]),
+        || (Buf::new(outcore_expr::DType::Bytes(rec)), Scratch::default()),
+        |j, located, (buf, scratch)| {
+            let rows = jobs[j];
+            reader.fill(rows, located, scratch, buf)?;
+            let Buf::Bytes(recs, _) = &*buf else { return Err(Error::internal("records")) };
+            work(rows, &recs[..rows.n * rec])
+        },
+        |_, part: T| {
+            sink(part);
+            Ok(crate::stream::Flow::Continue)
+        },
+    )
+}
+
+/// Builds and stores chunk statistics of `columns` of `table` (see
+/// [`crate::Table::index_stats`]), reading the table once on all workers.
+pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64> {
+    use crate::error::Error;
+    use outcore_h5::{zone_kind, ZoneColumn};
+    let leaf = table.leaf();
+    let layout = table.layout();
     let mut cols = Vec::new();
     let wanted: Vec<String> = if columns.is_empty() {
         layout.columns().into_iter().filter(|c| layout.field(c).is_some_and(|(_, k)| zone_kind(k))).collect()
@@ -437,36 +473,25 @@ pub(crate) fn build(table: &crate::Table, columns: &[&str]) -> crate::Result<u64
     if cols.is_empty() {
         return Err(Error::new(crate::ErrorKind::Unsupported, format!("{} has no numeric column", leaf.path())));
     }
-    leaf.flush_file()?;
-    let records = H5Operand::records(leaf, layout.size);
-    let reader = Reader::new(&records, true)?;
-    let zr = if leaf.chunk_shape().is_some() { reader.chunk_rows() } else { 1 << 14 };
+    let chunked = leaf.chunk_shape().is_some();
+    let zr = if chunked { leaf.chunk_shape().and_then(|c| c.first().copied()).unwrap_or(1).max(1) } else { 1 << 14 };
     let nrows = table.nrows();
-    let size = zr * (1usize << 15).div_ceil(zr).max(1);
-    let jobs = slabs(0, 1, nrows, size, None);
     let mut zones = Zones::new(zr, cols.clone());
     let rec = layout.size;
-    crate::stream::run(
-        0..jobs.len(),
-        &table.shape(),
-        |j| reader.fetch(jobs[j]),
-        || (Buf::new(outcore_expr::DType::Bytes(rec)), Scratch::default()),
-        |j, located, (buf, scratch)| {
-            let rows = jobs[j];
-            reader.fill(rows, located, scratch, buf)?;
-            let Buf::Bytes(recs, _) = &*buf else { return Err(Error::internal("records")) };
+    scan_table(
+        table,
+        1 << 15,
+        |_| zr,
+        |_, recs| {
             let mut stats = Vec::new();
-            for part in recs[..rows.n * rec].chunks(zr * rec) {
+            for part in recs.chunks(zr * rec) {
                 for c in &cols {
                     stats.push(outcore_h5::column_stat(&c.kind, c.offset, rec, part));
                 }
             }
             Ok(stats)
         },
-        |_, stats: Vec<Stat>| {
-            zones.push_zone(&stats);
-            Ok(crate::stream::Flow::Continue)
-        },
+        |stats: Vec<Stat>| zones.push_zone(&stats),
     )?;
     zones.rows = nrows as u64;
     leaf.store_zones(&zones)?;

@@ -114,10 +114,7 @@ impl Leaf {
         if !indexable(&kind) {
             return Ok(Lookup::Absent);
         }
-        let (parent, name) = match self.path().rfind('/') {
-            Some(0) | None => ("/", self.path().trim_start_matches('/')),
-            Some(i) => (&self.path()[..i], &self.path()[i + 1..]),
-        };
+        let (parent, name) = crate::stats::parent_and_name(self.path());
         let node = crate::write::join(parent, &format!("_i_{name}/{column}"));
         let f = self.file_handle()?;
         if !f.node_exists(&node) {
@@ -257,10 +254,7 @@ impl Leaf {
         if self.class() != LeafClass::Table || self.is_zones() {
             return Ok(Vec::new());
         }
-        let (parent, name) = match self.path().rfind('/') {
-            Some(0) | None => ("/", self.path().trim_start_matches('/')),
-            Some(i) => (&self.path()[..i], &self.path()[i + 1..]),
-        };
+        let (parent, name) = crate::stats::parent_and_name(self.path());
         let top = crate::write::join(parent, &format!("_i_{name}"));
         let f = self.file_handle()?;
         if !f.node_exists(&top) {

@@ -115,10 +115,7 @@ impl Leaf {
         let (nslices, nlr) = (n / ss, n % ss);
         let ncs = ss / cs;
         let nbounds = (ss - 1) / cs;
-        let (parent, name) = match self.path().rfind('/') {
-            Some(0) | None => ("/", self.path().trim_start_matches('/')),
-            Some(i) => (&self.path()[..i], &self.path()[i + 1..]),
-        };
+        let (parent, name) = crate::stats::parent_and_name(self.path());
         let top = join(parent, &format!("_i_{name}"));
         if !f.node_exists(&top) {
             f.create_group(parent, &format!("_i_{name}"), &format!("Indexes container for table {}", self.path()))?;

@@ -313,7 +313,8 @@ impl Zones {
     }
 }
 
-fn parent_and_name(path: &str) -> (&str, &str) {
+/// A node path's parent group and its name (`/a/t` gives `/a` and `t`).
+pub(crate) fn parent_and_name(path: &str) -> (&str, &str) {
     match path.rfind('/') {
         Some(0) | None => ("/", path.trim_start_matches('/')),
         Some(i) => (&path[..i], &path[i + 1..]),
