@@ -52,7 +52,7 @@ enum Cond {
     Or(Vec<Cond>),
 }
 
-/// A comparison's side.
+/// A comparison's side: a number, or a column (by path).
 enum Side {
     Col(String, Kind),
     Num(f64),
@@ -64,21 +64,9 @@ fn column_path(layout: &Layout, offset: usize, kind: &Kind) -> Option<String> {
 }
 
 fn side(e: &Ast, layout: &Layout, bind: &dyn Fn(&str) -> Binding) -> Option<Side> {
-    match &e.kind {
-        ExprKind::Int(v) => Some(Side::Num(*v as f64)),
-        ExprKind::Float(v) => Some(Side::Num(*v)),
-        ExprKind::Bool(b) => Some(Side::Num(*b as u8 as f64)),
-        ExprKind::Unary(UnaryOp::Neg, x) => match side(x, layout, bind)? {
-            Side::Num(v) => Some(Side::Num(-v)),
-            Side::Col(..) => None,
-        },
-        ExprKind::Unary(UnaryOp::Pos, x) => side(x, layout, bind),
-        ExprKind::Name(n) => match bind(n) {
-            Binding::Column(off, kind) => column_path(layout, off, &kind).map(|p| Side::Col(p, kind)),
-            Binding::Number(v) => Some(Side::Num(v)),
-            Binding::Other => None,
-        },
-        _ => None,
+    match crate::zones::side(e, bind)? {
+        crate::zones::Side::Num(v) => Some(Side::Num(v)),
+        crate::zones::Side::Col(off, kind) => column_path(layout, off, &kind).map(|p| Side::Col(p, kind)),
     }
 }
 

@@ -158,23 +158,39 @@ impl Pred {
     }
 }
 
-/// A comparison's side as a term: a column with statistics, or a number.
-fn term(e: &Ast, zones: &Zones, bind: &dyn Fn(&str) -> Binding) -> Option<Term> {
+/// A comparison's side as the analyses see it: a number (a constant, `-` and `+` of one, a
+/// scalar variable) or a column bound to a name.
+pub(crate) enum Side {
+    Num(f64),
+    /// A column: its offset in the record and its kind.
+    Col(usize, Kind),
+}
+
+/// A comparison's side: `None` when it is neither a number nor a column.
+pub(crate) fn side(e: &Ast, bind: &dyn Fn(&str) -> Binding) -> Option<Side> {
     match &e.kind {
-        ExprKind::Int(v) => Some(Term::Num(*v as f64)),
-        ExprKind::Float(v) => Some(Term::Num(*v)),
-        ExprKind::Bool(b) => Some(Term::Num(*b as u8 as f64)),
-        ExprKind::Unary(UnaryOp::Neg, x) => match term(x, zones, bind)? {
-            Term::Num(v) => Some(Term::Num(-v)),
-            Term::Col(_) => None,
+        ExprKind::Int(v) => Some(Side::Num(*v as f64)),
+        ExprKind::Float(v) => Some(Side::Num(*v)),
+        ExprKind::Bool(b) => Some(Side::Num(*b as u8 as f64)),
+        ExprKind::Unary(UnaryOp::Neg, x) => match side(x, bind)? {
+            Side::Num(v) => Some(Side::Num(-v)),
+            Side::Col(..) => None,
         },
-        ExprKind::Unary(UnaryOp::Pos, x) => term(x, zones, bind),
+        ExprKind::Unary(UnaryOp::Pos, x) => side(x, bind),
         ExprKind::Name(n) => match bind(n) {
-            Binding::Column(off, kind) => zones.column_at(off, &kind).map(Term::Col),
-            Binding::Number(v) => Some(Term::Num(v)),
+            Binding::Column(off, kind) => Some(Side::Col(off, kind)),
+            Binding::Number(v) => Some(Side::Num(v)),
             Binding::Other => None,
         },
         _ => None,
+    }
+}
+
+/// A comparison's side as a term: a column with statistics, or a number.
+fn term(e: &Ast, zones: &Zones, bind: &dyn Fn(&str) -> Binding) -> Option<Term> {
+    match side(e, bind)? {
+        Side::Num(v) => Some(Term::Num(v)),
+        Side::Col(off, kind) => zones.column_at(off, &kind).map(Term::Col),
     }
 }
 
