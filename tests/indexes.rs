@@ -223,6 +223,15 @@ fn outcore_writes_indexes_pytables_uses() {
     assert_eq!(e.kind(), outcore::ErrorKind::Unsupported);
     assert_eq!(e.to_string(), "column `b` is bool: outcore writes PyTables indexes of integer and float columns");
     assert!(t.create_csindex("nope").unwrap_err().to_string().starts_with("no column `nope`"));
+    // Rows in the order of a column, by its index (PyTables' read_sorted).
+    let sorted = t.read_sorted("k", ..).unwrap();
+    let ks: Vec<i16> = (0..sorted.len()).map(|i| sorted.get::<i16>(i, "k").unwrap()).collect();
+    assert!(ks.windows(2).all(|w| w[0] <= w[1]) && ks.len() == n);
+    let part = t.read_sorted("x", RowRange::from(10..1000).step(7)).unwrap();
+    let all = t.read_sorted("x", ..).unwrap();
+    assert_eq!(part.coords, all.coords[10..1000].iter().step_by(7).copied().collect::<Vec<_>>());
+    let e = t.read_sorted("t", ..).unwrap_err();
+    assert_eq!(e.to_string(), "column `t` of /t has no completely sorted index (Table::create_csindex writes one)");
     let scan = Table::open(&f, "/t").unwrap().use_indexes(false);
     let mut rng = Rng(9);
     let mut cases = Vec::new();

@@ -747,6 +747,43 @@ impl Table {
         Ok(Records { coords, kind: self.layout.kind.clone(), size, data, layout: Some(self.layout.clone()) })
     }
 
+    /// The rows in the order of column `sortby`, by its completely sorted PyTables index
+    /// (PyTables' `Table.read_sorted`; [`Table::create_csindex`] writes one): `range` selects
+    /// positions in that order (a positive step), and each record's
+    /// coordinate is its row. A column without such an index, or whose index is dirty, is an
+    /// error naming the column.
+    pub fn read_sorted(&self, sortby: &str, range: impl Into<RowRange>) -> Result<Records> {
+        self.settle()?;
+        let ix = match self.leaf.pytables_index(sortby)? {
+            outcore_h5::Lookup::Found(ix) if ix.exact() && ix.is_csi() => ix,
+            outcore_h5::Lookup::Ignored(why) => return Err(Error::new(crate::ErrorKind::Unsupported, why)),
+            _ => {
+                return Err(Error::new(
+                    crate::ErrorKind::Unsupported,
+                    format!(
+                        "column `{sortby}` of {} has no completely sorted index (Table::create_csindex writes one)",
+                        self.leaf.path()
+                    ),
+                ))
+            }
+        };
+        let n = ix.nelements() as usize;
+        if n != self.nrows() {
+            let msg = format!("the index of `{sortby}` covers {n} of the {} rows", self.nrows());
+            return Err(Error::new(crate::ErrorKind::Unsupported, msg));
+        }
+        let (first, step, count) = range.into().resolve(n)?;
+        let coords: Vec<u64> = if count == 0 {
+            Vec::new()
+        } else {
+            let rows = ix.sorted_rows(first as u64, (first + (count - 1) * step + 1) as u64)?;
+            rows.into_iter().step_by(step).collect()
+        };
+        let data = self.leaf.read_coords(&coords)?;
+        let size = self.layout.size;
+        Ok(Records { coords, kind: self.layout.kind.clone(), size, data, layout: Some(self.layout.clone()) })
+    }
+
     /// Column `path` of rows `range` as an array of `T` (PyTables' `Table.col(name)` and
     /// `Table.read(field=name)`), converted by the `same_kind` rule of [`FieldValue`].
     pub fn column<T: FieldValue>(&self, path: &str, range: impl Into<RowRange>) -> Result<ndarray::Array1<T>> {

@@ -793,6 +793,22 @@ impl Leaf {
         py.detach(|| in_pool(|| t.index_stats(&cols))).py_err()
     }
 
+    /// The rows in the order of `sortby` by its completely sorted index, positions
+    /// `start:stop:step` of that order: the records' bytes and their rows.
+    #[pyo3(signature = (sortby, start=None, stop=None, step=None))]
+    fn read_sorted<'py>(
+        &self,
+        py: Python<'py>,
+        sortby: &str,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>)> {
+        let t = self.table()?;
+        let r = py.detach(|| in_pool(|| t.read_sorted(sortby, range(start, stop, step)))).py_err()?;
+        Ok((bytes_array(py, r.data), u64s_as_i64(py, r.coords)))
+    }
+
     /// Writes a completely sorted PyTables index of `column` (PyTables' `create_csindex`);
     /// returns the rows indexed.
     fn create_csindex(&self, py: Python<'_>, column: &str) -> PyResult<u64> {

@@ -950,6 +950,24 @@ class Table(Leaf):
         recs = np.frombuffer(raw, dtype=self.dtype)
         return recs if field is None else np.array(_field(recs, field))
 
+    def read_sorted(self, sortby, checkCSI=False, field=None, start=None, stop=None, step=None):
+        """The rows in the order of column ``sortby``, read by its completely sorted index
+        (PyTables' ``Table.read_sorted``; ``Column.create_csindex()`` writes one): positions
+        ``start:stop:step`` of that order, as a structured array (or the column ``field``).
+        A column without such an index is a ValueError, as in PyTables."""
+        self._write_pending()
+        name = sortby.pathname if isinstance(sortby, Column) else sortby
+        if step is not None and step <= 0:
+            raise ValueError("outcore reads a sorted order forwards: step must be positive, not %d" % step)
+        raw, _ = self._raw.read_sorted(name, start, stop, step)
+        recs = np.frombuffer(raw, dtype=self.dtype)
+        return recs if field is None else np.array(_field(recs, field))
+
+    def itersorted(self, sortby, checkCSI=False, start=None, stop=None, step=None):
+        """The rows in the order of column ``sortby`` (PyTables' ``Table.itersorted``), as
+        records of the table's dtype."""
+        return iter(self.read_sorted(sortby, checkCSI, None, start, stop, step))
+
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
             return super().__getitem__(key)

@@ -70,9 +70,19 @@ def test_create_csindex_writes_an_index_pytables_uses(tmp_path):
         e = t.explain("(x > 0.5) & (x < 0.5001)")
         assert e.index == "used" and e.rows_read < 10_000
         ours = t.get_where_list("(x > 0.5) & (x < 0.5001)")
+        by_n = t.read_sorted("n")
+        some = t.read_sorted(t.cols.x, field="x", start=5, stop=500, step=3)
+        try:
+            t.read_sorted("ok")
+        except ValueError as e:
+            assert "no completely sorted index" in str(e)
+        else:
+            raise AssertionError("read_sorted without an index")
     with tables.open_file(path) as f:
         t = f.root.t
         assert t.cols.x.index.is_csi and t.cols.n.index.is_csi
         assert t.will_query_use_indexing("(x > 0.5) & (x < 0.5001)") == frozenset({"x"})
         assert sorted(t.get_where_list("(x > 0.5) & (x < 0.5001)").tolist()) == ours.tolist()
         assert np.array_equal(t.read_sorted("n", field="n"), np.sort(t.col("n")))
+        assert np.array_equal(t.read_sorted("n")["n"], by_n["n"])
+        assert np.array_equal(t.read_sorted("x", field="x", start=5, stop=500, step=3), some)

@@ -57,6 +57,8 @@ pub struct PyIndex {
     /// Bytes per entry of `indices`: 1, 2, 4 or 8 (ultralight, light, medium, full).
     indsize: usize,
     optlevel: i64,
+    /// Completely sorted (`is_csi`): its slices, in order, then its last row, are sorted as one.
+    csi: bool,
     slicesize: usize,
     blocksize: usize,
     reduction: usize,
@@ -229,6 +231,7 @@ impl Leaf {
             kind,
             indsize,
             optlevel: opt,
+            csi: int("is_csi").is_some_and(|v| v != 0) || matches!(attr("is_csi"), Some(AttrValue::Bool(true))),
             slicesize: ss,
             blocksize: bs,
             reduction: red,
@@ -531,6 +534,36 @@ impl PyIndex {
             }
         }
         Ok(hits)
+    }
+
+    /// Whether the index is completely sorted (PyTables' `is_csi`).
+    pub fn is_csi(&self) -> bool {
+        self.csi
+    }
+
+    /// The rows of the values at sorted positions `start..stop` (a `full` index): PyTables'
+    /// `Index.read_indices`. In a completely sorted index these are the table's rows in the
+    /// column's order.
+    pub fn sorted_rows(&self, start: u64, stop: u64) -> Result<Vec<u64>> {
+        if !self.exact() {
+            return Err(self.damaged("only a full index gives rows"));
+        }
+        let stop = stop.min(self.nelements);
+        let mut out = Vec::with_capacity(stop.saturating_sub(start) as usize);
+        let ss = self.slicesize as u64;
+        let mut at = start;
+        while at < stop {
+            let s = (at / ss) as usize;
+            let (lo, hi) = ((at % ss) as usize, (stop - s as u64 * ss).min(ss) as usize);
+            let raw = if s < self.nslices {
+                read_slab(&self.indices, &[s, lo], &[1, hi - lo], 8)?
+            } else {
+                read_slab(&self.indices_lr, &[lo], &[hi - lo], 8)?
+            };
+            out.extend(raw.chunks_exact(8).map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes"))));
+            at += (hi - lo) as u64;
+        }
+        Ok(out)
     }
 
     /// Whether the index points at rows themselves (kind `full`), not at buckets of them.
