@@ -794,7 +794,7 @@ impl Leaf {
     }
 
     /// The rows in the order of `sortby` by its completely sorted index, positions
-    /// `start:stop:step` of that order: the records' bytes and their rows.
+    /// `start:stop:step` of that order: the records' bytes.
     #[pyo3(signature = (sortby, start=None, stop=None, step=None))]
     fn read_sorted<'py>(
         &self,
@@ -803,10 +803,10 @@ impl Leaf {
         start: Option<i64>,
         stop: Option<i64>,
         step: Option<i64>,
-    ) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>)> {
+    ) -> PyResult<Bound<'py, PyArray1<u8>>> {
         let t = self.table()?;
         let r = py.detach(|| in_pool(|| t.read_sorted(sortby, range(start, stop, step)))).py_err()?;
-        Ok((bytes_array(py, r.data), u64s_as_i64(py, r.coords)))
+        Ok(bytes_array(py, r.data))
     }
 
     /// Writes a completely sorted PyTables index of `column` (PyTables' `create_csindex`);

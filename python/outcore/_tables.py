@@ -959,7 +959,7 @@ class Table(Leaf):
         name = sortby.pathname if isinstance(sortby, Column) else sortby
         if step is not None and step <= 0:
             raise ValueError("outcore reads a sorted order forwards: step must be positive, not %d" % step)
-        raw, _ = self._raw.read_sorted(name, start, stop, step)
+        raw = self._raw.read_sorted(name, start, stop, step)
         recs = np.frombuffer(raw, dtype=self.dtype)
         return recs if field is None else np.array(_field(recs, field))
 
