@@ -322,3 +322,22 @@ fn repack_rebuilds_indexes_with_propindexes() {
     let g = File::open(&without, Mode::Read).unwrap();
     assert!(Table::open(&g, "/csi").unwrap().leaf().pytables_indexed_columns().unwrap().is_empty());
 }
+
+/// PyTables stores `is_csi` as a NumPy boolean (an 8-bit bitfield): read as a boolean.
+#[test]
+fn completely_sorted_indexes_are_known_and_read_in_order() {
+    let f = File::open(fixture("indexes.h5"), Mode::Read).unwrap();
+    let csi = Table::open(&f, "/csi").unwrap();
+    let Lookup::Found(ix) = csi.leaf().pytables_index("f").unwrap() else { panic!("no index") };
+    assert!(ix.is_csi() && ix.kind() == "full" && ix.optlevel() == 9);
+    let other = Table::open(&f, "/full_0_small").unwrap();
+    let Lookup::Found(ix) = other.leaf().pytables_index("s").unwrap() else { panic!("no index") };
+    assert!(!ix.is_csi());
+    // PyTables' own completely sorted index gives the order (NaNs last).
+    let r = csi.read_sorted("f", ..).unwrap();
+    let v: Vec<f64> = (0..r.len()).map(|i| r.get::<f64>(i, "f").unwrap()).collect();
+    let nan = v.iter().position(|x| x.is_nan()).unwrap_or(v.len());
+    assert!(v[..nan].windows(2).all(|w| w[0] <= w[1]) && v[nan..].iter().all(|x| x.is_nan()));
+    let e = other.read_sorted("s", ..).unwrap_err();
+    assert!(e.to_string().contains("has no completely sorted index"), "{e}");
+}

@@ -793,6 +793,30 @@ impl Leaf {
         py.detach(|| in_pool(|| t.index_stats(&cols))).py_err()
     }
 
+    /// The PyTables index of `column`: None when it has none; else a dict of its kind,
+    /// optlevel, nelements, is_csi and dirty (and `reason` when outcore does not use it).
+    fn index_info<'py>(&self, py: Python<'py>, column: &str) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let leaf = self.leaf()?;
+        let lookup = py.detach(|| leaf.pytables_index(column)).map_err(outcore::Error::from).py_err()?;
+        let d = PyDict::new(py);
+        match lookup {
+            outcore::h5::Lookup::Absent => return Ok(None),
+            outcore::h5::Lookup::Found(ix) => {
+                d.set_item("kind", ix.kind())?;
+                d.set_item("optlevel", ix.optlevel())?;
+                d.set_item("nelements", ix.nelements())?;
+                d.set_item("is_csi", ix.is_csi())?;
+                d.set_item("dirty", false)?;
+                d.set_item("reason", py.None())?;
+            }
+            outcore::h5::Lookup::Ignored(why) => {
+                d.set_item("dirty", why.contains("is dirty"))?;
+                d.set_item("reason", why)?;
+            }
+        }
+        Ok(Some(d))
+    }
+
     /// The rows in the order of `sortby` by its completely sorted index, positions
     /// `start:stop:step` of that order: the records' bytes.
     #[pyo3(signature = (sortby, start=None, stop=None, step=None))]

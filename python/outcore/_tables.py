@@ -750,6 +750,14 @@ class Column:
         parent, _, name = self._table_path.rpartition("/")
         return self.table._v_file.__contains__("%s/_i_%s/%s" % (parent, name, self.pathname))
 
+    @property
+    def index(self):
+        """The column's PyTables index (:class:`Index`: ``kind``, ``optlevel``,
+        ``nelements``, ``is_csi``, ``dirty``), or None when it has none."""
+        self.table._write_pending()
+        d = self.table._raw.index_info(self.pathname)
+        return None if d is None else Index(self, d)
+
     def create_csindex(self, filters=None, tmp_dir=None, _blocksizes=None, _testmode=False, _verbose=False):
         """Writes a completely sorted index of this (numeric) column, as PyTables'
         ``Column.create_csindex``: kind ``full``, optimization level 9, in the hidden
@@ -789,6 +797,28 @@ class Column:
             self.table.nrows,
             self.dtype,
         )
+
+
+class Index:
+    """A column's PyTables index, as outcore reads it (``column.index``): ``kind``
+    (``'ultralight'``, ``'light'``, ``'medium'`` or ``'full'``), ``optlevel``, ``nelements``
+    (the rows it covers), ``is_csi`` (completely sorted), ``dirty``, and ``reason`` (why
+    outcore does not use it, or None). Attributes outcore could not read are None."""
+
+    def __init__(self, column, d):
+        self.column = column
+        self.kind = d.get("kind")
+        self.optlevel = d.get("optlevel")
+        self.nelements = d.get("nelements")
+        self.is_csi = d.get("is_csi")
+        self.dirty = d["dirty"]
+        self.reason = d["reason"]
+
+    def __repr__(self):
+        if self.reason is not None:
+            return "Index(%s: %s)" % (self.column.pathname, self.reason)
+        return "Index(%s, %s, optlevel=%s, is_csi=%s, nelements=%d)" % (
+            self.column.pathname, self.kind, self.optlevel, self.is_csi, self.nelements)
 
 
 class Cols:

@@ -40,6 +40,11 @@ def test_explain_names_the_index():
         assert (e.index, e.indexes, e.candidates, e.chunks_read, e.rows_read) == ("used", ("s (full)",), 20, 2, 20)
         assert "PyTables' index of s (full): 20 candidate rows" in str(e)
         assert t.will_query_use_indexing("(s >= 50) & (s <= 51)") == frozenset({"s"})
+        ix = t.cols.s.index
+        assert (ix.kind, ix.optlevel, ix.nelements, ix.is_csi, ix.dirty) == ("full", 0, 700, False, False)
+        assert f.root.csi.cols.f.index.is_csi and f.root.light_6_small.cols.g.index.kind == "light"
+        assert t.cols.b.index is None
+        assert f.root.dirty.cols.s.index.dirty and "is dirty" in f.root.dirty.cols.s.index.reason
         d = f.root.dirty.explain("s == 3")
         assert d.index == "unused" and "is dirty" in d.index_reasons[0]
         assert f.root.dirty.will_query_use_indexing("s == 3") == frozenset()

@@ -60,6 +60,12 @@ fn raw_bytes(attr: &hdf5::Attribute, elem: usize, count: usize) -> hdf5::Result<
     Ok(buf)
 }
 
+/// Whether a type is an HDF5 bitfield.
+fn is_bitfield(t: &hdf5::Datatype) -> bool {
+    // Safety: only the class of a valid type id is read.
+    hdf5::sync::sync(|| unsafe { hdf5_sys::h5t::H5Tget_class(t.id()) } == hdf5_sys::h5t::H5T_class_t::H5T_BITFIELD)
+}
+
 fn text(bytes: &[u8]) -> AttrValue {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     match std::str::from_utf8(&bytes[..end]) {
@@ -119,8 +125,13 @@ pub(crate) fn read(attr: &hdf5::Attribute) -> hdf5::Result<AttrValue> {
         // PyTables writes an empty string this way.
         return Ok(AttrValue::Str(String::new()));
     }
-    let desc = match attr.dtype()?.to_descriptor() {
+    let dtype = attr.dtype()?;
+    let desc = match dtype.to_descriptor() {
         Ok(d) => d,
+        // NumPy booleans, as PyTables stores them (an 8-bit bitfield, `is_csi` of an index).
+        Err(_) if is_bitfield(&dtype) && dtype.size() == 1 && space.is_scalar() => {
+            return Ok(AttrValue::Bool(raw_bytes(attr, 1, 1)?.first().is_some_and(|&b| b != 0)));
+        }
         Err(e) => return Ok(AttrValue::Other(e.to_string())),
     };
     let Some(size) = elem_size(&desc) else {
