@@ -296,6 +296,11 @@ fn index_command_writes_full_indexes() {
         crate::run_outcore(&["query", &target, "(t >= 1700000000100) & (t < 1700000000200)", "--explain"]);
     assert_eq!(code, 0);
     assert!(out.contains("PyTables' index of t (full): 11 candidate rows"), "{out}");
+    // `info` names a table's indexes.
+    let (code, out, _) = crate::run_outcore(&["info", &target, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["indexes"]["x"], "full, optlevel 9, completely sorted, 20000 rows", "{out}");
     let (code, _, err) = crate::run_outcore(&["index", &target, "--kind", "full"]);
     assert_eq!((code, err.trim()), (2, "--kind full: name the columns to index (--columns a,b)"));
 }

@@ -431,13 +431,34 @@ fn info(target: &str, json: bool) -> Result<(), Fail> {
         }),
         Node::Leaf(l) => {
             let layout = l.layout()?;
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "path": l.path(), "class": format!("{:?}", l.class()), "title": l.title(),
                 "shape": l.shape(), "chunkshape": l.chunk_shape(), "filters": l.filters_text(),
                 "dtype": format::kind_text(&layout.kind), "itemsize": layout.size,
                 "columns": layout.columns(),
                 "attrs": format::attrs_json(&l.attrs()?),
-            })
+            });
+            // A table's PyTables indexes: each column's kind, or why outcore does not use it.
+            let cols = l.pytables_indexed_columns()?;
+            if !cols.is_empty() {
+                let mut ix = serde_json::Map::new();
+                for c in cols {
+                    let what = match l.pytables_index(&c)? {
+                        outcore::h5::Lookup::Found(i) => format!(
+                            "{}, optlevel {}{}, {} rows",
+                            i.kind(),
+                            i.optlevel(),
+                            if i.is_csi() { ", completely sorted" } else { "" },
+                            i.nelements()
+                        ),
+                        outcore::h5::Lookup::Ignored(why) => format!("not used: {why}"),
+                        outcore::h5::Lookup::Absent => "not read by outcore".to_string(),
+                    };
+                    ix.insert(c, serde_json::Value::String(what));
+                }
+                v["indexes"] = serde_json::Value::Object(ix);
+            }
+            v
         }
     };
     if json {
