@@ -91,6 +91,9 @@ fn a_full_file_system_says_so_and_leaves_a_prefix() {
     assert!(err.contains("dst.h5:/d: H5Dwrite_chunk failed at") && err.contains("no space left on device"), "{err}");
     let kept = holds_a_prefix(&src, &dst, "/d", "col1 >= 0");
     assert!(kept > 0 && err.contains(&format!("keeps the {kept} rows written in full")), "{err}");
+    // `outcore repair` (for programs using the library) finds nothing more to cut.
+    let (code, out, err) = crate::run_outcore(&["repair", &format!("{}:/d", dst.display())]);
+    assert_eq!((code, out.trim()), (0, format!("{}:/d keeps {kept} rows", dst.display()).as_str()), "{err}");
     let Some(py) = crate::cli::peers_python() else { return };
     let script = "import sys, tables\nwith tables.open_file(sys.argv[1]) as f:\n    t = f.root.d\n    print(t.nrows, len(t.read_where('col2 == 0')))";
     let out = crate::command(py).args(["-c", script, dst.to_str().unwrap()]).output().unwrap();

@@ -170,6 +170,17 @@ enum Cmd {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// Cuts a table or an EArray back to the rows written in full (FILE:/node).
+    ///
+    /// After an append that failed part way (a full disk, a quota) by a program that used
+    /// outcore's library, the file may hold an extent or chunk index ahead of the rows on disk,
+    /// which read as zeros. This keeps the rows up to the first chunk missing from the index.
+    /// (`query --append-to` and Python's `append_where` do it themselves.)
+    #[command(after_help = "Examples:\n  outcore repair data.h5:/dest")]
+    Repair {
+        /// FILE:/path of the table or EArray.
+        target: String,
+    },
     /// Prints the compiled program of an expression for variables NAME:TYPE[=scalar].
     #[command(
         after_help = "Examples:\n  outcore compile 'a*b+c' a:float64 b:float64 c:float64\n  outcore compile 'where(x > k, x, 0)' x:int32 k:int32=3"
@@ -321,6 +332,7 @@ fn main() -> ExitCode {
             bench::run(&file, &w, json, repeat as usize)
         }
         Cmd::Compile { expr, vars } => compile_cmd(&expr, &vars),
+        Cmd::Repair { target } => repair(&target),
         Cmd::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "outcore", &mut script);
@@ -832,6 +844,13 @@ fn index(target: &str, columns: &[String], kind: &str) -> Result<(), Fail> {
     bar.finish_and_clear();
     let zones = zones?;
     outln!("wrote statistics of {} chunks of {}:{path} in {:.2} s", zones, file.display(), t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn repair(target: &str) -> Result<(), Fail> {
+    let (file, path) = split_target(target)?;
+    let kept = outcore::h5::keep_written_prefix(&file, &path)?;
+    outln!("{}:{path} keeps {kept} rows", file.display());
     Ok(())
 }
 

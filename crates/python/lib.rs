@@ -24,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval::detect_number_of_cores, m)?)?;
     m.add_function(wrap_pyfunction!(eval::expr_eval, m)?)?;
     m.add_function(wrap_pyfunction!(eval::_after_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(tables::keep_written_prefix, m)?)?;
     m.add_class::<eval::Program>()?;
     m.add_class::<tables::File>()?;
     m.add_class::<tables::Group>()?;

@@ -864,3 +864,11 @@ type Hits<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<u8>>);
 fn vars<'h>(names: &[String], held: &'h [Held<'_>]) -> Vec<(String, Operand<'h>)> {
     names.iter().cloned().zip(held.iter().map(Held::operand)).collect()
 }
+
+/// After an append to `node` of the file at `path` failed part way (a full disk) and the file
+/// was closed: cuts the leaf back to the rows written in full (`outcore repair`); returns them.
+#[pyfunction]
+pub fn keep_written_prefix(py: Python<'_>, path: std::path::PathBuf, node: String) -> PyResult<usize> {
+    use crate::errors::IntoPy;
+    py.detach(|| outcore::h5::keep_written_prefix(&path, &node)).py_err()
+}

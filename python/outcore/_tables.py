@@ -87,6 +87,10 @@ def _join(where, name):
     return "/" + name if where == "/" else where + "/" + name
 
 
+# How the storage layer says a write ran out of room or failed underneath.
+_WRITE_FAILURES = ("no space left on device", "disk quota exceeded", "file size limit", "input/output error")
+
+
 class File:
     """An HDF5 file (PyTables' ``File``)."""
 
@@ -95,6 +99,9 @@ class File:
         self.filename = os.fspath(filename)
         self.mode = mode
         self._nodes = {}
+        # Leaves an append to failed part way (a full disk): cut back to the rows written in
+        # full once the file is closed, as `outcore repair` does.
+        self._repairs = set()
 
     def __enter__(self):
         return self
@@ -114,12 +121,22 @@ class File:
     def close(self):
         """Closes the file (flushing what was written): every node of it lets go of its
         handle, so that the file is closed for real (and other programs may lock it)."""
+        failed = None
         if self._f.isopen and self.mode != "r":
-            self.flush()
+            try:
+                self.flush()
+            except Exception as e:
+                if not self._repairs:
+                    raise
+                failed = e
         for node in self._nodes.values():
             node._raw.close()
         self._nodes.clear()
         self._f.close()
+        repairs, self._repairs = self._repairs, set()
+        for path in sorted(repairs):
+            _core.keep_written_prefix(self.filename, path)
+        del failed
 
     def flush(self):
         for node in self._nodes.values():
@@ -1134,7 +1151,14 @@ class Table(Leaf):
         names, values = self._condvars(condition, condvars, 2)
         if not isinstance(dstTable, Table):
             raise TypeError("the destination must be a Table")
-        return self._raw.append_where(dstTable._raw, condition, names, values, start, stop, step)
+        try:
+            return self._raw.append_where(dstTable._raw, condition, names, values, start, stop, step)
+        except Exception as e:
+            if any(w in str(e) for w in _WRITE_FAILURES):
+                # The library may hold the destination ahead of the rows on disk until the
+                # file closes: it is cut back to the rows written in full then.
+                dstTable._v_file._repairs.add(dstTable._v_pathname)
+            raise
 
     def explain(self, condition, condvars=None, start=None, stop=None, step=None):
         """What a query of ``condition`` would read (outcore's; ``outcore query --explain``):
