@@ -346,3 +346,28 @@ fn completely_sorted_indexes_are_known_and_read_in_order() {
     let e = other.read_sorted("s", ..).unwrap_err();
     assert!(e.to_string().contains("has no completely sorted index"), "{e}");
 }
+
+/// An index a table's queries opened is kept for its next ones, but not once it is dirty: rows
+/// appended after it was opened are found.
+#[test]
+fn kept_indexes_are_dropped_once_dirty() {
+    let dir = std::env::temp_dir().join(format!("outcore-indexes-kept-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kept.h5");
+    let f = random_table(&path, 50_000);
+    let t = Table::open(&f, "/t").unwrap();
+    t.create_csindex("t").unwrap();
+    let cond = "t >= 1700000499900";
+    assert_eq!(t.count_where(cond, &[], ..).unwrap(), 10);
+    assert!(matches!(t.explain(cond, &[], ..).unwrap().index, IndexUse::Used { .. }));
+    let mut row = t.row();
+    for i in 0..5i64 {
+        row.set("t", 1_700_000_000_000 + 10 * (50_000 + i)).unwrap();
+        row.append().unwrap();
+    }
+    row.flush().unwrap();
+    drop(row);
+    assert_eq!(t.count_where(cond, &[], ..).unwrap(), 15);
+    let e = t.explain(cond, &[], ..).unwrap();
+    assert!(matches!(&e.index, IndexUse::Unused(why) if why[0].contains("is dirty")), "{e}");
+}

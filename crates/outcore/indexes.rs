@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use outcore_expr::ast::{Expr as Ast, ExprKind, UnaryOp};
 use outcore_expr::typed::BinOp;
@@ -214,25 +215,47 @@ struct Ctx<'a> {
     exact: bool,
     /// What a scan reads, in bytes: an index is searched further only while it reads less.
     budget: u64,
-    found: HashMap<String, Option<PyIndex>>,
+    found: HashMap<String, Option<Arc<PyIndex>>>,
+    /// The table's indexes opened by earlier queries (see [`IndexCache`]).
+    cache: &'a IndexCache,
     used: Vec<String>,
     unused: Vec<String>,
 }
 
+/// A table's PyTables indexes opened once and kept for its next queries (shared by the
+/// table's clones): opening one reads its attributes, its arrays' headers and its bounds, and
+/// a query of a few rows is mostly that. An index is kept while it stays clean (its `DIRTY`
+/// attribute is read again each time: outcore's own appends set it).
+#[derive(Debug, Default)]
+pub(crate) struct IndexCache(std::sync::Mutex<HashMap<String, Arc<PyIndex>>>);
+
 impl Ctx<'_> {
-    fn index(&mut self, col: &str) -> Result<Option<&PyIndex>> {
+    fn index(&mut self, col: &str) -> Result<Option<Arc<PyIndex>>> {
         if !self.found.contains_key(col) {
-            let got = match self.leaf.pytables_index(col)? {
-                Lookup::Found(i) => Some(*i),
-                Lookup::Ignored(why) => {
-                    self.unused.push(why);
-                    None
-                }
-                Lookup::Absent => None,
+            let cached = self.cache.0.lock().ok().and_then(|c| c.get(col).cloned());
+            let got = match cached {
+                Some(ix) if !ix.dirty_now()? => Some(ix),
+                _ => match self.leaf.pytables_index(col)? {
+                    Lookup::Found(i) => {
+                        let ix: Arc<PyIndex> = Arc::from(i);
+                        if let Ok(mut c) = self.cache.0.lock() {
+                            c.insert(col.to_string(), ix.clone());
+                        }
+                        Some(ix)
+                    }
+                    Lookup::Ignored(why) => {
+                        if let Ok(mut c) = self.cache.0.lock() {
+                            c.remove(col);
+                        }
+                        self.unused.push(why);
+                        None
+                    }
+                    Lookup::Absent => None,
+                },
             };
             self.found.insert(col.to_string(), got);
         }
-        Ok(self.found.get(col).and_then(Option::as_ref))
+        Ok(self.found.get(col).cloned().flatten())
     }
 
     /// The candidate rows of `c`, or `None` when an index cannot narrow them (cheaply).
@@ -404,6 +427,7 @@ pub(crate) fn plan(
         exact,
         budget: scan_bytes / 8,
         found: HashMap::new(),
+        cache: table.index_cache(),
         used: Vec::new(),
         unused: Vec::new(),
     };

@@ -50,6 +50,8 @@ pub struct Table {
     progress: Option<crate::stream::Progress>,
     /// Whether queries may use PyTables' indexes (on unless [`Table::use_indexes`] says no).
     indexes: bool,
+    /// The PyTables indexes queries opened, kept for the next ones.
+    index_cache: Arc<crate::indexes::IndexCache>,
     /// Rows updated (`row.update()`) and not yet written, shared by the table's clones.
     updates: Arc<std::sync::Mutex<Updates>>,
 }
@@ -650,6 +652,7 @@ impl Table {
             threads: None,
             progress: None,
             indexes: true,
+            index_cache: Default::default(),
             updates: Default::default(),
         })
     }
@@ -663,6 +666,10 @@ impl Table {
     pub fn threads(mut self, n: usize) -> Table {
         self.threads = Some(n.max(1));
         self
+    }
+
+    pub(crate) fn index_cache(&self) -> &crate::indexes::IndexCache {
+        &self.index_cache
     }
 
     /// A new row to fill and append (PyTables' `table.row`): see [`NewRow`].

@@ -341,7 +341,7 @@ pub(crate) struct Reader {
     file_len: u64,
     /// Every chunk's place, read once from the file's index (with `pread` only: the file is
     /// flushed and does not change); without it chunks are located one at a time.
-    index: Option<outcore_h5::ChunkIndex>,
+    index: Option<std::sync::Arc<outcore_h5::ChunkIndex>>,
     /// Chunks span every dimension but the first.
     full_inner: bool,
     /// The file's path, when a slab reads only its part of each chunk from the file (blosc2
@@ -399,7 +399,7 @@ impl Reader {
             chunk,
             stored,
             decoder,
-            index: if file.is_some() { leaf.checked_chunk_index()? } else { None },
+            index: if file.is_some() { leaf.shared_chunk_index()? } else { None },
             file,
             file_len,
             full_inner,

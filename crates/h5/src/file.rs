@@ -155,6 +155,9 @@ pub struct Leaf {
     /// Set once contiguous storage has been found to hold the whole dataset (it cannot grow
     /// or shrink), so reading row slabs checks it once, not per slab.
     storage_checked: std::sync::OnceLock<()>,
+    /// The chunk index read from the file, kept (for this leaf and its clones) while the file
+    /// is open read-only in this process: its chunks cannot move.
+    pub(crate) index_cache: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::index::ChunkIndex>>>,
 }
 
 impl std::fmt::Debug for Leaf {
@@ -515,7 +518,14 @@ impl AsRef<Leaf> for Leaf {
 
 impl Leaf {
     fn new(ds: hdf5::Dataset, file: &Path, path: String, read_only: bool) -> Leaf {
-        Leaf { ds, file: file.to_path_buf(), path, read_only, storage_checked: std::sync::OnceLock::new() }
+        Leaf {
+            ds,
+            file: file.to_path_buf(),
+            path,
+            read_only,
+            storage_checked: std::sync::OnceLock::new(),
+            index_cache: Default::default(),
+        }
     }
 
     /// Refuses a write through a read-only handle, before the library is asked.

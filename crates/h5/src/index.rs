@@ -157,6 +157,23 @@ impl Leaf {
         self.checked_chunk_index().ok().flatten()
     }
 
+    /// [`checked_chunk_index`](Self::checked_chunk_index), read once and kept while the file
+    /// is open read-only in this process (its chunks cannot move): queries of a few rows
+    /// repeated on a table walk its index once.
+    pub fn shared_chunk_index(&self) -> crate::Result<Option<std::sync::Arc<ChunkIndex>>> {
+        let fixed = self.unchanging();
+        if fixed {
+            if let Some(ix) = self.index_cache.get() {
+                return Ok(Some(ix.clone()));
+            }
+        }
+        let ix = self.checked_chunk_index()?.map(std::sync::Arc::new);
+        if let (true, Some(i)) = (fixed, &ix) {
+            let _ = self.index_cache.set(i.clone());
+        }
+        Ok(ix)
+    }
+
     /// [`Leaf::chunk_index`], telling damage from another kind of index: `Ok(None)` when the
     /// index is not a version 1 B-tree this reads (the library reads it), an error when it is
     /// one and it is inconsistent (the library would read past the damage and answer with

@@ -536,6 +536,19 @@ impl PyIndex {
         Ok(hits)
     }
 
+    /// Whether the index is dirty now (its `DIRTY` attribute read again, as a write of this
+    /// process or a reindex may have changed it since it was opened), or gone.
+    pub fn dirty_now(&self) -> Result<bool> {
+        let f = self.sorted.file_handle()?;
+        if !f.node_exists(&self.node) {
+            return Ok(true);
+        }
+        let attrs = f.group(&self.node)?.attrs()?;
+        Ok(attrs
+            .iter()
+            .any(|(k, v)| k == "DIRTY" && (v.as_i64().is_some_and(|d| d != 0) || *v == AttrValue::Bool(true))))
+    }
+
     /// Whether the index is completely sorted (PyTables' `is_csi`).
     pub fn is_csi(&self) -> bool {
         self.csi
