@@ -370,4 +370,16 @@ fn kept_indexes_are_dropped_once_dirty() {
     assert_eq!(t.count_where(cond, &[], ..).unwrap(), 15);
     let e = t.explain(cond, &[], ..).unwrap();
     assert!(matches!(&e.index, IndexUse::Unused(why) if why[0].contains("is dirty")), "{e}");
+    // Written again: the new index is used, not the one held before.
+    t.create_csindex("t").unwrap();
+    let e = t.explain(cond, &[], ..).unwrap();
+    assert!(matches!(e.index, IndexUse::Used { candidates: 15, .. }), "{e}");
+    assert_eq!(t.count_where(cond, &[], ..).unwrap(), 15);
+    // Rows changed in place and the index written again, while the old one is held.
+    let rec = t.read(0..1).unwrap().bytes(0).unwrap().to_vec();
+    let mut changed = rec.clone();
+    changed[8..16].copy_from_slice(&1_700_000_499_995i64.to_le_bytes());
+    t.leaf().modify_records(0, &changed).unwrap();
+    t.create_csindex("t").unwrap();
+    assert_eq!(t.count_where(cond, &[], ..).unwrap(), 16);
 }

@@ -229,6 +229,15 @@ struct Ctx<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct IndexCache(std::sync::Mutex<HashMap<String, Arc<PyIndex>>>);
 
+impl IndexCache {
+    /// Lets go of the index of `column` (it is about to be written again).
+    pub(crate) fn forget(&self, column: &str) {
+        if let Ok(mut c) = self.0.lock() {
+            c.remove(column);
+        }
+    }
+}
+
 impl Ctx<'_> {
     fn index(&mut self, col: &str) -> Result<Option<Arc<PyIndex>>> {
         if !self.found.contains_key(col) {

@@ -1131,6 +1131,7 @@ impl Table {
     /// the rows indexed.
     pub fn create_csindex(&self, column: &str) -> Result<u64> {
         self.settle()?;
+        self.index_cache.forget(column);
         crate::indexes::build_full(self, column)
     }
 

@@ -82,6 +82,9 @@ pub struct PyIndex {
     indices: Leaf,
     sorted_lr: Leaf,
     indices_lr: Leaf,
+    /// Where `sorted`'s object header is in the file: an index written again since has
+    /// another.
+    sorted_addr: Option<u64>,
 }
 
 /// The sorted values a search matched: in slice `slice` (`nslices` for the last row), the
@@ -243,6 +246,7 @@ impl Leaf {
             nilr: nilr as usize,
             lbucket,
             nbounds,
+            sorted_addr: hdf5::sync::sync(|| crate::header::object_addr(sorted.dataset().id())),
             sorted,
             indices,
             sorted_lr,
@@ -537,16 +541,22 @@ impl PyIndex {
     }
 
     /// Whether the index is dirty now (its `DIRTY` attribute read again, as a write of this
-    /// process or a reindex may have changed it since it was opened), or gone.
+    /// process may have set it since it was opened), gone, or written again since.
     pub fn dirty_now(&self) -> Result<bool> {
         let f = self.sorted.file_handle()?;
         if !f.node_exists(&self.node) {
             return Ok(true);
         }
         let attrs = f.group(&self.node)?.attrs()?;
-        Ok(attrs
-            .iter()
-            .any(|(k, v)| k == "DIRTY" && (v.as_i64().is_some_and(|d| d != 0) || *v == AttrValue::Bool(true))))
+        let dirty = |(k, v): &(String, AttrValue)| {
+            k == "DIRTY" && (v.as_i64().is_some_and(|d| d != 0) || *v == AttrValue::Bool(true))
+        };
+        if attrs.iter().any(dirty) {
+            return Ok(true);
+        }
+        // Written again (create_csindex, PyTables' reindex): not the index held.
+        let now = f.leaf(&format!("{}/sorted", self.node)).ok();
+        Ok(now.and_then(|l| hdf5::sync::sync(|| crate::header::object_addr(l.dataset().id()))) != self.sorted_addr)
     }
 
     /// Whether the index is completely sorted (PyTables' `is_csi`).
