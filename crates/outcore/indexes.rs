@@ -200,6 +200,8 @@ impl Cond {
 
 /// What the planner found: the candidate rows (sorted, disjoint), or `None` for a scan.
 pub(crate) struct Plan {
+    /// The rows to read: the candidates (sorted, disjoint), joined through the small gaps
+    /// between them when the scan reads rows in part; `None` for a scan.
     pub(crate) rows: Option<Vec<Range<u64>>>,
     pub(crate) used: IndexUse,
 }
@@ -389,7 +391,7 @@ pub(crate) fn touches(rows: &[Range<u64>], lo: u64, hi: u64) -> bool {
 const GAP_BYTES: u64 = 64 << 10;
 
 /// The rows a query reads for `rows` (candidates) when it reads through gaps of `gap` rows.
-pub(crate) fn spans(rows: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
+fn spans(rows: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
     let mut out: Vec<Range<u64>> = Vec::new();
     for r in rows {
         match out.last_mut() {
@@ -402,7 +404,7 @@ pub(crate) fn spans(rows: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
 
 /// The rows between candidates a scan reads through, for records of `row_bytes` in chunks of
 /// `zone_rows`: about 64 KiB, at most a chunk.
-pub(crate) fn gap(row_bytes: usize, zone_rows: u64) -> u64 {
+fn gap(row_bytes: usize, zone_rows: u64) -> u64 {
     (GAP_BYTES / row_bytes.max(1) as u64).clamp(1, zone_rows.max(1))
 }
 
@@ -444,8 +446,9 @@ pub(crate) fn plan(
     if let Some(r) = &rows {
         let held: u64 = r.iter().map(|r| r.end - r.start).sum();
         // The candidates (of several indexes) lie in most of the table: a scan reads as much.
-        let read: u64 = if exact {
-            spans(r, cell_rows).iter().map(|r| r.end - r.start).sum()
+        let joined = exact.then(|| spans(r, cell_rows));
+        let read: u64 = if let Some(j) = &joined {
+            j.iter().map(|r| r.end - r.start).sum()
         } else {
             let (mut touched, mut last) = (0u64, None);
             for x in r {
@@ -461,6 +464,7 @@ pub(crate) fn plan(
                 format!("the candidates of {} lie in most of the table: a scan reads as much", ctx.used.join(", "));
             return Ok(Plan { rows: None, used: IndexUse::Unused(vec![why]) });
         }
+        let rows = joined.or(rows);
         return Ok(Plan { used: IndexUse::Used { indexes: ctx.used, candidates: held }, rows });
     }
     let used = if ctx.unused.is_empty() && ctx.found.values().all(Option::is_none) {

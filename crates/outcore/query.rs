@@ -1048,9 +1048,7 @@ impl Table {
         let last = if n == 0 { first } else { first + (n - 1) * step };
         let (jobs, zones_read) = match &index.rows {
             Some(rows) if partial => {
-                let gap = crate::indexes::gap(self.layout.size, zr as u64);
-                let spans = crate::indexes::spans(rows, gap);
-                let jobs: Vec<Slab> = crate::zones::slabs_within(&spans, first, step, n, size)
+                let jobs: Vec<Slab> = crate::zones::slabs_within(rows, first, step, n, size)
                     .into_iter()
                     .filter(|s| (s.first / zr..=(s.first + (s.n - 1) * s.step) / zr).any(by_stats))
                     .collect();

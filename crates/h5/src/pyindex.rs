@@ -75,6 +75,8 @@ pub struct PyIndex {
     lbucket: usize,
     /// Each slice's first and last sorted value.
     ranges: Vec<f64>,
+    /// The last row's first value, chunk bounds and last value (stored after its values).
+    lr: Vec<f64>,
     /// Each slice's chunk bounds, `nbounds` per slice.
     bounds: Vec<f64>,
     nbounds: usize,
@@ -133,7 +135,7 @@ impl Leaf {
             return Ok(Lookup::Absent);
         }
         let ignored = |why: String| Ok(Lookup::Ignored(format!("the index of `{column}` ({node}) {why}")));
-        if int("DIRTY").is_some_and(|d| d != 0) || matches!(attr("DIRTY"), Some(AttrValue::Bool(true))) {
+        if attr("DIRTY").is_some_and(flag_set) {
             return ignored("is dirty (PyTables' `reindex_dirty()` rebuilds it)".into());
         }
         let version = attr("VERSION").and_then(AttrValue::as_str).unwrap_or("");
@@ -226,15 +228,16 @@ impl Leaf {
             lbucket = bs.div_ceil(65536);
         }
         let values = |l: &Leaf| -> Result<Vec<f64>> { Ok(to_f64(&kind, &l.read_bytes()?)) };
-        Ok(Lookup::Found(Box::new(PyIndex {
+        let mut ix = PyIndex {
             column: column.to_string(),
+            lr: Vec::new(),
             ranges: values(&ranges_leaf)?,
             bounds: values(&bounds_leaf)?,
             node,
             kind,
             indsize,
             optlevel: opt,
-            csi: int("is_csi").is_some_and(|v| v != 0) || matches!(attr("is_csi"), Some(AttrValue::Bool(true))),
+            csi: attr("is_csi").is_some_and(flag_set),
             slicesize: ss,
             blocksize: bs,
             reduction: red,
@@ -251,7 +254,9 @@ impl Leaf {
             indices,
             sorted_lr,
             indices_lr,
-        })))
+        };
+        ix.lr = ix.lr_bounds()?;
+        Ok(Lookup::Found(Box::new(ix)))
     }
 }
 
@@ -283,6 +288,11 @@ impl Leaf {
         out.sort();
         Ok(out)
     }
+}
+
+/// Whether a flag attribute (PyTables' `DIRTY`, `is_csi`: an integer or a NumPy boolean) is set.
+fn flag_set(v: &AttrValue) -> bool {
+    v.as_i64().is_some_and(|d| d != 0) || *v == AttrValue::Bool(true)
 }
 
 /// Values of a column kind as float64 (rounded to nearest).
@@ -403,7 +413,7 @@ impl PyIndex {
     /// Where the prefix of slice `s` (`nslices`: the last row) satisfying `p` ends: `Ok(n)`
     /// when the slice's first and last values and its bounds say, else `Err(k)`: in its chunk
     /// `k`, which has to be read. Also the slice's length.
-    fn locate(&self, s: usize, p: &dyn Fn(f64) -> bool, lr: &[f64]) -> (std::result::Result<usize, usize>, usize) {
+    fn locate(&self, s: usize, p: &dyn Fn(f64) -> bool) -> (std::result::Result<usize, usize>, usize) {
         // The slice's first and last values, the first value of each chunk but the first, and
         // its length.
         let (first, last, bounds, len) = if s < self.nslices {
@@ -411,7 +421,7 @@ impl PyIndex {
             (self.ranges[2 * s], self.ranges[2 * s + 1], b, self.rss)
         } else {
             // The last row keeps its bounds after its values: `values[::rcs]`, then the last.
-            match lr {
+            match self.lr.as_slice() {
                 [f, mid @ .., l] => (*f, *l, mid, self.nslr),
                 _ => return (Ok(0), 0),
             }
@@ -472,14 +482,13 @@ impl PyIndex {
         if lo.is_nan() || hi.is_nan() || lo > hi {
             return Ok(0);
         }
-        let lr = self.lr_bounds()?;
         let (below, within) = (|v: f64| v < lo, |v: f64| v <= hi);
         let mut n = 0u64;
         for s in self.slices() {
             // The prefix ends: exactly, or inside chunk `k` (at least `k * rcs`, at most
             // `(k + 1) * rcs`).
-            let (a, _) = self.locate(s, &below, &lr);
-            let (b, _) = self.locate(s, &within, &lr);
+            let (a, _) = self.locate(s, &below);
+            let (b, _) = self.locate(s, &within);
             let a = a.unwrap_or_else(|k| (k + 1) * self.rcs);
             let b = b.unwrap_or_else(|k| k * self.rcs);
             let full = if s < self.nslices { self.slicesize } else { self.nilr };
@@ -511,10 +520,9 @@ impl PyIndex {
             let a = if red > 1 && a > 0 { (a - 1) * red + 1 } else { a * red };
             (a.min(len), (b * red).min(len))
         };
-        let lr = self.lr_bounds()?;
         for s in self.slices() {
-            let (a, len) = self.locate(s, &below, &lr);
-            let (b, _) = self.locate(s, &within, &lr);
+            let (a, len) = self.locate(s, &below);
+            let (b, _) = self.locate(s, &within);
             let mut held: Option<(usize, Vec<f64>)> = None;
             let mut end = |r: std::result::Result<usize, usize>, p: &dyn Fn(f64) -> bool| -> Result<usize> {
                 match r {
@@ -548,10 +556,7 @@ impl PyIndex {
             return Ok(true);
         }
         let attrs = f.group(&self.node)?.attrs()?;
-        let dirty = |(k, v): &(String, AttrValue)| {
-            k == "DIRTY" && (v.as_i64().is_some_and(|d| d != 0) || *v == AttrValue::Bool(true))
-        };
-        if attrs.iter().any(dirty) {
+        if attrs.iter().any(|(k, v)| k == "DIRTY" && flag_set(v)) {
             return Ok(true);
         }
         // Written again (create_csindex, PyTables' reindex): not the index held.
