@@ -645,7 +645,6 @@ impl Table {
         if !matches!(layout.kind, Kind::Record(_)) {
             return Err(crate::source::h5err(leaf, "", "is not a table (its values are not records)"));
         }
-        crate::source::native_columns(leaf)?;
         Ok(Table {
             leaf: leaf.clone(),
             layout,
@@ -1364,6 +1363,8 @@ struct Appender<'d> {
     pending: Vec<u8>,
     appended: u64,
     encoded: Vec<u8>,
+    /// A chunk turned to the destination's byte order, when its numbers are in the other one.
+    swapped: Vec<u8>,
     flushed: std::time::Instant,
 }
 
@@ -1382,6 +1383,7 @@ impl<'d> Appender<'d> {
             pending: Vec::new(),
             appended: 0,
             encoded: Vec::new(),
+            swapped: Vec::new(),
             flushed: std::time::Instant::now(),
         })
     }
@@ -1407,8 +1409,16 @@ impl<'d> Appender<'d> {
         let (raw_from, raw_at) = (self.rows, at);
         let mut wrote = false;
         while self.rows % c0 == 0 && self.pending.len() - at >= chunk_bytes {
+            let mut chunk = &self.pending[at..at + chunk_bytes];
+            let swaps = self.dest.record_swaps();
+            if !swaps.is_empty() {
+                self.swapped.clear();
+                self.swapped.extend_from_slice(chunk);
+                swaps.apply(&mut self.swapped, self.size);
+                chunk = &self.swapped;
+            }
             let mask = enc
-                .encode(&self.pending[at..at + chunk_bytes], &mut self.encoded)
+                .encode(chunk, &mut self.encoded)
                 .map_err(|e| crate::source::h5err(self.dest, &format!("[{}]", self.rows), e))?;
             self.dest.resize_rows(self.rows + c0)?;
             if let Err(e) = self.dest.write_raw_chunk(&[self.rows as u64], mask, &self.encoded) {

@@ -307,22 +307,6 @@ pub(crate) struct Located {
     raw: Option<Vec<u8>>,
 }
 
-/// Refuses a table with a column stored in the other byte order: records are read as their
-/// bytes are, so its values would be misread (an unsupported feature, not a wrong answer).
-pub(crate) fn native_columns(leaf: &Leaf) -> Result<()> {
-    match leaf.foreign_order_member() {
-        Some(m) => Err(Error::new(
-            crate::ErrorKind::Unsupported,
-            format!(
-                "{}:{}: column `{m}` is stored in the other byte order (big-endian), which outcore does not read yet",
-                leaf.file_path().display(),
-                leaf.path()
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// A sliced HDF5 operand, ready to stream.
 pub(crate) struct Reader {
     op: H5Operand,
@@ -334,7 +318,11 @@ pub(crate) struct Reader {
     inner: usize,
     decoder: Decoder,
     fill: Vec<u8>,
+    /// The operand's numbers are stored in the other byte order (an array, or a column).
     swapped: bool,
+    /// For whole records: where their numbers are in the other byte order (swapped once a
+    /// slab is in, so that queries and the records they return see this machine's order).
+    record_swaps: Option<outcore_h5::ByteSwaps>,
     /// Read the chunks with `pread` on the workers (the file cannot change under us).
     file: Option<std::fs::File>,
     /// The file's length when `file` was opened (no chunk is read past it).
@@ -362,7 +350,8 @@ impl Reader {
     /// `pread`: whether workers may read chunks at their file addresses without the lock.
     pub(crate) fn new(op: &H5Operand, pread: bool) -> Result<Reader> {
         let leaf = &op.leaf;
-        let stored = leaf.layout()?.size;
+        let stored_layout = leaf.layout()?;
+        let (stored, leaf_kind) = (stored_layout.size, stored_layout.kind);
         let leaf_shape = leaf.shape();
         let chunk = leaf.chunk_shape().unwrap_or_default();
         let decoder = if chunk.is_empty() { Decoder { codecs: Vec::new(), chunk_bytes: 0 } } else { leaf.decoder()? };
@@ -373,7 +362,6 @@ impl Reader {
                 format!("{}:{}: {what}", leaf.file_path().display(), leaf.path()),
             ));
         }
-        native_columns(leaf)?;
         let pread = pread && !chunk.is_empty();
         let full_inner = chunk.iter().zip(&leaf_shape).skip(1).all(|(c, d)| c >= d);
         let file =
@@ -393,7 +381,13 @@ impl Reader {
         };
         Ok(Reader {
             inner: op.shape.iter().skip(1).product(),
-            swapped: op.field.is_none() && leaf.swapped(),
+            swapped: match op.field {
+                None => leaf.swapped(),
+                Some((offset, _)) => leaf.record_swaps().covers(offset, op.elem.size()),
+            },
+            record_swaps: Some(leaf.record_swaps())
+                .filter(|s| op.field.is_none() && !s.is_empty() && matches!(leaf_kind, Kind::Record(_)))
+                .cloned(),
             fill: leaf.fill_bytes(stored),
             op: op.clone(),
             chunk,
@@ -525,6 +519,14 @@ impl Reader {
 
     /// On a worker: the slab's values, converted into `out` (`rows.n × inner` elements).
     pub(crate) fn fill(&self, rows: Rows, located: Vec<Located>, s: &mut Scratch, out: &mut Buf) -> Result<()> {
+        self.fill_stored(rows, located, s, out)?;
+        if let (Some(swaps), Buf::Bytes(records, size)) = (&self.record_swaps, out) {
+            swaps.apply(records, *size);
+        }
+        Ok(())
+    }
+
+    fn fill_stored(&self, rows: Rows, located: Vec<Located>, s: &mut Scratch, out: &mut Buf) -> Result<()> {
         out.resize(rows.n * self.inner);
         if rows.n == 0 {
             return Ok(());

@@ -1,6 +1,7 @@
 """outcore's PyTables face against PyTables, in one process, on files PyTables wrote."""
 
 import os
+import shutil
 import threading
 
 import h5py
@@ -441,15 +442,41 @@ def test_vlarrays_written_by_outcore_read_in_pytables(tmp_path):
         assert pt.root.objs.read() == [{"a": 1}, [1, 2], None]
 
 
-def test_big_endian_arrays_read_right_and_tables_are_refused():
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "pytables", "bigendian.h5")
-    with tables.open_file(path) as pt, outcore.open_file(path) as oc:
+def test_big_endian_arrays_and_tables_read_as_pytables_reads_them(tmp_path):
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "pytables", "bigendian.h5")
+    with tables.open_file(src) as pt, outcore.open_file(src) as oc:
         for name in ["c", "e"]:
             a, b = pt.get_node("/" + name), oc.get_node("/" + name)
             assert np.array_equal(b.read(), a.read()) and b.read().dtype == a.read().dtype, name
             assert np.array_equal(b[2:5], a[2:5]), name
         assert outcore.Expr("sum(c)", uservars={"c": oc.root.c}).eval() == pt.root.c.read().sum()
-        with pytest.raises(Exception, match="column `i` is stored in the other byte order"):
-            oc.root.t.read()
-        with pytest.raises(Exception, match="other byte order"):
-            oc.root.t.get_where_list("i > 3")
+        for name in ["t", "n"]:
+            a, b = pt.get_node("/" + name), oc.get_node("/" + name)
+            assert b.read().dtype == a.read().dtype, name
+            assert b.read().tobytes() == a.read().tobytes(), name
+            assert b.read(5, 200, 7).tobytes() == a.read(5, 200, 7).tobytes(), name
+        n_pt, n_oc = pt.root.n, oc.root.n
+        cond = "(u16 > 20) & (pn < 3999999990) & ok"
+        want = n_pt.read_where(cond, {"pn": n_pt.cols.pos.n})
+        got = n_oc.read_where(cond, {"pn": n_oc.cols.pos.n})
+        assert len(want) > 10 and got.tobytes() == want.tobytes()
+        assert list(n_oc.get_where_list("real(z) > 300")) == list(n_pt.get_where_list("real(z) > 300"))
+        assert [r["pos/lat"] for r in n_oc.where("i64 < -27000000")] == [
+            r["pos/lat"] for r in n_pt.where("i64 < -27000000")
+        ]
+        assert np.array_equal(n_oc.col("v"), n_pt.col("v"))
+        assert outcore.evaluate("sum(x)", {"x": n_oc.col("f32")}) == np.sum(n_pt.col("f32"), dtype=np.float64)
+    dst = str(tmp_path / "be.h5")
+    shutil.copy(src, dst)
+    with outcore.open_file(dst, "r+") as oc:
+        t = oc.root.t
+        t.append([(1000 + i, -float(i)) for i in range(70)])
+        for r in t.where("i == 7"):
+            r["x"] = 0.5
+            r.update()
+        t.append_where(t, "i >= 1060")
+    with tables.open_file(dst) as pt:
+        t = pt.root.t
+        assert t.byteorder == "big" and t.nrows == 180
+        assert t.col("x")[7] == 0.5 and list(t.col("i")[100:170]) == list(range(1000, 1070))
+        assert list(t.col("x")[170:]) == [-float(i) for i in range(60, 70)]

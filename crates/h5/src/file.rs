@@ -158,6 +158,8 @@ pub struct Leaf {
     /// The chunk index read from the file, kept (for this leaf and its clones) while the file
     /// is open read-only in this process: its chunks cannot move.
     pub(crate) index_cache: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::index::ChunkIndex>>>,
+    /// Where its records' numbers are in the other byte order (a dataset's type is fixed).
+    pub(crate) swaps: std::sync::OnceLock<crate::rows::ByteSwaps>,
 }
 
 impl std::fmt::Debug for Leaf {
@@ -525,6 +527,7 @@ impl Leaf {
             read_only,
             storage_checked: std::sync::OnceLock::new(),
             index_cache: Default::default(),
+            swaps: std::sync::OnceLock::new(),
         }
     }
 

@@ -56,7 +56,7 @@ pub use index::ChunkIndex;
 pub use layout::{Field, Kind, Layout, Schema};
 pub use pyindex::{Hits, Lookup, PyIndex};
 pub use pyindex_write::full_index_sizes;
-pub use rows::keep_written_prefix;
+pub use rows::{keep_written_prefix, ByteSwaps};
 pub use stats::{column_stat, zone_kind, Stat, ZoneColumn, Zones, ZONES_PREFIX};
 pub use table::Column;
 pub use vlarray::{unicode_row, VlAtom};

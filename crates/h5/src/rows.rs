@@ -58,8 +58,9 @@ impl Leaf {
         Ok(Some(ChunkInfo { offset: offset.to_vec(), filter_mask: mask, addr, size }))
     }
 
-    /// Whether the leaf's numbers are stored in the other byte order than this machine's
-    /// (records are checked member by member elsewhere; this is for atomic types).
+    /// Whether the leaf's numbers are stored in the other byte order than this machine's:
+    /// for atomic types and arrays of them; never for records, whose members
+    /// [`Leaf::record_swaps`] locates (and the record APIs swap).
     pub fn swapped(&self) -> bool {
         let id = self.dataset().id();
         let order = hdf5::sync::sync(|| {
@@ -68,6 +69,10 @@ impl Leaf {
                 let ty = H5Dget_type(id);
                 if ty < 0 {
                     return H5T_order_t::H5T_ORDER_ERROR;
+                }
+                if hdf5_sys::h5t::H5Tget_class(ty) == hdf5_sys::h5t::H5T_class_t::H5T_COMPOUND {
+                    H5Tclose(ty);
+                    return H5T_order_t::H5T_ORDER_NONE;
                 }
                 let o = H5Tget_order(ty);
                 H5Tclose(ty);
@@ -78,82 +83,95 @@ impl Leaf {
         matches!(order, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && order != native
     }
 
-    /// The first member of a record type stored in the other byte order (`loc/lat`), if any:
-    /// records are read as their bytes are, so such a table is refused rather than misread.
-    pub fn foreign_order_member(&self) -> Option<String> {
-        use hdf5_sys::h5t::{H5T_class_t, H5Tget_class, H5Tget_member_type, H5Tget_nmembers, H5Tget_super};
+    /// Where a record's numbers stored in the other byte order lie (empty for atomic
+    /// leaves, whose order [`Leaf::swapped`] tells, and for tables in this machine's order).
+    /// The record APIs ([`Leaf::read_records`], [`Leaf::read_coords`], [`Leaf::read_rows`],
+    /// [`Leaf::append_records`], [`Leaf::modify_records`], ...) speak this machine's order
+    /// and swap on the way; raw chunks and [`Leaf::read_bytes`] are as stored.
+    pub fn record_swaps(&self) -> &ByteSwaps {
+        self.swaps.get_or_init(|| self.find_record_swaps())
+    }
+
+    fn find_record_swaps(&self) -> ByteSwaps {
+        use hdf5_sys::h5t::{
+            H5T_class_t, H5Tget_array_dims2, H5Tget_array_ndims, H5Tget_class, H5Tget_member_offset,
+            H5Tget_member_type, H5Tget_nmembers, H5Tget_size, H5Tget_super,
+        };
         let native = if cfg!(target_endian = "little") { H5T_order_t::H5T_ORDER_LE } else { H5T_order_t::H5T_ORDER_BE };
-        // Safety: every type id opened here is closed; member names are freed.
-        unsafe fn walk(ty: hdf5_sys::h5i::hid_t, path: &str, native: H5T_order_t) -> Option<String> {
+        // Safety: every type id opened here is closed.
+        unsafe fn walk(
+            ty: hdf5_sys::h5i::hid_t,
+            at: usize,
+            native: H5T_order_t,
+            runs: &mut Vec<(usize, usize, usize)>,
+        ) {
             match H5Tget_class(ty) {
                 H5T_class_t::H5T_COMPOUND => {
                     for i in 0..H5Tget_nmembers(ty).max(0) as u32 {
-                        let name = crate::layout::member_name(ty, i);
                         let m = H5Tget_member_type(ty, i);
                         if m < 0 {
                             continue;
                         }
-                        let sub = if path.is_empty() { name } else { format!("{path}/{name}") };
-                        let found = walk(m, &sub, native);
+                        walk(m, at + H5Tget_member_offset(ty, i), native, runs);
                         H5Tclose(m);
-                        if found.is_some() {
-                            return found;
-                        }
                     }
-                    None
                 }
                 H5T_class_t::H5T_ARRAY => {
                     let b = H5Tget_super(ty);
                     if b < 0 {
-                        return None;
+                        return;
                     }
-                    let found = walk(b, path, native);
+                    let nd = H5Tget_array_ndims(ty).clamp(0, 32) as usize;
+                    let mut dims = vec![0 as hsize_t; nd];
+                    let count = if H5Tget_array_dims2(ty, dims.as_mut_ptr()) < 0 {
+                        0
+                    } else {
+                        dims.iter().map(|&d| d as usize).product::<usize>()
+                    };
+                    let width = H5Tget_size(b);
+                    let before = runs.len();
+                    walk(b, at, native, runs);
+                    // A run of the base's swaps for each element after the first.
+                    let base: Vec<_> = runs[before..].to_vec();
+                    for k in 1..count {
+                        runs.extend(base.iter().map(|&(o, w, c)| (o + k * width, w, c)));
+                    }
                     H5Tclose(b);
-                    found
                 }
-                H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_FLOAT => {
+                H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_FLOAT | H5T_class_t::H5T_ENUM => {
                     let o = H5Tget_order(ty);
-                    (matches!(o, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && o != native)
-                        .then(|| path.to_string())
+                    let w = H5Tget_size(ty);
+                    if matches!(o, H5T_order_t::H5T_ORDER_LE | H5T_order_t::H5T_ORDER_BE) && o != native && w > 1 {
+                        runs.push((at, w, 1));
+                    }
                 }
-                _ => None,
+                _ => {}
             }
         }
         let id = self.dataset().id();
+        let mut runs = Vec::new();
         hdf5::sync::sync(|| unsafe {
             let ty = H5Dget_type(id);
-            if ty < 0 || H5Tget_class(ty) != H5T_class_t::H5T_COMPOUND {
-                if ty >= 0 {
-                    H5Tclose(ty);
-                }
-                return None;
+            if ty < 0 {
+                return;
             }
-            let found = walk(ty, "", native);
+            if H5Tget_class(ty) == H5T_class_t::H5T_COMPOUND {
+                walk(ty, 0, native, &mut runs);
+            }
             H5Tclose(ty);
-            found
-        })
-    }
-
-    /// Refuses to read records with a member in the other byte order (their bytes would be
-    /// taken as this machine's).
-    pub(crate) fn native_records(&self) -> Result<()> {
-        match self.foreign_order_member() {
-            Some(m) => Err(self.node_err(format!(
-                "column `{m}` is stored in the other byte order (big-endian), which outcore does not read yet"
-            ))),
-            None => Ok(()),
-        }
+        });
+        ByteSwaps::new(runs)
     }
 
     /// Reads `n` rows at `start, start + step, ...` through the library, in the dataset's own
     /// element type, packed.
     pub fn read_rows(&self, start: usize, step: usize, n: usize) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
-        self.native_records()?;
         let elem = self.layout()?.size;
         let inner: usize = self.shape().iter().skip(1).product();
         let mut buf = vec![0u8; n * inner * elem];
         self.rows_io(start, step, n, buf.as_mut_ptr(), false)?;
+        self.record_swaps().apply(&mut buf, elem);
         Ok(buf)
     }
 
@@ -175,7 +193,13 @@ impl Leaf {
                 bytes.len()
             )));
         }
-        self.rows_io(start, step, n, bytes.as_ptr().cast_mut(), true)
+        let swaps = self.record_swaps();
+        if swaps.is_empty() {
+            return self.rows_io(start, step, n, bytes.as_ptr().cast_mut(), true);
+        }
+        let mut stored = bytes.to_vec();
+        swaps.apply(&mut stored, elem);
+        self.rows_io(start, step, n, stored.as_mut_ptr(), true)
     }
 
     fn rows_io(&self, start: usize, step: usize, n: usize, buf: *mut u8, write: bool) -> Result<()> {
@@ -357,4 +381,80 @@ fn extend_to_stored_eof(path: &std::path::Path) -> Result<bool> {
     }
     fh.set_len(eof).map_err(|e| err(format!("cannot be extended to its recorded length {eof}: {e}")))?;
     Ok(true)
+}
+
+/// Where the numbers of a record stored in the other byte order lie: runs of `count`
+/// elements `width` bytes wide from `offset`, each to be reversed ([`Leaf::record_swaps`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ByteSwaps {
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl ByteSwaps {
+    fn new(mut runs: Vec<(usize, usize, usize)>) -> ByteSwaps {
+        runs.sort_unstable();
+        // Neighbouring elements of one width are one run.
+        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(runs.len());
+        for (o, w, c) in runs {
+            match merged.last_mut() {
+                Some((mo, mw, mc)) if *mw == w && *mo + *mw * *mc == o => *mc += c,
+                _ => merged.push((o, w, c)),
+            }
+        }
+        ByteSwaps { runs: merged }
+    }
+
+    /// Whether every number is in this machine's order.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Whether the field at `offset` (`width` bytes) is stored in the other order.
+    pub fn covers(&self, offset: usize, width: usize) -> bool {
+        self.runs.iter().any(|&(o, w, c)| offset >= o && offset < o + w * c && offset + width <= o + w * c)
+    }
+
+    /// Turns packed records (`size` bytes each) from one byte order to the other, in place.
+    pub fn apply(&self, records: &mut [u8], size: usize) {
+        if self.runs.is_empty() || size == 0 {
+            return;
+        }
+        for rec in records.chunks_exact_mut(size) {
+            for &(o, w, c) in &self.runs {
+                if let Some(run) = rec.get_mut(o..o + w * c) {
+                    for e in run.chunks_exact_mut(w) {
+                        e.reverse();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteSwaps;
+
+    #[test]
+    fn byte_swaps_join_neighbours_and_swap_each_element() {
+        // An i32 at 0, a 2-element f64 array at 4 (two runs found apart), an i16 at 20.
+        let s = ByteSwaps::new(vec![(12, 8, 1), (0, 4, 1), (4, 8, 1), (20, 2, 1)]);
+        assert_eq!(s.runs, vec![(0, 4, 1), (4, 8, 2), (20, 2, 1)]);
+        assert!(s.covers(12, 8) && s.covers(0, 4) && !s.covers(22, 1) && !s.covers(16, 8));
+        let mut rec = Vec::new();
+        rec.extend_from_slice(&7i32.to_be_bytes());
+        rec.extend_from_slice(&1.5f64.to_be_bytes());
+        rec.extend_from_slice(&(-2.0f64).to_be_bytes());
+        rec.extend_from_slice(&300i16.to_be_bytes());
+        rec.push(9);
+        let mut two = [rec.clone(), rec].concat();
+        s.apply(&mut two, 23);
+        for r in two.chunks(23) {
+            assert_eq!(i32::from_be_bytes(r[0..4].try_into().unwrap()).swap_bytes(), 7);
+            assert_eq!(f64::from_bits(u64::from_be_bytes(r[4..12].try_into().unwrap()).swap_bytes()), 1.5);
+            assert_eq!(f64::from_bits(u64::from_be_bytes(r[12..20].try_into().unwrap()).swap_bytes()), -2.0);
+            assert_eq!(i16::from_be_bytes(r[20..22].try_into().unwrap()).swap_bytes(), 300);
+            assert_eq!(r[22], 9);
+        }
+    }
 }

@@ -191,10 +191,32 @@ impl Leaf {
     }
 
     /// Runs H5Dwrite or H5Dread of `n` records against a file selection made by `select`.
+    /// The records are in this machine's byte order: members stored in the other are swapped
+    /// (a copy, for writes) on the way.
     fn transfer(&self, n: usize, buf: *mut u8, write: bool, select: impl Fn(hid_t) -> i32) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
+        let swaps = self.record_swaps();
+        if !swaps.is_empty() {
+            let size = self.record_size()?;
+            if write {
+                // Safety: `buf` holds `n` records of `size` bytes (the callers' contract),
+                // only read for a write.
+                let mut stored = unsafe { std::slice::from_raw_parts(buf.cast_const(), n * size) }.to_vec();
+                swaps.apply(&mut stored, size);
+                return self.transfer_stored(n, stored.as_mut_ptr(), true, select);
+            }
+            self.transfer_stored(n, buf, false, select)?;
+            // Safety: as above; for a read, `buf` is the callers' own writable buffer.
+            swaps.apply(unsafe { std::slice::from_raw_parts_mut(buf, n * size) }, size);
+            return Ok(());
+        }
+        self.transfer_stored(n, buf, write, select)
+    }
+
+    /// [`Leaf::transfer`] of records as stored.
+    fn transfer_stored(&self, n: usize, buf: *mut u8, write: bool, select: impl Fn(hid_t) -> i32) -> Result<()> {
         let ds = self.dataset().id();
         let rc = hdf5::sync::sync(|| {
             // Safety: `buf` holds `n` records of the dataset's own type; ids are closed here.
@@ -341,7 +363,6 @@ impl Leaf {
     /// Reads rows `start..stop` every `step` (`step >= 1`, bounds clamped to the rows).
     pub fn read_records(&self, start: usize, stop: usize, step: usize) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
-        self.native_records()?;
         if step == 0 {
             return Err(self.node_err("step must be at least 1"));
         }
@@ -360,7 +381,6 @@ impl Leaf {
     /// Reads the rows at the given coordinates, in the order given.
     pub fn read_coords(&self, coords: &[u64]) -> Result<Vec<u8>> {
         self.fixed_size_values()?;
-        self.native_records()?;
         let rows = self.shape().first().copied().unwrap_or(0) as u64;
         if let Some(bad) = coords.iter().find(|&&c| c >= rows) {
             return Err(self.node_err(format!("row {bad} is past the end ({rows} rows)")));
@@ -381,7 +401,8 @@ impl Leaf {
             self.node_err(format!("no column `{path}` (columns: {cols})"))
         })?;
         let kind = kind.clone();
-        let records = if self.chunk_shape().is_some() { self.read_parallel()? } else { self.read_bytes()? };
+        let mut records = if self.chunk_shape().is_some() { self.read_parallel()? } else { self.read_bytes()? };
+        self.record_swaps().apply(&mut records, layout.size);
         let mut out = Vec::new();
         layout.extract(&records, offset, kind.size(), &mut out);
         Ok((kind, out))
