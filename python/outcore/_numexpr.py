@@ -102,15 +102,18 @@ def _frame_values(names, local_dict, global_dict, depth):
             global_dict = frame.f_globals
     values = []
     for name in names:
-        try:
-            v = local_dict[name]
-        except KeyError:
+        # (`get`, not a caught KeyError: raising one costs more than the rest of the lookup.)
+        v = local_dict.get(name, _MISSING)
+        if v is _MISSING:
             if global_dict is None:
                 # Only now the caller's globals (a frame is costly to look up).
                 global_dict = sys._getframe(depth).f_globals
             v = global_dict[name]
         values.append(v)
     return values
+
+
+_MISSING = object()
 
 
 _CASTINGS = frozenset(("no", "equiv", "safe", "same_kind", "unsafe"))
