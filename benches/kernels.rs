@@ -2,7 +2,7 @@
 //! vector/scalar ("lt f64" / "lt scalar f64").
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use outcore::vm::kernels::{ops, Binary, Src, Unary};
+use outcore::raw::vm::kernels::{ops, Binary, Src, Unary};
 
 const N: usize = 4096;
 
@@ -33,7 +33,7 @@ fn kernels(c: &mut Criterion) {
     });
     let cond: Vec<bool> = a.iter().map(|&x| x > 0.5).collect();
     g.bench_function("where f64", |x| {
-        x.iter(|| outcore::vm::kernels::where_(&mut out, Src::Vec(&cond), Src::Vec(&a), Src::Vec(&b)))
+        x.iter(|| outcore::raw::vm::kernels::where_(&mut out, Src::Vec(&cond), Src::Vec(&a), Src::Vec(&b)))
     });
     g.bench_function("sqrt f64", |x| x.iter(|| <ops::Sqrt as Unary<f64, f64>>::run(&mut out, Src::Vec(&pos))));
     g.bench_function("exp f64", |x| x.iter(|| <ops::Exp as Unary<f64, f64>>::run(&mut out, Src::Vec(&a))));

@@ -4,8 +4,8 @@
 //! `peers.py gen` wrote and compare with `peers.py run` in the same session.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use outcore::bench_file::{lims, naive_hit, COND};
 use outcore::h5::{File, Mode};
+use outcore::raw::bench_file::{lims, naive_hit, COND};
 use outcore::{RowRange, Table};
 
 fn query(c: &mut Criterion) {

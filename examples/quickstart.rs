@@ -71,14 +71,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The same kind of work over an HDF5 file far larger than a cache: an expression written
 /// chunk by chunk, and the seed tutorial's query, next to naive row loops.
 fn on_disk(n: usize) -> Result<(), Box<dyn std::error::Error>> {
-    use outcore::bench_file::{lims, naive_hit as hit, COND};
     use outcore::h5::{File, Mode};
+    use outcore::raw::bench_file::{lims, naive_hit as hit, COND};
     use outcore::{RowRange, Table};
     let dir = std::env::temp_dir().join(format!("outcore-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("bench.h5");
     let t0 = Instant::now();
-    outcore::bench_file::write(&path, n, None)?;
+    outcore::raw::bench_file::write(&path, n, None)?;
     println!(
         "\nwrote {} ({n} rows: table /t, CArrays /a /b /c /out) in {:.1} s",
         path.display(),

@@ -1,7 +1,7 @@
 //! The fuzz targets' bodies, shared by `cargo fuzz` (fuzz_targets/) and by the replay test
 //! that runs in CI (tests/fuzz_replay.rs). Each must never panic, whatever the input.
 
-use outcore::expr_lang::{compile, parse, DType, VarInfo};
+use outcore::raw::expr::{compile, parse, DType, VarInfo};
 
 fn vars() -> Vec<VarInfo> {
     let v = |name: &str, dtype, scalar| VarInfo { name: name.into(), dtype, scalar };
@@ -26,7 +26,7 @@ pub fn parse_target(data: &[u8]) {
             Ok(again) => assert_eq!(ast.without_spans(), again.without_spans(), "{src:?} → {printed:?}"),
             // The printed form adds a pair of parentheses per operation: a long flat chain
             // (`a+b+c+...`) prints deeper than the nesting limit, which is not a fault.
-            Err(e) if matches!(e.kind, outcore::expr_lang::ErrorKind::Limit(_)) => {}
+            Err(e) if matches!(e.kind, outcore::raw::expr::ErrorKind::Limit(_)) => {}
             Err(e) => panic!("{printed:?} does not parse: {e}"),
         }
     }
@@ -54,8 +54,8 @@ pub fn eval_target(data: &[u8]) {
     let c: Vec<bool> = (0..n).map(|i| byte(i + 2) & 1 == 1).collect();
     let d: Vec<i64> = (0..n).map(|i| (byte(i + 3) as i64 - 128) << 20).collect();
     let f: Vec<f32> = (0..n).map(|i| byte(i + 4) as f32 / 3.0).collect();
-    let z: Vec<outcore::vm::c128> =
-        (0..n).map(|i| outcore::vm::c128::new(byte(i) as f64, byte(i + 5) as f64)).collect();
+    let z: Vec<outcore::raw::vm::c128> =
+        (0..n).map(|i| outcore::raw::vm::c128::new(byte(i) as f64, byte(i + 5) as f64)).collect();
     let s =
         outcore::BytesArray::from_items(4, (0..n).map(|i| [b'a' + byte(i) % 3; 2])).unwrap_or_else(|_| unreachable!());
     let run = |block: usize| {

@@ -81,7 +81,7 @@ fn pytables_agrees(seen: &[(String, usize, f64)]) {
 fn source(name: &str) -> (std::path::PathBuf, u64) {
     let src = scratch(&format!("source-{name}.h5"));
     if !src.exists() {
-        outcore::bench_file::write(&src, 1_000_000, Some(&outcore::h5::Filters::zlib(5))).expect("source");
+        outcore::raw::bench_file::write(&src, 1_000_000, Some(&outcore::h5::Filters::zlib(5))).expect("source");
     }
     let d = digest(&src);
     (src, d)

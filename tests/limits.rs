@@ -14,7 +14,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn empty_tables_and_arrays_give_empty_answers() {
     let path = scratch("empty.h5");
-    outcore::bench_file::write(&path, 0, Some(&Filters::zlib(5))).unwrap();
+    outcore::raw::bench_file::write(&path, 0, Some(&Filters::zlib(5))).unwrap();
     let f = File::open(&path, Mode::Append).unwrap();
     let t = Table::open(&f, "/t").unwrap();
     let all = RowRange::default();
@@ -42,7 +42,7 @@ fn empty_tables_and_arrays_give_empty_answers() {
 #[test]
 fn huge_and_negative_ranges_clamp_as_python_slices() {
     let path = scratch("ranges.h5");
-    outcore::bench_file::write(&path, 5000, None).unwrap();
+    outcore::raw::bench_file::write(&path, 5000, None).unwrap();
     let f = File::open(&path, Mode::Read).unwrap();
     let t = Table::open(&f, "/t").unwrap();
     let a = f.leaf("/a").unwrap();
@@ -72,7 +72,7 @@ fn huge_and_negative_ranges_clamp_as_python_slices() {
 #[test]
 fn many_threads_querying_one_file_agree_with_one() {
     let path = scratch("shared.h5");
-    outcore::bench_file::write(&path, 60_000, Some(&Filters::zlib(3))).unwrap();
+    outcore::raw::bench_file::write(&path, 60_000, Some(&Filters::zlib(3))).unwrap();
     let f = File::open(&path, Mode::Read).unwrap();
     let t = Table::open(&f, "/t").unwrap();
     let lims = outcore::vars! {"lo" => 10.0, "hi" => 60.0};

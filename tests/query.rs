@@ -172,7 +172,7 @@ fn the_seeds_complex_query_is_a_or_b_and_c() {
         "(((col4 >= lim1) & (col4 < lim2)) | ((col2 > lim3) & (col2 < lim4)) & ((col1 + 3.1*col2 + col3*col4) > lim5))";
     let path = scratch("seed.h5");
     let f = File::open(&path, Mode::Write).unwrap();
-    let layout = outcore::bench_file::layout();
+    let layout = outcore::raw::bench_file::layout();
     let n = 30_000;
     let mut x: u64 = 99;
     let mut bits = || {

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use ndarray::Array1;
-use outcore::bench_file::{lims, naive_hit as hit, COND};
 use outcore::h5::{File, Mode};
+use outcore::raw::bench_file::{lims, naive_hit as hit, COND};
 use outcore::{Expr, RowRange, Table};
 
 use crate::Fail;

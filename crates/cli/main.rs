@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use outcore::expr_lang::{compile, DType, VarInfo};
 use outcore::h5::{Complib, File, Filters, LeafClass, Mode, Node, NodeClass};
+use outcore::raw::expr::{compile, DType, VarInfo};
 use outcore::{Array, Error, Expr, IntoOperand, Operand, RowRange, Table, Value};
 
 #[derive(Parser)]
@@ -869,7 +869,7 @@ fn gen(file: &Path, rows: usize, filters: &str) -> Result<(), Fail> {
     };
     let t0 = std::time::Instant::now();
     let (bar, p) = progress_bar("gen");
-    let r = outcore::bench_file::write_with(file, rows, fl.as_ref(), Some(&p));
+    let r = outcore::raw::bench_file::write_with(file, rows, fl.as_ref(), Some(&p));
     bar.finish_and_clear();
     r?;
     outln!("wrote {} ({rows} rows, filters {filters}) in {:.1} s", file.display(), t0.elapsed().as_secs_f64());

@@ -17,7 +17,6 @@
 //! ```
 
 mod array;
-pub mod bench_file;
 mod compiled;
 mod error;
 mod expr;
@@ -25,6 +24,7 @@ mod field;
 mod indexes;
 mod ooc;
 mod query;
+pub mod raw;
 mod source;
 mod stream;
 mod zones;
@@ -36,10 +36,9 @@ pub use expr::{evaluate, names, Blocks, Expr, ExprInto, OutputTarget};
 pub use field::{FieldValue, Mismatch};
 pub use indexes::IndexUse;
 pub use ooc::RowRange;
-pub use outcore_expr as expr_lang;
-pub use outcore_expr::{DType, Value};
+pub use outcore_expr::{DType, Error as ExprError, Span, Value, VarInfo};
 pub use outcore_h5 as h5;
-pub use outcore_vm as vm;
+pub use outcore_vm::VmError;
 pub use query::{Batches, NewRow, Records, Row, RowIter, Rows, Table};
 pub use source::H5Operand;
 pub use stream::Progress;
