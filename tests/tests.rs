@@ -8,6 +8,7 @@ mod fuzz_replay;
 mod hostile;
 mod indexes;
 mod limits;
+mod mutations;
 mod numexpr_diff;
 mod numexpr_fixtures;
 mod ooc;

@@ -164,6 +164,59 @@ impl Drop for Frame {
     }
 }
 
+/// Checks a b2nd metalayer as c-blosc2's `b2nd_deserialize_meta` will read it (msgpack: a
+/// 7-array of version, rank, shape (int64s), chunk shape and block shape (int32s), then the
+/// dtype's format and string): a rank of 1 to 8, every field inside the content, chunk and
+/// block dimensions of at least 1 (it divides by them) and no block larger than its chunk.
+fn check_b2nd_meta(m: &[u8]) -> Result<()> {
+    let bad = |what: &str| Err(Error::Decode(format!("blosc2: a damaged b2nd metalayer ({what})")));
+    if m.len() < 3 || m[0] != 0x97 {
+        return bad("not a 7-entry array");
+    }
+    let ndim = m[2] as usize;
+    if ndim == 0 || ndim > MAX_DIM {
+        return bad(&format!("rank {}", m[2] as i8));
+    }
+    let mut at = 3;
+    let mut dims = |width: usize, tag: u8| -> Option<Vec<i64>> {
+        if *m.get(at)? != 0x90 + ndim as u8 {
+            return None;
+        }
+        at += 1;
+        let mut out = Vec::with_capacity(ndim);
+        for _ in 0..ndim {
+            if *m.get(at)? != tag {
+                return None;
+            }
+            let b = m.get(at + 1..at + 1 + width)?;
+            out.push(if width == 8 {
+                i64::from_be_bytes(b.try_into().ok()?)
+            } else {
+                i64::from(i32::from_be_bytes(b.try_into().ok()?))
+            });
+            at += 1 + width;
+        }
+        Some(out)
+    };
+    let (Some(shape), Some(chunk), Some(block)) = (dims(8, 0xd3), dims(4, 0xd2), dims(4, 0xd2)) else {
+        return bad("its shapes are cut short or mistyped");
+    };
+    if shape.iter().any(|&d| d < 0)
+        || chunk.iter().any(|&d| d < 1)
+        || block.iter().zip(&chunk).any(|(&b, &c)| b < 1 || b > c)
+    {
+        return bad(&format!("shape {shape:?}, chunks {chunk:?}, blocks {block:?}"));
+    }
+    // The dtype's format (a fixnum) and its string (0xdb, a big-endian length, the bytes).
+    if at < m.len() {
+        let len = m.get(at + 2..at + 6).map(|b| u32::from_be_bytes(b.try_into().unwrap_or_default()) as usize);
+        if m.get(at + 1) != Some(&0xdb) || len.is_none_or(|n| at + 6 + n > m.len()) {
+            return bad("its dtype runs past its end");
+        }
+    }
+    Ok(())
+}
+
 impl Frame {
     fn open(input: &[u8]) -> Result<Frame> {
         init();
@@ -178,6 +231,13 @@ impl Frame {
         }
         let mut frame = Frame { schunk, array: std::ptr::null_mut() };
         if frame.has_meta("b2nd") || frame.has_meta("caterva") {
+            // c-blosc2 reads the metalayer trusting its rank and lengths, and divides by its
+            // chunk and block shapes: checked here first.
+            for name in ["b2nd", "caterva"] {
+                if let Some(meta) = frame.meta(name) {
+                    check_b2nd_meta(meta)?;
+                }
+            }
             let mut array = std::ptr::null_mut();
             // Safety: the super-chunk is valid; on success the array owns it.
             if unsafe { b2nd_from_schunk(schunk, &mut array) } < 0 || array.is_null() {
@@ -186,6 +246,23 @@ impl Frame {
             frame.array = array;
         }
         Ok(frame)
+    }
+
+    /// The content of the metalayer `name`, if the frame has it.
+    fn meta(&self, name: &str) -> Option<&[u8]> {
+        // Safety: as `has_meta`; a metalayer's content holds `content_len` bytes, owned by
+        // the super-chunk, which outlives the borrow of `self`.
+        unsafe {
+            let sc = &*self.schunk;
+            let n = usize::from(sc.nmetalayers).min(sc.metalayers.len());
+            sc.metalayers[..n].iter().find_map(|&m| {
+                if m.is_null() || (*m).name.is_null() || (*m).content.is_null() || (*m).content_len < 0 {
+                    return None;
+                }
+                (std::ffi::CStr::from_ptr((*m).name).to_bytes() == name.as_bytes())
+                    .then(|| std::slice::from_raw_parts((*m).content, (*m).content_len as usize))
+            })
+        }
     }
 
     fn has_meta(&self, name: &str) -> bool {
@@ -490,6 +567,35 @@ pub(crate) fn encode(params: &Params, input: &[u8], out: &mut Vec<u8>) -> Result
 
 #[cfg(test)]
 mod tests {
+    /// A b2nd metalayer of one dimension: shape 100, chunks `chunk`, blocks `block`.
+    fn meta(chunk: i32, block: i32) -> Vec<u8> {
+        let mut m = vec![0x97, 0, 1, 0x91, 0xd3];
+        m.extend_from_slice(&100i64.to_be_bytes());
+        m.extend_from_slice(&[0x91, 0xd2]);
+        m.extend_from_slice(&chunk.to_be_bytes());
+        m.extend_from_slice(&[0x91, 0xd2]);
+        m.extend_from_slice(&block.to_be_bytes());
+        m.extend_from_slice(&[0, 0xdb]);
+        m.extend_from_slice(&3u32.to_be_bytes());
+        m.extend_from_slice(b"<f8");
+        m
+    }
+
+    #[test]
+    fn b2nd_metalayers_are_checked_before_c_blosc2_reads_them() {
+        assert!(super::check_b2nd_meta(&meta(50, 10)).is_ok());
+        let msg = |m: &[u8]| super::check_b2nd_meta(m).unwrap_err().to_string();
+        assert!(msg(&meta(0, 10)).contains("shape [100], chunks [0], blocks [10]"), "{}", msg(&meta(0, 10)));
+        assert!(msg(&meta(50, 0)).contains("blocks [0]"));
+        assert!(msg(&meta(10, 50)).contains("chunks [10], blocks [50]"));
+        let mut big_rank = meta(50, 10);
+        big_rank[2] = 100;
+        assert!(msg(&big_rank).contains("rank 100"));
+        let full = meta(50, 10);
+        assert!(msg(&full[..20]).contains("cut short"));
+        assert!(msg(&full[..full.len() - 1]).contains("dtype runs past its end"));
+    }
+
     use super::*;
 
     fn data(n: usize) -> Vec<u8> {

@@ -160,6 +160,9 @@ pub struct Leaf {
     pub(crate) index_cache: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::index::ChunkIndex>>>,
     /// Where its records' numbers are in the other byte order (a dataset's type is fixed).
     pub(crate) swaps: std::sync::OnceLock<crate::rows::ByteSwaps>,
+    /// Set once its chunk index has been walked and found consistent (for it and its clones),
+    /// before the library's own reads, which answer a damaged index with fill values.
+    pub(crate) index_ok: std::sync::Arc<std::sync::OnceLock<()>>,
 }
 
 impl std::fmt::Debug for Leaf {
@@ -255,6 +258,17 @@ impl File {
         }
         let h5 = opened.map_err(|e| open_error(&path, exists, e.to_string()))?;
         close_on_exec(&h5);
+        if exists && mode != Mode::Write {
+            // Before the library looks anything up through a group: a damaged symbol table
+            // sends its lookups past the file (a segfault), so the file is refused instead.
+            let root = hdf5::sync::sync(|| {
+                let id = h5.id();
+                (crate::header::file_sizes(id) == Some((8, 8, 0))).then(|| crate::header::object_addr(id)).flatten()
+            });
+            if let Some((group, msg)) = root.and_then(|r| crate::groups::damaged_groups(&path, r)) {
+                return Err(Error::Node { file: path, node: group, msg });
+            }
+        }
         Ok(File { h5, path, mode })
     }
 
@@ -528,6 +542,7 @@ impl Leaf {
             storage_checked: std::sync::OnceLock::new(),
             index_cache: Default::default(),
             swaps: std::sync::OnceLock::new(),
+            index_ok: Default::default(),
         }
     }
 

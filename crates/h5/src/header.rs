@@ -223,7 +223,9 @@ fn in_missing_heap(flags: u8, body: &[u8], table: bool) -> bool {
 /// `H5Dopen`):
 /// - a message said to be kept in the file's table of shared messages when the file has none
 ///   (the library reads the table from an undefined address, through a null pointer);
-/// - a chunked layout with a chunk dimension of 0 (the library divides by it).
+/// - a chunked layout with a chunk dimension of 0 (the library divides by it);
+/// - a chunked layout whose element size is not the datatype's (the library copies past
+///   its buffers).
 ///
 /// A header this cannot read is left to the library.
 pub(crate) fn unopenable(loc: hid_t, name: &str, path: &std::path::Path) -> Option<String> {
@@ -231,18 +233,38 @@ pub(crate) fn unopenable(loc: hid_t, name: &str, path: &std::path::Path) -> Opti
     let (table, addr, addr_len) = hdf5::sync::sync(|| {
         Some((has_shared_message_table(loc)?, object_addr_by_name(loc, name)?, file_sizes(loc)?.0))
     })?;
+    const DATATYPE: u16 = 0x0003;
     let file = StdFile::open(path).ok()?;
-    visit_messages(&file, addr, |ty, flags, body| {
+    // The element's size as its datatype gives it, and as its chunked layout does.
+    let (mut type_size, mut chunk_elem) = (None, None);
+    let found = visit_messages(&file, addr, |ty, flags, body| {
         if in_missing_heap(flags, body, table) {
-            Some(format!(
+            return Some(format!(
                 "damaged: its header message of type {ty:#06x} is said to be shared, and the file has no shared messages"
-            ))
-        } else if ty == LAYOUT && flags & SHARED == 0 && chunk_dims(body, addr_len)?.contains(&0) {
-            Some("damaged: its layout message gives a chunk a dimension of 0".to_string())
-        } else {
-            None
+            ));
         }
-    })?
+        if ty == DATATYPE && flags & SHARED == 0 {
+            type_size = u32_at(body, 4);
+        }
+        if ty == LAYOUT && flags & SHARED == 0 {
+            let dims = chunk_dims(body, addr_len)?;
+            if dims.contains(&0) {
+                return Some("damaged: its layout message gives a chunk a dimension of 0".to_string());
+            }
+            chunk_elem = dims.last().copied();
+        }
+        None
+    })?;
+    if found.is_some() {
+        return found;
+    }
+    // HDF5 1.10 copies chunks by the layout's element size (1.14 refuses the mismatch).
+    match (type_size, chunk_elem) {
+        (Some(t), Some(c)) if u64::from(t) != c => {
+            Some(format!("damaged: its chunks hold elements of {c} bytes, its datatype {t}"))
+        }
+        _ => None,
+    }
 }
 
 /// The chunk dimensions (the element size last) of a chunked layout message of versions 1 to

@@ -96,12 +96,13 @@ impl Walk<'_> {
             if o.iter().zip(self.chunk).any(|(&o, &c)| c == 0 || o % c as u64 != 0) {
                 return None;
             }
-            if i < entries {
-                if prev.as_ref().is_some_and(|p| *p >= o) {
-                    return None;
-                }
-                prev = Some(o);
+            // The key after the last child bounds it from above too (HDF5 writes the last
+            // chunk's offset, or that plus one chunk): a chunk's key moved past it is damage,
+            // not a chunk beyond the extent (which would leave its rows reading as fill).
+            if prev.as_ref().is_some_and(|p| if i < entries { *p >= o } else { *p > o }) {
+                return None;
             }
+            prev = Some(o);
         }
         for i in 0..entries {
             let k = i * (key + 8);
@@ -174,6 +175,43 @@ impl Leaf {
         Ok(ix)
     }
 
+    /// Refuses a chunked leaf whose chunk index is damaged, walking it once per leaf (and its
+    /// clones): the library's reads and chunk lookups (hyperslabs, `chunk_at`) would read a
+    /// chunk a damaged key moved away as fill values.
+    ///
+    /// Only where the file cannot change (open read-only in this process): a file open for
+    /// writing may hold index nodes the library has not flushed, so the file's bytes are not
+    /// its index (and this process is the one writing it).
+    pub(crate) fn check_index_once(&self) -> crate::Result<()> {
+        if self.index_ok.get().is_some() || !self.read_only() || self.chunk_shape().is_none() || !self.unchanging() {
+            return Ok(());
+        }
+        if let Some(index) = self.checked_chunk_index()? {
+            // Chunks that skipped some of the filters (a damaged mask, or an optional filter
+            // that could not shrink them: rare) are decoded here first: the library copies
+            // out of one whose stages then leave fewer bytes than a chunk (its values would
+            // be misread with status 0). Stored-as-is chunks of the wrong size are refused.
+            let decoder = self.decoder()?;
+            let mut checked = (Vec::new(), Vec::new());
+            if let Some(c) = index.iter().find(|c| c.size == 0) {
+                return Err(self.chunk_err(&c.offset, "stores no bytes"));
+            }
+            for c in index.iter().filter(|c| c.filter_mask != 0 || decoder.is_identity()) {
+                if decoder.passes_through(c.filter_mask) {
+                    if c.size != decoder.chunk_bytes as u64 {
+                        let msg = format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes);
+                        return Err(self.chunk_err(&c.offset, msg));
+                    }
+                } else if decoder.decodes(c.filter_mask) {
+                    let mask = self.read_raw_chunk(c, &mut checked.0)?;
+                    decoder.decode(&checked.0, mask, &mut checked.1).map_err(|e| self.chunk_err(&c.offset, e))?;
+                }
+            }
+        }
+        let _ = self.index_ok.set(());
+        Ok(())
+    }
+
     /// [`Leaf::chunk_index`], telling damage from another kind of index: `Ok(None)` when the
     /// index is not a version 1 B-tree this reads (the library reads it), an error when it is
     /// one and it is inconsistent (the library would read past the damage and answer with
@@ -224,7 +262,10 @@ mod tests {
             b.extend_from_slice(&0u64.to_le_bytes());
             b.extend_from_slice(&c.to_le_bytes());
         }
-        b.extend_from_slice(&[0; 24]);
+        // The last key: one chunk past the last child.
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&(children.len() as u64 * 10).to_le_bytes());
+        b.extend_from_slice(&[0; 8]);
         b
     }
 
@@ -258,5 +299,14 @@ mod tests {
         let mut off = node(0, &[4096]);
         off[32] = 5;
         assert_eq!(walk(&off), None);
+        // A chunk's key moved past the key that ends the node (its rows would read as fill).
+        let mut past = node(0, &[4096, 8192]);
+        past[24 + 32 + 8] = 40;
+        assert_eq!(walk(&past), None);
+        past[24 + 32 + 8] = 10;
+        assert_eq!(walk(&past), Some(2));
+        // HDF5 also ends a node with the last chunk's own offset.
+        past[24 + 64 + 8] = 10;
+        assert_eq!(walk(&past), Some(2));
     }
 }

@@ -98,12 +98,39 @@ impl Kind {
     /// The kind of an HDF5 datatype, read from the type itself (so member offsets are the
     /// file's, packed as PyTables writes them). Must run under the HDF5 lock.
     pub(crate) fn from_type_id(id: hdf5_sys::h5i::hid_t) -> Kind {
+        /// Whether a float type is IEEE 754's half, single or double layout, as stored.
+        ///
+        /// # Safety
+        /// `id` is a valid float datatype.
+        unsafe fn ieee_float(id: hdf5_sys::h5i::hid_t, size: usize) -> bool {
+            use hdf5_sys::h5t::*;
+            let want = match size {
+                2 => (15, 10, 5, 0, 10, 15),
+                4 => (31, 23, 8, 0, 23, 127),
+                8 => (63, 52, 11, 0, 52, 1023),
+                _ => return true,
+            };
+            let (mut sp, mut ep, mut es, mut mp, mut ms) = (0, 0, 0, 0, 0);
+            H5Tget_fields(id, &mut sp, &mut ep, &mut es, &mut mp, &mut ms) >= 0
+                && (sp, ep, es, mp, ms, H5Tget_ebias(id)) == want
+                && H5Tget_precision(id) == size * 8
+                && H5Tget_offset(id) == 0
+                && H5Tget_norm(id) == H5T_norm_t::H5T_NORM_IMPLIED
+        }
         use hdf5_sys::h5t::*;
         // Safety: `id` is a valid datatype; every type id we open here is closed again.
         unsafe {
             let size = H5Tget_size(id);
             match H5Tget_class(id) {
+                // Numbers are read as their bytes are: every bit of them (a damaged header can
+                // say otherwise, which the library would honour and outcore would not).
+                H5T_class_t::H5T_INTEGER if H5Tget_precision(id) != size * 8 || H5Tget_offset(id) != 0 => Kind::Other(
+                    format!("an integer of {} bits at bit {} of {size} bytes", H5Tget_precision(id), H5Tget_offset(id)),
+                ),
                 H5T_class_t::H5T_INTEGER => Kind::Int { size, signed: H5Tget_sign(id) != H5T_sign_t::H5T_SGN_NONE },
+                H5T_class_t::H5T_FLOAT if !ieee_float(id, size) => {
+                    Kind::Other(format!("a {size}-byte floating-point type outside IEEE 754's layout"))
+                }
                 H5T_class_t::H5T_FLOAT => Kind::Float { size },
                 // PyTables' bool is a one-byte bitfield (h5py's an enum of int8).
                 H5T_class_t::H5T_BITFIELD if size == 1 => Kind::Bool,

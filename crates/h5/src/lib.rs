@@ -35,6 +35,7 @@ mod codec;
 pub mod copy;
 mod error;
 mod file;
+mod groups;
 mod header;
 mod index;
 mod layout;

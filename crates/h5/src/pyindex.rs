@@ -328,6 +328,7 @@ fn read_slab(leaf: &Leaf, start: &[usize], count: &[usize], elem: usize) -> Resu
     if n == 0 {
         return Ok(buf);
     }
+    leaf.check_index_once()?;
     let shape = leaf.shape();
     if shape.len() != start.len() || start.iter().zip(count).zip(&shape).any(|((&s, &c), &d)| s + c > d) {
         return Err(leaf.node_err(format!("elements {start:?} + {count:?} are outside shape {shape:?}")));

@@ -52,8 +52,13 @@ impl Leaf {
         if rc < 0 {
             return Err(self.node_err(format!("cannot locate the chunk at {offset:?}")));
         }
-        if addr == hdf5_sys::h5::HADDR_UNDEF || size == 0 {
+        if addr == hdf5_sys::h5::HADDR_UNDEF {
+            // A chunk never written, or one a damaged index lost.
+            self.check_index_once()?;
             return Ok(None);
+        }
+        if size == 0 {
+            return Err(self.chunk_err(offset, "stores no bytes"));
         }
         Ok(Some(ChunkInfo { offset: offset.to_vec(), filter_mask: mask, addr, size }))
     }
@@ -212,6 +217,7 @@ impl Leaf {
         }
         // Checked before writes too: HDF5 1.10 copies into a damaged compact buffer as it
         // copies out of one.
+        self.check_index_once()?;
         if self.chunk_shape().is_none() {
             let row: usize = shape.iter().skip(1).product::<usize>().saturating_mul(self.layout()?.size);
             self.check_unchunked_storage(shape[0].saturating_mul(row))?;

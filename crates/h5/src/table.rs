@@ -217,6 +217,7 @@ impl Leaf {
 
     /// [`Leaf::transfer`] of records as stored.
     fn transfer_stored(&self, n: usize, buf: *mut u8, write: bool, select: impl Fn(hid_t) -> i32) -> Result<()> {
+        self.check_index_once()?;
         let ds = self.dataset().id();
         let rc = hdf5::sync::sync(|| {
             // Safety: `buf` holds `n` records of the dataset's own type; ids are closed here.
