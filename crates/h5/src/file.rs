@@ -158,8 +158,9 @@ pub struct Leaf {
     /// The chunk index read from the file, kept (for this leaf and its clones) while the file
     /// is open read-only in this process: its chunks cannot move.
     pub(crate) index_cache: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::index::ChunkIndex>>>,
-    /// Where its records' numbers are in the other byte order (a dataset's type is fixed).
-    pub(crate) swaps: std::sync::OnceLock<crate::rows::ByteSwaps>,
+    /// Where its records' numbers are in the other byte order (a dataset's type is fixed; kept
+    /// for its clones too).
+    pub(crate) swaps: std::sync::Arc<std::sync::OnceLock<crate::rows::ByteSwaps>>,
     /// Set once its chunk index has been walked and found consistent (for it and its clones),
     /// before the library's own reads, which answer a damaged index with fill values.
     pub(crate) index_ok: std::sync::Arc<std::sync::OnceLock<()>>,
@@ -541,7 +542,7 @@ impl Leaf {
             read_only,
             storage_checked: std::sync::OnceLock::new(),
             index_cache: Default::default(),
-            swaps: std::sync::OnceLock::new(),
+            swaps: Default::default(),
             index_ok: Default::default(),
         }
     }

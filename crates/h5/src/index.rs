@@ -186,7 +186,8 @@ impl Leaf {
         if self.index_ok.get().is_some() || !self.read_only() || self.chunk_shape().is_none() || !self.unchanging() {
             return Ok(());
         }
-        if let Some(index) = self.checked_chunk_index()? {
+        // (Walked once for every reader of the leaf: the walk is kept with the leaf.)
+        if let Some(index) = self.shared_chunk_index()? {
             // Chunks that skipped some of the filters (a damaged mask, or an optional filter
             // that could not shrink them: rare) are decoded here first: the library copies
             // out of one whose stages then leave fewer bytes than a chunk (its values would
