@@ -6,6 +6,8 @@ Each variant copies one seed file (tests/fixtures/pytables/*.h5, written by PyTa
 damages one structure found in it: an object header (v1, found through the library, or v2
 `OHDR`), a B-tree node (`TREE`, `BTHD`, `BTLF`), a heap (`HEAP`, `GCOL`, `FRHP`), a symbol
 table node (`SNOD`) or a chunk's stored bytes (found through the library's chunk query).
+With `hdf5plugin` installed beside h5py (`pip install hdf5plugin`), the library reads
+blosc, blosc2, lz4, zstd and bzip2 leaves too; without it they have no oracle.
 The damage is a field-sized overwrite (0, 1, all ones, a nearby or a huge value) or a few
 flipped bits, placed inside the structure.
 
@@ -49,6 +51,10 @@ LIMIT = 10
 
 ORACLE = r"""
 import json, sys, numpy as np, h5py
+try:
+    import hdf5plugin  # blosc, blosc2, lz4, zstd, bzip2 for the library's reads
+except ImportError:
+    pass
 path, outdir = sys.argv[1], sys.argv[2]
 leaves = json.loads(sys.argv[3])
 res = {}
