@@ -379,3 +379,53 @@ fn chunk_statistics_follow_the_table() {
         assert_eq!(out.trim(), want, "{out}");
     }
 }
+
+/// `--sortby COL` (ptrepack's): tables with the column are copied in the order of its
+/// completely sorted index, the same rows as ptrepack --sortby gives, chunk statistics built
+/// for the new order; a table whose index is not completely sorted is an error naming it.
+#[test]
+fn repack_sortby_copies_tables_in_their_index_order() {
+    let Some(py) = crate::cli::peers_python() else { return };
+    let src = scratch("sortby-src.h5");
+    let script = format!(
+        "import tables as tb, numpy as np\n\
+         r = np.random.default_rng(5)\n\
+         with tb.open_file({src:?}, 'w') as f:\n\
+         \x20   t = f.create_table('/', 't', {{'k': tb.Float64Col(pos=0), 'n': tb.Int32Col(pos=1)}}, chunkshape=(1000,))\n\
+         \x20   k = r.integers(0, 500, 25000).astype(float); k[::97] = np.nan\n\
+         \x20   t.append(list(zip(k, np.arange(25000))))\n\
+         \x20   t.cols.k.create_csindex()\n\
+         \x20   g = f.create_table('/', 'g', {{'k': tb.Float64Col()}}); g.append([(3.0,), (1.0,)]); g.cols.k.create_index()\n\
+         \x20   f.create_array('/', 'a', np.arange(5))\n"
+    );
+    python(&py, &script);
+    let (code, out, err) = outcore(&["index", &format!("{src}:/t"), "--kind", "stats"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // A medium (not completely sorted) index: refused, naming the table.
+    let dst = scratch("sortby-dst.h5");
+    let (code, _, err) = outcore(&["repack", &src, &dst, "--sortby", "k", "--overwrite"]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("--sortby k: {src}:/g: column `k` of /g has no completely sorted index")), "{err}");
+    let (code, out, err) =
+        outcore(&["repack", &format!("{src}:/t"), &format!("{dst}:/t"), "--sortby", "k", "--overwrite"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let ours = format!("{dst}:/t");
+    let (_, out, _) = outcore(&["query", &ours, "k < 10", "--explain"]);
+    // Sorted, the rows of k < 10 lie in one chunk, which its statistics find.
+    assert!(out.contains("statistics  chunk min/max of k") && out.contains("reads       1 of 25 chunks"), "{out}");
+    let theirs = scratch("sortby-pt.h5");
+    let check = format!(
+        "import subprocess, sys, tables as tb, numpy as np\n\
+         import os\n\
+         pt = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ptrepack'), '-o', '--sortby', 'k', {src:?} + ':/t', {theirs:?} + ':/t'], capture_output=True, text=True)\n\
+         assert pt.returncode == 0, pt.stderr\n\
+         with tb.open_file({dst:?}) as a, tb.open_file({theirs:?}) as b, tb.open_file({src:?}) as s:\n\
+         \x20   x, y = a.root.t.read(), b.root.t.read()\n\
+         \x20   assert x.tobytes() == y.tobytes(), 'differs from ptrepack'\n\
+         \x20   assert np.array_equal(np.sort(x['n']), np.arange(25000))\n\
+         \x20   k = x['k']; assert np.all(k[:-1][~np.isnan(k[1:])] <= k[1:][~np.isnan(k[1:])])\n\
+         \x20   assert np.isnan(k[-1]) and not np.isnan(k[0])\n\
+         print('ok')\n"
+    );
+    assert_eq!(python(&py, &check).trim(), "ok");
+}

@@ -136,6 +136,10 @@ impl Records {
     pub fn is_empty(&self) -> bool {
         self.coords.is_empty()
     }
+    /// Every record (or field value), packed, in order.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
 
     /// Element `i`'s bytes.
     pub fn bytes(&self, i: usize) -> Option<&[u8]> {

@@ -256,6 +256,11 @@ impl Leaf {
             indices_lr,
         };
         ix.lr = ix.lr_bounds()?;
+        if attr("is_csi").is_none() {
+            // PyTables sets `is_csi` only when it optimised the index; otherwise it counts
+            // the overlaps of the slices' ranges, as here (a full index in one slice is sorted).
+            ix.csi = ix.indsize == 8 && ix.nelements > 0 && ix.slices_in_order();
+        }
         Ok(Lookup::Found(Box::new(ix)))
     }
 }
@@ -563,6 +568,20 @@ impl PyIndex {
         // Written again (create_csindex, PyTables' reindex): not the index held.
         let now = f.leaf(&format!("{}/sorted", self.node)).ok();
         Ok(now.and_then(|l| hdf5::sync::sync(|| crate::header::object_addr(l.dataset().id()))) != self.sorted_addr)
+    }
+
+    /// Whether each slice's values (the last row's too) end at or before the next one's
+    /// begin (PyTables' `compute_overlaps` finding none). Equal bounds of integers beyond
+    /// 2^53, which float64 cannot tell apart, count as an overlap.
+    fn slices_in_order(&self) -> bool {
+        let mut spans: Vec<(f64, f64)> =
+            (0..self.nslices).map(|s| (self.ranges[2 * s], self.ranges[2 * s + 1])).collect();
+        if self.nslr > 0 {
+            if let (Some(&lo), Some(&hi)) = (self.lr.first(), self.lr.last()) {
+                spans.push((lo, hi));
+            }
+        }
+        spans.windows(2).all(|w| !(w[0].1 > w[1].0 || (w[0].1 == w[1].0 && w[0].1.abs() >= 9007199254740992.0)))
     }
 
     /// Whether the index is completely sorted (PyTables' `is_csi`).
