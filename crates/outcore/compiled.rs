@@ -146,10 +146,8 @@ impl Compiled {
         if args.iter().any(|a| matches!(a, Operand::H5(_))) {
             return self.expr(args)?.eval();
         }
-        let vars: Vec<(String, Operand<'_>)> =
-            self.inner.inputs.iter().zip(args).map(|(v, op)| (v.name.clone(), op.clone())).collect();
-        let owned = contiguous(&vars);
-        let vm_args = expr::args(&vars, &owned);
+        let owned = contiguous(args);
+        let vm_args = expr::args(args, &owned);
         let out = outcore_vm::evaluate(&self.inner.program, &vm_args, &self.config)?;
         Ok(to_array(out.shape, out.data))
     }
@@ -164,10 +162,8 @@ impl Compiled {
             e.eval_into(out)?;
             return Ok(shape);
         }
-        let vars: Vec<(String, Operand<'_>)> =
-            self.inner.inputs.iter().zip(args).map(|(v, op)| (v.name.clone(), op.clone())).collect();
-        let owned = contiguous(&vars);
-        let vm_args = expr::args(&vars, &owned);
+        let owned = contiguous(args);
+        let vm_args = expr::args(args, &owned);
         let mut target = out.target()?;
         Ok(outcore_vm::evaluate_into(&self.inner.program, &vm_args, &mut target, &self.config)?)
     }

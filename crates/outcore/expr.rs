@@ -191,8 +191,8 @@ impl<'a> Expr<'a> {
             return self.eval_streamed();
         }
         let program = self.program()?;
-        let owned = contiguous(&self.vars);
-        let args = args(&self.vars, &owned);
+        let owned = contiguous(self.vars.iter().map(|(_, op)| op));
+        let args = args(self.vars.iter().map(|(_, op)| op), &owned);
         let out = outcore_vm::evaluate(program, &args, &self.config)?;
         Ok(to_array(out.shape, out.data))
     }
@@ -206,8 +206,8 @@ impl<'a> Expr<'a> {
             return copy_into(&r, &mut target);
         }
         let program = self.program()?;
-        let owned = contiguous(&self.vars);
-        let args = args(&self.vars, &owned);
+        let owned = contiguous(self.vars.iter().map(|(_, op)| op));
+        let args = args(self.vars.iter().map(|(_, op)| op), &owned);
         let mut target = out.target()?;
         outcore_vm::evaluate_into(program, &args, &mut target, &self.config)?;
         Ok(())
@@ -250,9 +250,9 @@ fn clone_error(e: &Error) -> Error {
 
 /// Contiguous copies of the views that are not in standard layout (the VM reads strided
 /// values too, but a strided view's span may overlap memory borrowed elsewhere).
-pub(crate) fn contiguous(vars: &[(String, Operand<'_>)]) -> Vec<Option<Array>> {
-    vars.iter()
-        .map(|(_, op)| match op.as_view() {
+pub(crate) fn contiguous<'o, 'a: 'o>(ops: impl IntoIterator<Item = &'o Operand<'a>>) -> Vec<Option<Array>> {
+    ops.into_iter()
+        .map(|op| match op.as_view() {
             Ok(v) if !readable_in_place(&v) => Some(crate::array::to_owned(v)),
             _ => None,
         })
@@ -271,10 +271,13 @@ pub(crate) fn readable_in_place(v: &ArrayRef<'_>) -> bool {
     }
 }
 
-pub(crate) fn args<'s>(vars: &'s [(String, Operand<'_>)], owned: &'s [Option<Array>]) -> Vec<Arg<'s>> {
-    vars.iter()
+pub(crate) fn args<'s, 'a: 's>(
+    ops: impl IntoIterator<Item = &'s Operand<'a>>,
+    owned: &'s [Option<Array>],
+) -> Vec<Arg<'s>> {
+    ops.into_iter()
         .zip(owned)
-        .map(|((_, op), copy)| {
+        .map(|(op, copy)| {
             let view = match copy {
                 Some(a) => a.view(),
                 None => match op.as_view() {
