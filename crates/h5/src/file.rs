@@ -881,34 +881,43 @@ impl Leaf {
     /// must hold the dataset's `bytes`; chunks stored without filters must hold a whole chunk
     /// each, filtered ones must decode to one, and none may be empty (the library reads past
     /// shorter storage, or copies a whole chunk out of a shorter one).
+    /// Refuses the chunks a library read would misread: of no bytes, stored as they are
+    /// (no filter applied) but not a chunk's size, or (for those `decode` picks) filtered to
+    /// other than a chunk's bytes, which outcore decodes itself to see. Chunks that went
+    /// through a filter outcore cannot undo are left to the library as they are.
+    pub(crate) fn check_chunks<'c>(
+        &self,
+        chunks: impl IntoIterator<Item = &'c ChunkInfo>,
+        decode: impl Fn(&ChunkInfo) -> bool,
+    ) -> Result<()> {
+        let decoder = self.decoder()?;
+        let (mut raw, mut out) = (Vec::new(), Vec::new());
+        for c in chunks {
+            if c.size == 0 {
+                return Err(self.chunk_err(&c.offset, "stores no bytes"));
+            }
+            if decoder.passes_through(c.filter_mask) {
+                if c.size != decoder.chunk_bytes as u64 {
+                    let msg = format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes);
+                    return Err(self.chunk_err(&c.offset, msg));
+                }
+            } else if decode(c) && decoder.decodes(c.filter_mask) {
+                let mask = self.read_raw_chunk(c, &mut raw)?;
+                decoder.decode(&raw, mask, &mut out).map_err(|e| self.chunk_err(&c.offset, e))?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_storage(&self, bytes: usize) -> Result<()> {
         if self.chunk_shape().is_some() {
-            let decoder = self.decoder()?;
             let chunks = match self.checked_chunk_index()? {
                 Some(index) => index.iter().cloned().collect(),
                 None => self.chunks()?,
             };
-            let identity = decoder.is_identity();
-            let wrong = |c: &&ChunkInfo| c.size == 0 || (identity && c.size != decoder.chunk_bytes as u64);
             // Filtered chunks are decoded here first (and dropped): HDF5 1.10 copies a whole
-            // chunk out of one that decodes to fewer bytes. Only chunks that went through a
-            // filter outcore cannot undo are left to the library as they are.
-            if !identity {
-                let (mut raw, mut out) = (Vec::new(), Vec::new());
-                for c in chunks.iter().filter(|c| c.size > 0 && decoder.decodes(c.filter_mask)) {
-                    let mask = self.read_raw_chunk(c, &mut raw)?;
-                    decoder.decode(&raw, mask, &mut out).map_err(|e| self.chunk_err(&c.offset, e))?;
-                }
-            }
-            if let Some(c) = chunks.iter().find(wrong) {
-                let msg = if identity {
-                    format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes)
-                } else {
-                    "stores no bytes".to_string()
-                };
-                return Err(self.chunk_err(&c.offset, msg));
-            }
-            return Ok(());
+            // chunk out of one that decodes to fewer bytes.
+            return self.check_chunks(&chunks, |_| true);
         }
         match crate::header::stored_bytes(self.ds.id(), &self.file) {
             Ok(Some(stored)) if stored < bytes as u64 => {

@@ -188,26 +188,9 @@ impl Leaf {
         }
         // (Walked once for every reader of the leaf: the walk is kept with the leaf.)
         if let Some(index) = self.shared_chunk_index()? {
-            // Chunks that skipped some of the filters (a damaged mask, or an optional filter
-            // that could not shrink them: rare) are decoded here first: the library copies
-            // out of one whose stages then leave fewer bytes than a chunk (its values would
-            // be misread with status 0). Stored-as-is chunks of the wrong size are refused.
-            let decoder = self.decoder()?;
-            let mut checked = (Vec::new(), Vec::new());
-            if let Some(c) = index.iter().find(|c| c.size == 0) {
-                return Err(self.chunk_err(&c.offset, "stores no bytes"));
-            }
-            for c in index.iter().filter(|c| c.filter_mask != 0 || decoder.is_identity()) {
-                if decoder.passes_through(c.filter_mask) {
-                    if c.size != decoder.chunk_bytes as u64 {
-                        let msg = format!("stores {} bytes unfiltered, a chunk holds {}", c.size, decoder.chunk_bytes);
-                        return Err(self.chunk_err(&c.offset, msg));
-                    }
-                } else if decoder.decodes(c.filter_mask) {
-                    let mask = self.read_raw_chunk(c, &mut checked.0)?;
-                    decoder.decode(&checked.0, mask, &mut checked.1).map_err(|e| self.chunk_err(&c.offset, e))?;
-                }
-            }
+            // Only chunks that skipped some filters are decoded (a damaged mask, or an
+            // optional filter that could not shrink them: rare); the rest are checked by size.
+            self.check_chunks(index.iter(), |c| c.filter_mask != 0)?;
         }
         let _ = self.index_ok.set(());
         Ok(())
